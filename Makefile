@@ -1,0 +1,53 @@
+# dianmian — two commands set everything up on a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.dianmian-installed
+
+.PHONY: help install demo test lint format bench bench-network bench-siting bench-routes clean
+
+help:
+	@echo "make demo   - build the Dongcao demo city (if missing) and run the whole pipeline"
+	@echo "make test   - run the test suite"
+	@echo "make lint   - ruff + mypy"
+	@echo "make bench  - all benchmarks (writes out/bench/*.json)"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/dianmian demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: bench-network bench-siting bench-routes
+
+bench-network: $(STAMP)
+	$(PY) benchmarks/bench_network.py
+
+bench-siting: $(STAMP)
+	$(PY) benchmarks/bench_siting.py
+
+bench-routes: $(STAMP)
+	$(PY) benchmarks/bench_routes.py
+
+clean:
+	rm -rf out build *.egg-info .pytest_cache .mypy_cache .ruff_cache

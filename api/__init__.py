@@ -1,0 +1,1 @@
+"""api: the HTTP face (FastAPI) of dianmian."""

@@ -1,0 +1,3 @@
+from dianmian.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""maps: the interactive-map face (folium) of dianmian."""

@@ -1,0 +1,4 @@
+"""planner: industry clusters, service-point siting, assignment, crowd report, routes.
+
+Imports ``geo``; never imports a face (``api``, ``maps``, ``dianmian``).
+"""
