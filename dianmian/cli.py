@@ -1,0 +1,183 @@
+"""The ``dianmian`` command line: a thin face over ``geo`` and ``planner``.
+
+Every command turns domain errors into a one-line ``error: ...`` message (plus the list of
+problems for bad input files) and a non-zero exit status; tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from geo import DianmianError
+
+app = typer.Typer(
+    name="dianmian",
+    help="点面 dianmian: plan job-service points, assign seekers and route volunteers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+EXIT_BAD_INPUT = 2
+DEFAULT_DEMO = Path("data/dongcao")
+DEFAULT_OUT = Path("out")
+
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug messages.")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output root; results go to OUT/<scenario>/.")]
+SkipOpt = Annotated[
+    bool,
+    typer.Option(
+        "--skip-invalid",
+        help="Drop invalid rows instead of failing; each one is written to invalid_rows.csv.",
+    ),
+]
+
+
+class Reporter:
+    """Progress for long steps (rich), silent with ``--quiet``."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+
+    @contextmanager
+    def step(self, text: str) -> Iterator[Callable[[str], None]]:
+        """Show a spinner for `text`; yields a callback that updates the sub-step."""
+        if self.quiet:
+            yield lambda _msg: None
+            return
+        with err.status(f"[bold]{text}[/]") as status:
+            yield lambda msg: status.update(f"[bold]{text}[/] {msg}")
+        err.print(f"[green]✓[/] {text}")
+
+    def print(self, *objects: Any) -> None:
+        if not self.quiet:
+            out.print(*objects)
+
+
+def _setup_logging(*, quiet: bool, verbose: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.WARNING)
+    logging.basicConfig(
+        level=level,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, show_time=False)],
+        force=True,
+    )
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    try:
+        yield
+    except DianmianError as exc:
+        _fail(exc)
+    except FileNotFoundError as exc:
+        _fail(exc)
+
+
+@app.command()
+def demo(
+    out_dir: OutOpt = DEFAULT_OUT,
+    folder: Annotated[Path, typer.Option(help="Where the demo city is built.")] = DEFAULT_DEMO,
+    rebuild: Annotated[bool, typer.Option(help="Rebuild the demo city even if present.")] = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Build the Dongcao demo city (if missing) and run the whole pipeline on it (offline)."""
+    _setup_logging(quiet=quiet, verbose=verbose)
+    from geo.democity import build_demo_city, ensure_demo_city
+
+    reporter = Reporter(quiet=quiet)
+    with _domain_errors():
+        with reporter.step("Dongcao demo city (synthetic)") as progress:
+            if rebuild:
+                build_demo_city(folder, progress=progress)
+            else:
+                ensure_demo_city(folder, progress=progress)
+        _run_plan(folder, out_dir, reporter, skip_invalid=False)
+
+
+@app.command()
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder (with scenario.toml).")],
+    skip_invalid: SkipOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Check a scenario's layers and network; exit 2 listing every problem found."""
+    _setup_logging(quiet=quiet, verbose=verbose)
+    from planner.pipeline import load_city
+
+    reporter = Reporter(quiet=quiet)
+    with _domain_errors():
+        with reporter.step(f"Validating {scenario}") as progress:
+            city = load_city(scenario, skip_invalid=skip_invalid, progress=progress)
+        reporter.print(_summary_table(city.summary()))
+        if city.problems:
+            reporter.print(f"[yellow]{len(city.problems)} invalid rows skipped[/]")
+
+
+@app.command()
+def plan(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder (with scenario.toml).")],
+    out_dir: OutOpt = DEFAULT_OUT,
+    skip_invalid: SkipOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run the pipeline on a scenario and write OUT/<scenario>/."""
+    _setup_logging(quiet=quiet, verbose=verbose)
+    with _domain_errors():
+        _run_plan(scenario, out_dir, Reporter(quiet=quiet), skip_invalid=skip_invalid)
+
+
+def _run_plan(scenario: Path, out_dir: Path, reporter: Reporter, *, skip_invalid: bool) -> None:
+    from planner.pipeline import load_city, write_city
+
+    with reporter.step(f"Loading and validating {scenario}") as progress:
+        city = load_city(scenario, skip_invalid=skip_invalid, progress=progress)
+    target = out_dir / city.scenario.name
+    with reporter.step(f"Writing {target}") as progress:
+        written = write_city(city, target, progress=progress)
+    reporter.print(_summary_table(city.summary()))
+    for path in written:
+        reporter.print(f"  wrote {path}")
+
+
+def _summary_table(summary: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=summary.get("title", "summary"), show_header=True)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for section in ("layers", "industries", "network"):
+        for key, value in summary.get(section, {}).items():
+            table.add_row(
+                f"{section}: {key}", f"{value:,}" if isinstance(value, int) else str(value)
+            )
+    return table
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        err.print("interrupted")
+        sys.exit(130)
