@@ -46,12 +46,20 @@ SITE_KINDS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a layer: name, kind (see module docstring), whether required."""
+    """One column of a layer: name, kind (see module docstring), whether required.
+
+    ``choices`` narrows the codes a code column (``mode``, ``industry`` ...) accepts,
+    ``default`` fills an optional column's empty cells, and ``after`` names a ``time`` column
+    this one must be later than (e.g. ``closes`` after ``opens``).
+    """
 
     name: str
     kind: str
     required: bool = True
     description: str = ""
+    choices: tuple[str, ...] | None = None
+    default: str | None = None
+    after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,9 @@ SPECS: dict[LayerName, LayerSpec] = {
             Column("industry", "industry"),
             Column("demand", "int", description="open positions (headcount)"),
             Column("opens", "time", description="opening time, HH:MM"),
-            Column("closes", "time", description="closing time, HH:MM, after `opens`"),
+            Column(
+                "closes", "time", description="closing time, HH:MM, after `opens`", after="opens"
+            ),
         ),
         "Employers (factories, workshops) with their hiring demand.",
     ),
@@ -104,8 +114,15 @@ SPECS: dict[LayerName, LayerSpec] = {
             Column("name", "text"),
             Column("industries", "industries", description="industries the volunteer knows"),
             Column("available_from", "time"),
-            Column("available_to", "time"),
-            Column("mode", "mode", required=False, description="walk or ebike (default ebike)"),
+            Column("available_to", "time", after="available_from"),
+            Column(
+                "mode",
+                "mode",
+                required=False,
+                description="walk or ebike (default ebike)",
+                choices=("walk", "ebike"),
+                default="ebike",
+            ),
         ),
         "Employment volunteers at their home.",
     ),

@@ -1,0 +1,415 @@
+"""A scenario folder: ``scenario.toml``, the five input layers and the street network.
+
+:meth:`Scenario.load` parses and checks ``scenario.toml``, reporting every problem at once and
+naming the key; :func:`load_layers` reads and validates all five layers, again collecting
+the problems of every layer before raising once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from ._errors import InputError, ScenarioError
+from .crs import Datum, parse_datum, pick_metric_crs
+from .layers import SPECS, LayerName
+from .readers import SUPPORTED_SUFFIXES, layer_source, read_layer
+from .validation import LayerCheck, NetworkArea, check_layer, finish_checks, write_problem_report
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "LayerSource",
+    "MapSettings",
+    "PlanningParams",
+    "Scenario",
+    "load_layers",
+    "pick_metric_crs",
+]
+
+SCENARIO_FILE = "scenario.toml"
+NETWORK_SUFFIXES: tuple[str, ...] = (".graphml", ".osm", ".xml", ".pbf")
+"""``[network] source`` values ending like this are files; anything else is a place name."""
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_KNOWN_SECTIONS = ("scenario", "network", "layers", "planning", "map")
+
+
+@dataclass(frozen=True)
+class PlanningParams:
+    """Planner parameters from ``[planning]`` (all optional).
+
+    Parameters
+    ----------
+    max_snap_m
+        Largest distance (metres) between a point and the street network: points farther
+        outside the network's area are input errors, and snapping refuses farther points.
+    """
+
+    max_snap_m: float = 2000.0
+
+    def __post_init__(self) -> None:
+        value = self.max_snap_m
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            msg = f"`max_snap_m` must be a number (metres), got {value!r}"
+            raise ValueError(msg)
+        if not (math.isfinite(value) and value > 0):
+            msg = f"`max_snap_m` must be a positive number of metres, got {value!r}"
+            raise ValueError(msg)
+        object.__setattr__(self, "max_snap_m", float(value))  # TOML may give an int
+
+
+@dataclass(frozen=True)
+class MapSettings:
+    """Map background from ``[map]``.
+
+    Parameters
+    ----------
+    tiles
+        ``"none"`` (plain background, for synthetic cities), ``"osm"`` (OpenStreetMap), or
+        a tile URL template with ``{z}``, ``{x}`` and ``{y}``.
+    attribution
+        Attribution shown on the map; required for a custom tile URL.
+    """
+
+    tiles: str = "none"
+    attribution: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tiles, str) or not isinstance(self.attribution, str):
+            msg = "`tiles` and `attribution` must be text"
+            raise ValueError(msg)
+        if self.tiles in ("none", "osm"):
+            return
+        if not all(k in self.tiles for k in ("{z}", "{x}", "{y}")):
+            msg = (
+                f"`tiles` must be 'none', 'osm' or a URL template with {{z}}, {{x}} and {{y}}, "
+                f"got {self.tiles!r}"
+            )
+            raise ValueError(msg)
+        if not self.attribution.strip():
+            msg = "`attribution` is required for a custom `tiles` URL"
+            raise ValueError(msg)
+
+
+@dataclass(frozen=True)
+class LayerSource:
+    """Where one layer is stored: a file and, for GeoPackage/Excel, a layer or sheet."""
+
+    path: Path
+    layer: str | None = None
+
+    @property
+    def source(self) -> str:
+        """How messages name this layer's file."""
+        return layer_source(self.path, self.layer)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A parsed scenario folder (see :meth:`load`).
+
+    Attributes
+    ----------
+    folder
+        The scenario folder (absolute).
+    name
+        Folder-safe name, used for ``out/<name>/``.
+    title
+        Human-readable title for maps and reports.
+    synthetic
+        True for an invented city (maps use a plain background).
+    datum
+        Datum of the points in the layer files (converted to WGS-84 when read).
+    network_source
+        The street network: an existing file (absolute path) or a place name for osmnx.
+    layers
+        Where each of the five layers is stored.
+    planning
+        Planner parameters.
+    map
+        Map background settings.
+    """
+
+    folder: Path
+    name: str
+    title: str
+    synthetic: bool
+    datum: Datum
+    network_source: Path | str
+    layers: Mapping[LayerName, LayerSource]
+    planning: PlanningParams = field(default_factory=PlanningParams)
+    map: MapSettings = field(default_factory=MapSettings)
+
+    @property
+    def network_is_file(self) -> bool:
+        return isinstance(self.network_source, Path)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Scenario:
+        """Parse ``scenario.toml`` in `folder` (or the given ``.toml`` file).
+
+        Raises
+        ------
+        ScenarioError
+            If the folder or file is missing, the TOML is malformed, or any section or key
+            is missing or wrong; the message lists every problem, naming each key.
+        """
+        path = Path(folder)
+        toml_path = path if path.suffix.lower() == ".toml" else path / SCENARIO_FILE
+        if not toml_path.parent.is_dir():
+            msg = f"scenario folder `{toml_path.parent}` does not exist"
+            raise ScenarioError(msg)
+        if not toml_path.is_file():
+            msg = f"`{toml_path}` does not exist (every scenario folder needs a {SCENARIO_FILE})"
+            raise ScenarioError(msg)
+        try:
+            with toml_path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            msg = f"`{toml_path}` is not valid TOML: {exc}"
+            raise ScenarioError(msg) from exc
+        return _parse(data, toml_path.parent.resolve(), toml_path)
+
+
+def _parse(data: dict[str, Any], folder: Path, toml_path: Path) -> Scenario:
+    errors: list[str] = []
+    for section in data:
+        if section not in _KNOWN_SECTIONS:
+            logger.warning("%s: ignoring unknown section [%s]", toml_path, section)
+
+    scen = _section(data, "scenario", errors, required=True)
+    _unknown_keys(scen, "scenario", ("name", "title", "synthetic", "coordinates"), errors)
+    # A missing section is reported once, not once more per required key in it.
+    name = _text(scen, "scenario", "name", errors, required="scenario" in data)
+    if name and not _NAME.match(name):
+        errors.append(
+            f"`scenario.name` {name!r} must be folder-safe (letters, digits, `_`, `-`, `.`)"
+        )
+    title = _text(scen, "scenario", "title", errors) or name
+    synthetic = scen.get("synthetic", False)
+    if not isinstance(synthetic, bool):
+        errors.append(f"`scenario.synthetic` must be true or false, got {synthetic!r}")
+        synthetic = False
+    datum = Datum.WGS84
+    coordinates = scen.get("coordinates", "wgs84")
+    try:
+        datum = parse_datum(coordinates)
+    except ValueError:
+        errors.append(
+            f"`scenario.coordinates` {coordinates!r} is unknown; allowed: wgs84, gcj02, bd09"
+        )
+
+    net = _section(data, "network", errors, required=True)
+    _unknown_keys(net, "network", ("source",), errors)
+    network_source: Path | str = ""
+    source = _text(net, "network", "source", errors, required="network" in data)
+    if source:
+        if source.lower().endswith(NETWORK_SUFFIXES):
+            network_source = (folder / source).resolve()
+            if not network_source.is_file():
+                errors.append(f"`network.source` file `{network_source}` does not exist")
+        else:
+            network_source = source  # a place name for osmnx to geocode
+
+    layers: dict[LayerName, LayerSource] = {}
+    if "layers" in data:
+        layers = _parse_layers(_section(data, "layers", errors), folder, errors)
+    else:
+        errors.append("missing section `[layers]`")
+
+    planning = PlanningParams()
+    plan = _section(data, "planning", errors)
+    known = tuple(f.name for f in fields(PlanningParams))
+    _unknown_keys(plan, "planning", known, errors)
+    try:
+        planning = PlanningParams(**{k: v for k, v in plan.items() if k in known})
+    except ValueError as exc:
+        errors.append(f"[planning] {exc}")
+
+    map_settings = MapSettings()
+    map_data = _section(data, "map", errors)
+    _unknown_keys(map_data, "map", ("tiles", "attribution"), errors)
+    try:
+        map_settings = MapSettings(
+            **{k: v for k, v in map_data.items() if k in ("tiles", "attribution")}
+        )
+    except (ValueError, TypeError) as exc:
+        errors.append(f"[map] {exc}")
+
+    if errors:
+        shown = "\n".join(f"  - {e}" for e in errors)
+        msg = f"{len(errors)} problem(s) in `{toml_path}`:\n{shown}"
+        raise ScenarioError(msg)
+    return Scenario(
+        folder=folder,
+        name=name,
+        title=title,
+        synthetic=synthetic,
+        datum=datum,
+        network_source=network_source,
+        layers=layers,
+        planning=planning,
+        map=map_settings,
+    )
+
+
+def _section(
+    data: dict[str, Any], name: str, errors: list[str], *, required: bool = False
+) -> dict[str, Any]:
+    value = data.get(name)
+    if value is None:
+        if required:
+            errors.append(f"missing section `[{name}]`")
+        return {}
+    if not isinstance(value, dict):
+        errors.append(f"`{name}` must be a section `[{name}]`, got {value!r}")
+        return {}
+    return value
+
+
+def _unknown_keys(
+    section: dict[str, Any], name: str, known: tuple[str, ...], errors: list[str]
+) -> None:
+    for key in section:
+        if key not in known:
+            errors.append(f"unknown key `{name}.{key}`; known: {', '.join(known)}")
+
+
+def _text(
+    section: dict[str, Any], name: str, key: str, errors: list[str], *, required: bool = False
+) -> str:
+    value = section.get(key)
+    if value is None:
+        if required:
+            errors.append(f"missing key `{name}.{key}`")
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        errors.append(f"`{name}.{key}` must be non-empty text, got {value!r}")
+        return ""
+    return value.strip()
+
+
+def _parse_layers(
+    section: dict[str, Any], folder: Path, errors: list[str]
+) -> dict[LayerName, LayerSource]:
+    allowed = [n.value for n in LayerName]
+    layers: dict[LayerName, LayerSource] = {}
+    for key, value in section.items():
+        if key not in allowed:
+            errors.append(f"unknown layer `layers.{key}`; layers: {', '.join(allowed)}")
+            continue
+        where = f"layers.{key}"
+        layer: str | None = None
+        file: Any = None
+        if isinstance(value, str):
+            file = value
+        elif isinstance(value, dict):
+            for k in value:
+                if k not in ("path", "layer"):
+                    errors.append(f"unknown key `{where}.{k}`; known: path, layer")
+            file = value.get("path")
+            given = value.get("layer")
+            if isinstance(given, str) and given.strip():
+                layer = given.strip()
+            elif given is not None:
+                errors.append(f"`{where}.layer` must be non-empty text, got {given!r}")
+        if not isinstance(file, str) or not file.strip():
+            errors.append(
+                f'`{where}` must be a file name or {{ path = "file", layer = "name" }}, '
+                f"got {value!r}"
+            )
+            continue
+        path = (folder / file).resolve()
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            errors.append(
+                f"`{where}` file `{file}` has an unsupported type; "
+                f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
+            )
+        elif not path.is_file():
+            errors.append(f"`{where}` file `{path}` does not exist")
+        layers[LayerName(key)] = LayerSource(path=path, layer=layer)
+    for name in LayerName:
+        if name.value not in section:
+            errors.append(f"missing layer `layers.{name.value}`")
+    return layers
+
+
+# ---------------------------------------------------------------------------------------------
+# Layers
+
+
+def load_layers(
+    scenario: Scenario,
+    *,
+    network_bounds: NetworkArea | None = None,
+    skip_invalid: bool = False,
+    report: str | Path | None = None,
+) -> dict[LayerName, gpd.GeoDataFrame]:
+    """Read and validate all five layers of `scenario` (see :func:`geo.validation.validate_layer`).
+
+    Points are converted to WGS-84 from the scenario's datum; points farther than
+    ``planning.max_snap_m`` outside `network_bounds` (EPSG:4326) are problems.
+
+    Parameters
+    ----------
+    scenario
+        The loaded scenario.
+    network_bounds
+        The street network's area (a polygon or bounds in EPSG:4326), or ``None`` to skip
+        the distance check.
+    skip_invalid
+        Drop rows with problems instead of raising. Requires `report`.
+    report
+        CSV file (``source,row,reason``) that receives the skipped rows' problems; written
+        only when rows were skipped.
+
+    Raises
+    ------
+    InputError
+        Listing every problem of every layer (file-level problems always raise).
+    ValueError
+        If `skip_invalid` is set without `report`: nothing is dropped without a record.
+    """
+    if skip_invalid and report is None:
+        msg = "`skip_invalid` needs a `report` path so that skipped rows are written down"
+        raise ValueError(msg)
+    checks: dict[LayerName, LayerCheck] = {}
+    sources: list[str] = []
+    unreadable = []
+    for name in LayerName:
+        where = scenario.layers[name]
+        try:
+            gdf = read_layer(
+                where.path, name, layer=where.layer, datum=scenario.datum, strict=False
+            )
+        except InputError as exc:
+            unreadable.extend(exc.problems)
+            continue
+        source = str(gdf.attrs.get("source", where.source))
+        sources.append(source)
+        checks[name] = check_layer(
+            gdf,
+            SPECS[name],
+            source=source,
+            network_bounds=network_bounds,
+            max_outside_m=scenario.planning.max_snap_m,
+        )
+    try:
+        problems = finish_checks(list(checks.values()), sources, skip_invalid=skip_invalid)
+    except InputError as exc:
+        raise InputError(unreadable + exc.problems) from None
+    if unreadable:
+        raise InputError(unreadable + problems)
+    if problems and report is not None:
+        path = write_problem_report(problems, report)
+        logger.warning("skipped invalid rows; %d problem(s) written to %s", len(problems), path)
+    return {name: check.clean() for name, check in checks.items()}

@@ -1,0 +1,304 @@
+"""Validation of layers: every malformed fixture in tests/data/bad, normalisation, skipping."""
+
+from __future__ import annotations
+
+import csv
+import functools
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo import InputError, Problem
+from geo.layers import SPECS, LayerName
+from geo.readers import read_layer
+from geo.validation import distance_outside_m, validate_layer, write_problem_report
+
+DATA = Path(__file__).parents[1] / "data"
+BAD = DATA / "bad"
+LAYERS = DATA / "layers"
+AREA = (113.70, 22.98, 113.80, 23.06)  # a town's bounds (EPSG:4326)
+
+
+@functools.cache
+def _employers() -> gpd.GeoDataFrame:
+    return read_layer(LAYERS / "employers.csv", "employers")
+
+
+def employers() -> gpd.GeoDataFrame:
+    """A fresh copy of the good employers fixture (read once per session)."""
+    return _employers().copy()
+
+
+def check(path: Path, layer: str, **kwargs: object) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    gdf = read_layer(path, layer, strict=False)
+    return validate_layer(gdf, layer, source=str(path), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("file", "layer", "row", "reason"),
+    [
+        ("employers_missing_column.csv", "employers", None, "missing column `demand`"),
+        ("employers_demand_fraction.csv", "employers", 2, "`demand` '12.5' is not a whole number"),
+        ("employers_demand_text.csv", "employers", 2, "`demand` 'many' is not a whole number"),
+        ("employers_demand_negative.csv", "employers", 2, "`demand` '-3' is negative"),
+        ("employers_bad_time.csv", "employers", 2, "`opens` '25:00' is not a time of day HH:MM"),
+        ("employers_closes_before_opens.csv", "employers", 2, "`closes` 07:00 is not after"),
+        ("volunteers_to_before_from.csv", "volunteers", 2, "`available_to` 12:00 is not after"),
+        ("seekers_bad_date.csv", "seekers", 2, "`registered` '2024-02-30' is not a date"),
+        ("employers_missing_lon.csv", "employers", 2, "missing `lon`"),
+        ("employers_lon_text.csv", "employers", 2, "`lon` 'abc' is not a number"),
+        ("employers_out_of_range.csv", "employers", 2, "out of range (|lon| <= 180, |lat| <= 90)"),
+        ("employers_out_of_range.csv", "employers", 2, "are `lon` and `lat` swapped?"),
+        ("employers_empty_id.csv", "employers", 2, "empty `id`"),
+        ("employers_duplicate_id.csv", "employers", 2, "duplicate `id` 'E1' (also in row 1)"),
+        ("employers_missing_name.csv", "employers", 2, "missing `name`"),
+        (
+            "employers_unknown_industry.csv",
+            "employers",
+            2,
+            "unknown `industry` 'steel'; allowed: textile, electrical, furniture, toys, food",
+        ),
+        (
+            "seekers_unknown_industries.csv",
+            "seekers",
+            2,
+            "unknown `industries` code(s) 'steel'; allowed: textile",
+        ),
+        (
+            "seekers_unknown_mode.csv",
+            "seekers",
+            2,
+            "unknown `mode` 'bike'; allowed: walk, ebike, bus, car",
+        ),
+        ("volunteers_mode_car.csv", "volunteers", 2, "unknown `mode` 'car'; allowed: walk, ebike"),
+        (
+            "candidate_sites_unknown_kind.csv",
+            "candidate_sites",
+            2,
+            "unknown `kind` 'mall'; allowed: community_centre, town_hall",
+        ),
+        ("talent_market_empty.csv", "talent_market", None, "the layer has no rows"),
+        ("employers_nonpoint.geojson", "employers", 2, "geometry is a LineString"),
+        ("employers_nonpoint.geojson", "employers", 3, "missing point (no geometry"),
+        ("employers_nonpoint.geojson", "employers", 4, "geometry is a Polygon"),
+        ("employers_far.csv", "employers", 2, "m outside the street network's area"),
+    ],
+)
+def test_each_malformed_file_is_reported(
+    file: str, layer: str, row: int | None, reason: str
+) -> None:
+    path = BAD / file
+    with pytest.raises(InputError) as info:
+        check(path, layer, network_bounds=AREA)
+    where = f"{path}, row {row}: " if row is not None else f"{path}: "
+    lines = [line for line in str(info.value).splitlines() if where in line]
+    assert any(reason in line for line in lines), str(info.value)
+    # Only the bad row (or the file) is blamed: row 1 of every fixture is fine.
+    assert all(p.row != 1 or "also in row" in p.reason for p in info.value.problems)
+
+
+def test_all_problems_are_collected_and_raised_once() -> None:
+    path = BAD / "employers_many.csv"
+    with pytest.raises(InputError) as info:
+        check(path, "employers")
+    got = [(p.row, p.reason) for p in info.value.problems]
+    assert got == [
+        (
+            2,
+            "unknown `industry` 'steel'; allowed: "
+            + ", ".join(
+                ["textile", "electrical", "furniture", "toys", "food", "chemical", "other"]
+            ),
+        ),
+        (2, "`demand` '12.5' is not a whole number"),
+        (2, "`opens` '25:00' is not a time of day HH:MM (00:00-23:59)"),
+        (2, "`lon` 'abc' is not a number"),
+        (3, "missing `name`"),
+        (3, "`demand` '-1' is negative; must be >= 0"),
+        (3, "duplicate `id` 'E1' (also in row 1)"),
+        (3, "`closes` 08:00 is not after `opens` 09:00"),
+    ]
+    assert str(info.value).startswith("8 problems in input:")
+
+
+def test_distance_outside_matches_geodesic_truth() -> None:
+    geod = pyproj.Geod(ellps="WGS84")
+    lon = np.array([113.90, 113.75, 113.60, 113.75])
+    lat = np.array([23.02, 23.20, 23.02, 23.02])  # east, north, west, inside
+    got = distance_outside_m(lon, lat, AREA)
+    _, _, east = geod.inv(113.80, 23.02, 113.90, 23.02)
+    _, _, north = geod.inv(113.75, 23.06, 113.75, 23.20)
+    _, _, west = geod.inv(113.70, 23.02, 113.60, 23.02)
+    np.testing.assert_allclose(got[:3], [east, north, west], rtol=2e-3)  # UTM scale error
+    assert got[3] == 0.0
+    hull = shapely.Polygon([(113.70, 22.98), (113.80, 22.98), (113.75, 23.06)])
+    assert distance_outside_m(np.array([113.75]), np.array([23.0]), hull)[0] == 0.0
+
+
+def test_points_inside_the_limit_pass() -> None:
+    # employers_far.csv row 2 is ~10 km east of AREA.
+    clean, _ = check(
+        BAD / "employers_far.csv", "employers", network_bounds=AREA, max_outside_m=20_000
+    )
+    assert len(clean) == 2
+    clean, _ = check(BAD / "employers_far.csv", "employers")  # no network: no check
+    assert len(clean) == 2
+
+
+def test_normalised_types() -> None:
+    clean, problems = check(LAYERS / "employers.xlsx", "employers")
+    assert problems == []
+    assert list(clean.columns) == [
+        "_row",
+        "id",
+        "name",
+        "industry",
+        "demand",
+        "opens",
+        "closes",
+        "geometry",
+    ]
+    assert list(clean["id"]) == ["E1", "E2", "7"]  # numeric Excel id 7 -> "7"
+    assert clean["demand"].dtype == np.int64
+    assert list(clean["demand"]) == [120, 45, 0]  # 45.0 in the sheet
+    assert list(clean["opens"]) == ["08:00", "08:30", "07:45"]  # time cells and text
+    assert list(clean["closes"]) == ["17:30", "18:00", "16:15"]
+
+    seekers, _ = check(LAYERS / "seekers_gbk.csv", "seekers")
+    assert list(seekers["industries"]) == ["textile;toys", "food"]  # "textile、toys"
+    assert list(seekers["registered"]) == ["2024-03-05", "2024-03-06"]  # "2024/3/6"
+    assert list(seekers["备注"].fillna("")) == ["老乡介绍", ""]  # extra columns kept
+
+
+def test_optional_column_gets_its_default(tmp_path: Path) -> None:
+    path = tmp_path / "volunteers.csv"
+    path.write_text(
+        "id,name,industries,available_from,available_to,lon,lat\n"
+        "V1,Chen,Textile; TOYS;textile,9:00,12:00,113.75,23.02\n"
+    )
+    clean, _ = check(path, "volunteers")
+    assert clean.loc[0, "mode"] == "ebike"
+    assert clean.loc[0, "industries"] == "textile;toys"
+    assert clean.loc[0, "available_from"] == "09:00"
+
+
+def test_geodataframe_in_another_crs_is_reprojected() -> None:
+    gdf = read_layer(LAYERS / "employers.geojson", "employers").to_crs("EPSG:3857")
+    clean, _ = validate_layer(gdf, SPECS[LayerName.EMPLOYERS], source="memory")
+    assert clean.crs.to_epsg() == 4326
+    assert clean.geometry.x.iloc[0] == pytest.approx(113.7512)
+
+
+def test_skip_invalid_drops_rows_and_returns_problems(tmp_path: Path) -> None:
+    path = BAD / "employers_many.csv"
+    clean, problems = check(path, "employers", skip_invalid=True)
+    assert list(clean["_row"]) == [1]
+    assert len(problems) == 8
+    report = write_problem_report(problems, tmp_path / "out" / "problems.csv")
+    with report.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 8
+    assert rows[0] == {
+        "source": str(path),
+        "row": "2",
+        "reason": problems[0].reason,
+    }
+
+
+def test_skip_invalid_cannot_skip_file_problems() -> None:
+    with pytest.raises(InputError, match="missing column `demand`"):
+        check(BAD / "employers_missing_column.csv", "employers", skip_invalid=True)
+
+
+def test_skip_invalid_refuses_to_empty_a_layer() -> None:
+    gdf = read_layer(BAD / "employers_many.csv", "employers", strict=False).iloc[1:]
+    with pytest.raises(InputError, match="no valid rows left"):
+        validate_layer(gdf, "employers", source="x.csv", skip_invalid=True)
+
+
+def test_problem_report_file_level_rows_are_blank(tmp_path: Path) -> None:
+    path = write_problem_report([Problem("a.csv", None, "missing column `id`")], tmp_path / "r.csv")
+    assert path.read_text(encoding="utf-8-sig").splitlines() == [
+        "source,row,reason",
+        "a.csv,,missing column `id`",
+    ]
+
+
+def _frame(column: str, values: list[object]) -> gpd.GeoDataFrame:
+    """A talent_market/employers-like layer with one varying column."""
+    n = len(values)
+    data = {
+        "id": [f"T{i}" for i in range(n)],
+        "name": ["x"] * n,
+        "capacity": [1] * n,
+    }
+    data[column] = values
+    return gpd.GeoDataFrame(data, geometry=[shapely.Point(113.75, 23.02)] * n, crs="EPSG:4326")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 10**9), min_size=1, max_size=10), st.booleans())
+def test_whole_numbers_round_trip(values: list[int], as_float: bool) -> None:
+    cells: list[object] = [float(v) if as_float else str(v) for v in values]
+    clean, _ = validate_layer(_frame("capacity", cells), "talent_market", source="m")
+    assert list(clean["capacity"]) == values
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 23), st.integers(0, 59), st.booleans())
+def test_times_normalise_to_hh_mm(hour: int, minute: int, pad: bool) -> None:
+    text = f"{hour:02d}:{minute:02d}" if pad else f"{hour}:{minute:02d}"
+    gdf = employers()
+    gdf["opens"] = "00:00"
+    gdf["closes"] = text
+    if (hour, minute) == (0, 0):
+        with pytest.raises(InputError, match="is not after"):
+            validate_layer(gdf, "employers", source="m")
+        return
+    clean, _ = validate_layer(gdf, "employers", source="m")
+    assert set(clean["closes"]) == {f"{hour:02d}:{minute:02d}"}
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("1e30", "is too large; must be <= 1,000,000,000,000"),
+        ("inf", "is not a whole number"),
+        ("3,000", "is not a whole number"),
+        ("", "missing `capacity`"),
+    ],
+)
+def test_bad_whole_numbers(value: str, reason: str) -> None:
+    with pytest.raises(InputError, match=reason):
+        validate_layer(_frame("capacity", [value]), "talent_market", source="m")
+
+
+@pytest.mark.parametrize("value", ["24:00", "7", "7:5", "12:60", "noon", "8.30"])
+def test_bad_times(value: str) -> None:
+    gdf = employers()
+    gdf.loc[1, "opens"] = value
+    with pytest.raises(InputError) as info:
+        validate_layer(gdf, "employers", source="m.csv")
+    assert f"m.csv, row 2: `opens` {value!r} is not a time of day" in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["2024-13-01", "2023-02-29", "05/03/2024", "yesterday"])
+def test_bad_dates(value: str) -> None:
+    gdf = read_layer(LAYERS / "seekers_gbk.csv", "seekers")
+    gdf.loc[0, "registered"] = value
+    with pytest.raises(InputError, match=rf"row 1: `registered` '{value}' is not a date"):
+        validate_layer(gdf, "seekers", source="m.csv")
+
+
+def test_date_cells_and_timestamps_are_accepted() -> None:
+    gdf = read_layer(LAYERS / "employers.xlsx", "seekers", layer="seekers")
+    gdf["registered"] = pd.Series([pd.Timestamp("2024-03-05"), "2024-3-6"], dtype=object)
+    clean, _ = validate_layer(gdf, "seekers", source="m")
+    assert list(clean["registered"]) == ["2024-03-05", "2024-03-06"]
