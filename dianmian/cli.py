@@ -129,8 +129,8 @@ def validate(
         with reporter.step(f"Validating {scenario}") as progress:
             city = load_city(scenario, skip_invalid=skip_invalid, progress=progress)
         reporter.print(_summary_table(city.summary()))
-        if city.problems:
-            reporter.print(f"[yellow]{len(city.problems)} invalid rows skipped[/]")
+        if city.skipped_report is not None:
+            reporter.print(f"[yellow]invalid rows skipped; see {city.skipped_report}[/]")
 
 
 @app.command()
@@ -151,7 +151,7 @@ def _run_plan(scenario: Path, out_dir: Path, reporter: Reporter, *, skip_invalid
     from planner.pipeline import load_city, write_city
 
     with reporter.step(f"Loading and validating {scenario}") as progress:
-        city = load_city(scenario, skip_invalid=skip_invalid, progress=progress)
+        city = load_city(scenario, skip_invalid=skip_invalid, out_root=out_dir, progress=progress)
     target = out_dir / city.scenario.name
     with reporter.step(f"Writing {target}") as progress:
         written = write_city(city, target, progress=progress)
@@ -161,17 +161,27 @@ def _run_plan(scenario: Path, out_dir: Path, reporter: Reporter, *, skip_invalid
 
 
 def _summary_table(summary: dict[str, Any]) -> Any:
+    from rich.console import Group
     from rich.table import Table
 
-    table = Table(title=summary.get("title", "summary"), show_header=True)
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    for section in ("layers", "industries", "network"):
+    counts = Table(title=summary.get("title", "summary"))
+    counts.add_column("layer / network")
+    counts.add_column("count", justify="right")
+    for section in ("layers", "network"):
         for key, value in summary.get(section, {}).items():
-            table.add_row(
-                f"{section}: {key}", f"{value:,}" if isinstance(value, int) else str(value)
-            )
-    return table
+            counts.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+    industries = Table(title="Per industry 各产业")
+    for col in ("code", "industry", "employers", "demand", "seekers"):
+        industries.add_column(col, justify="left" if col in ("code", "industry") else "right")
+    for code, row in summary.get("industries", {}).items():
+        industries.add_row(
+            code,
+            row["label"],
+            f"{row['employers']:,}",
+            f"{row['demand']:,}",
+            f"{row['seekers']:,}",
+        )
+    return Group(counts, industries)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,6 @@ class City:
     network: StreetNetwork
     layers: dict[LayerName, gpd.GeoDataFrame]
     skipped_report: Path | None = None
-    problems: list[Any] = field(default_factory=list)
 
     def layer(self, name: LayerName | str) -> gpd.GeoDataFrame:
         return self.layers[LayerName(name)]
@@ -54,11 +53,12 @@ class City:
         seeker_counts = seeker_codes.value_counts()
         for code in INDUSTRY_CODES:
             sub = employers[employers["industry"] == code]
-            label = f"{code} {Industry(code).label_zh}"
-            industries[label] = (
-                f"{len(sub):,} employers, demand {int(sub['demand'].sum()):,}, "
-                f"{int(seeker_counts.get(code, 0)):,} seekers"
-            )
+            industries[code] = {
+                "label": f"{Industry(code).label_en} {Industry(code).label_zh}",
+                "employers": len(sub),
+                "demand": int(sub["demand"].sum()),
+                "seekers": int(seeker_counts.get(code, 0)),
+            }
         net = self.network.summary()
         return {
             "title": self.scenario.title,
@@ -69,7 +69,9 @@ class City:
                 "edges": net["edges"],
                 "one-way edges": net["oneway_edges"],
                 "length km": net["length_km"],
-                **{f"{m} nodes reachable": v["nodes_in_component"] for m, v in net["modes"].items()},
+                **{
+                    f"{m} nodes reachable": v["nodes_in_component"] for m, v in net["modes"].items()
+                },
             },
         }
 
@@ -83,7 +85,7 @@ def load_city(
     folder: str | Path,
     *,
     skip_invalid: bool = False,
-    report: str | Path | None = None,
+    out_root: str | Path = "out",
     progress: Progress | None = None,
 ) -> City:
     """Load a scenario folder: network first (its area bounds the input check), then layers.
@@ -93,8 +95,10 @@ def load_city(
     folder
         Scenario folder with ``scenario.toml``.
     skip_invalid
-        Drop invalid rows instead of failing; every dropped row is written to `report`
-        (default ``<folder>/invalid_rows.csv``).
+        Drop invalid rows instead of failing; every dropped row is written to
+        ``<out_root>/<scenario>/invalid_rows.csv``.
+    out_root
+        Output root (only used for the report of skipped rows).
     progress
         Called with a short text before each step.
 
@@ -108,15 +112,14 @@ def load_city(
     say(f"street network {scenario.network_source}")
     network = load_network(scenario.network_source)
     say("layers")
-    if skip_invalid and report is None:
-        report = Path("out") / scenario.name / "invalid_rows.csv"
+    report = Path(out_root) / scenario.name / "invalid_rows.csv"
     layers = load_layers(
         scenario,
         network_bounds=network_area(network),
         skip_invalid=skip_invalid,
         report=report if skip_invalid else None,
     )
-    skipped = Path(report) if skip_invalid and report and Path(report).exists() else None
+    skipped = report if skip_invalid and report.exists() else None
     return City(scenario=scenario, network=network, layers=layers, skipped_report=skipped)
 
 
