@@ -16,11 +16,16 @@ largest strongly connected component, so every later computation runs on arrays
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 import networkx as nx
 import numpy as np
@@ -552,3 +557,108 @@ def largest_strong_component(src: np.ndarray, dst: np.ndarray, n_nodes: int) -> 
     counts = np.bincount(labels[touched], minlength=labels.max() + 1)
     mask = (labels == int(np.argmax(counts))) & touched
     return mask
+
+
+# ---------------------------------------------------------------------------------------------
+# Cache: parsing a large GraphML with osmnx takes tens of seconds; the prepared arrays load in
+# well under a second. The cache key covers the file's bytes, the modes and speed overrides.
+
+CACHE_VERSION = 1
+_ARRAYS = ("node_id", "x", "y", "lon", "lat", "edge_u", "edge_v", "edge_length_m", "edge_oneway")
+
+
+def default_cache_dir() -> Path:
+    """``$DIANMIAN_CACHE`` or ``~/.cache/dianmian``."""
+    return Path(os.environ.get("DIANMIAN_CACHE", Path.home() / ".cache" / "dianmian"))
+
+
+def _cache_key(source: Path, modes: tuple[TravelMode, ...], speeds: dict[str, Any] | None) -> str:
+    digest = hashlib.sha256()
+    with source.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    meta = {"v": CACHE_VERSION, "modes": [m.value for m in modes], "speeds": speeds}
+    digest.update(json.dumps(meta, sort_keys=True).encode())
+    return digest.hexdigest()[:24]
+
+
+def save_network(net: StreetNetwork, path: Path) -> None:
+    """Write the prepared arrays of `net` to an ``.npz`` file (atomically)."""
+    payload: dict[str, Any] = {name: getattr(net, name) for name in _ARRAYS}
+    payload["edge_highway"] = net.edge_highway.astype(str)
+    payload["meta"] = np.array(
+        json.dumps({"crs": net.crs, "source": net.source, "modes": [m.value for m in net.modes]})
+    )
+    if net.edge_geometry is not None:
+        has = np.array([g is not None for g in net.edge_geometry])
+        payload["geom_index"] = np.flatnonzero(has)
+        payload["geom_wkb"] = np.array(shapely.to_wkb(net.edge_geometry[has]), dtype=object)
+    for mode, g in net.modes.items():
+        for name in ("src", "dst", "time_s", "length_m", "edge", "reverse", "in_component"):
+            payload[f"{mode.value}__{name}"] = getattr(g, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, allow_pickle=True, **payload)
+    tmp.replace(path)
+
+
+def read_network(path: Path) -> StreetNetwork:
+    """Read a network written by :func:`save_network`."""
+    with np.load(path, allow_pickle=True) as data:
+        meta = json.loads(str(data["meta"]))
+        arrays = {name: data[name] for name in _ARRAYS}
+        geometry = None
+        if "geom_index" in data:
+            geometry = np.full(arrays["edge_u"].size, None, dtype=object)
+            geometry[data["geom_index"]] = shapely.from_wkb(data["geom_wkb"])
+        modes = {
+            TravelMode(m): ModeGraph(
+                mode=TravelMode(m),
+                **{
+                    name: data[f"{m}__{name}"]
+                    for name in ("src", "dst", "time_s", "length_m", "edge", "reverse")
+                },
+                in_component=data[f"{m}__in_component"],
+            )
+            for m in meta["modes"]
+        }
+        return StreetNetwork(
+            crs=meta["crs"],
+            edge_highway=data["edge_highway"].astype(object),
+            edge_geometry=geometry,
+            modes=modes,
+            source=meta["source"],
+            **arrays,
+        )
+
+
+def load_network_cached(
+    source: str | Path,
+    *,
+    modes: Iterable[TravelMode | str] = tuple(TravelMode),
+    speeds: dict[str, dict[str, float | None]] | None = None,
+    cache_dir: Path | None = None,
+) -> StreetNetwork:
+    """:func:`load_network`, reusing prepared arrays for an unchanged network file.
+
+    Place names (downloads) are not cached here; osmnx keeps its own HTTP cache.
+    """
+    wanted = tuple(TravelMode(m) for m in modes)
+    path = Path(str(source))
+    if not path.is_file():
+        return load_network(source, modes=wanted, speeds=speeds)
+    cache = (cache_dir or default_cache_dir()) / f"network-{_cache_key(path, wanted, speeds)}.npz"
+    if cache.is_file():
+        try:
+            net = read_network(cache)
+            logger.info("network %s loaded from cache %s", source, cache)
+            return net
+        except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError, BadZipFile) as exc:
+            # a stale or torn cache is rebuilt
+            logger.warning("ignoring unreadable network cache %s: %s", cache, exc)
+    net = load_network(source, modes=wanted, speeds=speeds)
+    try:
+        save_network(net, cache)
+    except OSError as exc:  # a read-only home must not stop planning
+        logger.warning("cannot write network cache %s: %s", cache, exc)
+    return net

@@ -18,7 +18,7 @@ import shapely
 
 from geo.industries import INDUSTRY_CODES, Industry
 from geo.layers import LayerName
-from geo.network import StreetNetwork, load_network
+from geo.network import StreetNetwork, load_network_cached
 from geo.scenario import Scenario, load_layers
 
 from .hexbin import hexbin
@@ -110,7 +110,7 @@ def load_city(
     say = progress or _quiet
     scenario = Scenario.load(folder)
     say(f"street network {scenario.network_source}")
-    network = load_network(scenario.network_source)
+    network = load_network_cached(scenario.network_source)
     say("layers")
     report = Path(out_root) / scenario.name / "invalid_rows.csv"
     layers = load_layers(

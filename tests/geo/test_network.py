@@ -190,3 +190,52 @@ def test_helsinki_pbf_walk_distances_match_independent_networkx(helsinki_path):
         targets = rng.choice(comp, 20, replace=False)
         for t in targets:
             assert ours[row, t] == pytest.approx(expect[int(net.node_id[t])], abs=0.05)
+
+
+# --- Cache of prepared arrays -----------------------------------------------------------------
+
+
+def _assert_same_network(a, b):
+    assert a.summary() == b.summary()
+    for name in ("node_id", "x", "y", "edge_u", "edge_v", "edge_length_m", "edge_oneway"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    for mode in a.modes:
+        for name in ("src", "dst", "time_s", "length_m", "edge", "reverse", "in_component"):
+            np.testing.assert_array_equal(getattr(a.mode(mode), name), getattr(b.mode(mode), name))
+
+
+def test_cache_round_trip_keeps_geometry(tmp_path, helsinki_path):
+    from geo.network import load_network_cached
+
+    first = load_network_cached(helsinki_path, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("network-*.npz"))) == 1
+    again = load_network_cached(helsinki_path, cache_dir=tmp_path)
+    _assert_same_network(first, again)
+    assert first.edge_geometry is not None
+    i = int(np.flatnonzero([g is not None for g in first.edge_geometry])[0])
+    assert again.edge_line(i).equals_exact(first.edge_line(i), 1e-9)
+
+
+def test_cache_key_follows_file_content_and_speeds(tmp_path):
+    from geo.network import load_network_cached
+
+    osm = tmp_path / "tiny.osm"
+    osm.write_text(TINY.read_text())
+    cache = tmp_path / "cache"
+    load_network_cached(osm, cache_dir=cache)
+    load_network_cached(osm, cache_dir=cache, speeds={"primary": {"car": 10.0}})
+    assert len(list(cache.glob("network-*.npz"))) == 2
+    osm.write_text(TINY.read_text().replace('lon="113.7530"', 'lon="113.7540"'))
+    moved = load_network_cached(osm, cache_dir=cache)
+    assert len(list(cache.glob("network-*.npz"))) == 3
+    assert moved.lon.max() == pytest.approx(113.754)
+
+
+def test_torn_cache_is_rebuilt(tmp_path):
+    from geo.network import load_network_cached
+
+    cache = tmp_path / "cache"
+    net = load_network_cached(TINY, cache_dir=cache)
+    (path,) = cache.glob("network-*.npz")
+    path.write_bytes(b"torn")
+    _assert_same_network(net, load_network_cached(TINY, cache_dir=cache))
