@@ -1,0 +1,210 @@
+"""Nearest-facility labelling of every node (network Voronoi).
+
+People travel *to* a facility, so labels are times from each node to the facility, found by
+searching from the facilities on the reversed graph. Facilities are snapped points (virtual
+nodes, see :mod:`geo.engine._base`), so their partial edges and access legs count.
+
+* ``k = 1``: one multi-source Dijkstra pass (scipy ``min_only=True``) labels every node
+  with its nearest facility and the time to it.
+* ``k > 1``: one search per facility (batched, with the cutoff as search radius), keeping
+  the k smallest times per node.
+
+The result answers "nearest facility of node i" in O(1) (:meth:`NearestFacilities.nearest`)
+and of any snapped point in O(k) (:meth:`NearestFacilities.for_points`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+
+from ._base import ModeBase
+from ._search import batch_size
+from .snap import WALK_SPEED_MS, SnappedPoints, arriving_arcs, partial_time
+
+logger = logging.getLogger(__name__)
+
+MAX_K = 16
+"""Largest number of nearest facilities per node."""
+
+
+@dataclass(frozen=True, eq=False)
+class NearestFacilities:
+    """The k nearest facilities of every network node and the travel time (s) to each.
+
+    Attributes
+    ----------
+    facility
+        ``(n_nodes, k)`` indices into :attr:`facility_ids` (the order the facilities were
+        given in), nearest first; ``-1`` where none is reachable (within the cutoff).
+    time_s
+        ``(n_nodes, k)`` travel time from the node to that facility, ``inf`` where none.
+    facility_ids
+        Identifiers of all facilities given (also those of other groups).
+    """
+
+    facility: np.ndarray
+    time_s: np.ndarray
+    facility_ids: np.ndarray
+    _base: ModeBase = field(repr=False)
+    _facilities: SnappedPoints = field(repr=False)
+    _members: np.ndarray = field(repr=False)
+    cutoff_s: float | None = None
+
+    @property
+    def k(self) -> int:
+        return int(self.facility.shape[1])
+
+    def nearest(self, node: int) -> tuple[int, float]:
+        """``(facility index, time s)`` of the nearest facility of `node`; ``(-1, inf)`` if none."""
+        return int(self.facility[node, 0]), float(self.time_s[node, 0])
+
+    def for_points(self, points: SnappedPoints) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest facilities of snapped points and the time (s) to each.
+
+        A point leaves its street edge through one of its ends (or reaches a facility on
+        the same edge directly), so its labels follow from the ends' labels plus the
+        partial edge and access times.
+
+        Returns
+        -------
+        facility, time_s
+            Arrays of shape ``(len(points), k)``; ``-1``/``inf`` where none (or the point
+            is invalid).
+        """
+        base, net, k = self._base, self._base.network, self.k
+        n = len(points)
+        ok = points.valid
+        e = np.where(ok, points.edge, 0)
+        f = np.where(ok, points.fraction, 0.0)
+        access = np.where(ok, points.distance_m, np.inf) / WALK_SPEED_MS
+        exits = [
+            (net.edge_v[e], partial_time(1 - f, base.t_fwd[e])),
+            (net.edge_u[e], partial_time(f, base.t_bwd[e])),
+        ]
+        fac = np.concatenate([self.facility[node] for node, _ in exits], axis=1)
+        tim = np.concatenate(
+            [self.time_s[node] + (c + access)[:, None] for node, c in exits], axis=1
+        )
+        fac, tim = _with_same_edge(self, points, fac, tim)
+        tim = np.where(fac >= 0, tim, np.inf)
+        if self.cutoff_s is not None:
+            tim = np.where(tim <= self.cutoff_s, tim, np.inf)
+        return _top_k_unique(fac, tim, k, n)
+
+
+def label(
+    base: ModeBase,
+    facilities: SnappedPoints,
+    members: np.ndarray,
+    *,
+    k: int = 1,
+    cutoff_s: float | None = None,
+) -> NearestFacilities:
+    """Label every node with its `k` nearest facilities among `members` (indices)."""
+    if not (isinstance(k, int | np.integer) and 1 <= k <= MAX_K):
+        msg = f"`k` must be an integer in 1..{MAX_K}, got {k!r}"
+        raise ValueError(msg)
+    limit = np.inf if cutoff_s is None else float(cutoff_s)
+    n = base.n_nodes
+    sub = facilities.take(members)
+    arcs = base.arcs.concat(arriving_arcs(base, sub, n))
+    n_total = n + len(sub)
+    csr = arcs.csr(n_total, reverse=True)
+    usable = np.flatnonzero(sub.valid)
+    sources = n + usable
+    fac = np.full((n, k), -1, dtype=np.int64)
+    tim = np.full((n, k), np.inf)
+    if usable.size and k == 1:
+        d, _, src = dijkstra(
+            csr, indices=sources, min_only=True, return_predecessors=True, limit=limit
+        )
+        d = d[:n]
+        src = src[:n]
+        got = src >= 0
+        fac[got, 0] = members[src[got] - n]
+        tim[got, 0] = d[got]
+    elif usable.size:
+        step = batch_size(n_total)
+        for start in range(0, sources.size, step):
+            chunk = sources[start : start + step]
+            d = dijkstra(csr, indices=chunk, limit=limit)[:, :n].T  # (n, b)
+            cand_f = np.concatenate([fac, np.broadcast_to(members[chunk - n], d.shape)], axis=1)
+            cand_t = np.concatenate([tim, d], axis=1)
+            keep = np.argsort(cand_t, axis=1, kind="stable")[:, :k]
+            tim = np.take_along_axis(cand_t, keep, axis=1)
+            fac = np.take_along_axis(cand_f, keep, axis=1)
+    if np.isfinite(limit):
+        fac[tim > limit] = -1
+        tim[tim > limit] = np.inf
+    fac[~np.isfinite(tim)] = -1
+    return NearestFacilities(
+        facility=fac,
+        time_s=tim,
+        facility_ids=facilities.ids,
+        _base=base,
+        _facilities=facilities,
+        _members=np.asarray(members, dtype=np.int64),
+        cutoff_s=cutoff_s,
+    )
+
+
+def _with_same_edge(
+    labels: NearestFacilities, points: SnappedPoints, fac: np.ndarray, tim: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Add candidates for facilities on the same street edge as a point (rare, so a loop)."""
+    fpts = labels._facilities
+    members = labels._members[fpts.valid[labels._members]]
+    if members.size == 0:
+        return fac, tim
+    hit = np.flatnonzero(points.valid & np.isin(points.edge, fpts.edge[members]))
+    if hit.size == 0:
+        return fac, tim
+    base = labels._base
+    extra_f: list[list[int]] = [[] for _ in range(hit.size)]
+    extra_t: list[list[float]] = [[] for _ in range(hit.size)]
+    by_edge: dict[int, list[int]] = {}
+    for m in members.tolist():
+        by_edge.setdefault(int(fpts.edge[m]), []).append(m)
+    for row, i in enumerate(hit.tolist()):
+        e = int(points.edge[i])
+        for m in by_edge.get(e, []):
+            delta = fpts.fraction[m] - points.fraction[i]
+            t_edge = base.t_fwd[e] if delta >= 0 else base.t_bwd[e]
+            t = float(partial_time(np.array(abs(delta)), np.array(t_edge)))
+            t += (points.distance_m[i] + fpts.distance_m[m]) / WALK_SPEED_MS
+            extra_f[row].append(m)
+            extra_t[row].append(t)
+    width = max(len(r) for r in extra_f)
+    add_f = np.full((fac.shape[0], width), -1, dtype=np.int64)
+    add_t = np.full((fac.shape[0], width), np.inf)
+    for row, i in enumerate(hit.tolist()):
+        add_f[i, : len(extra_f[row])] = extra_f[row]
+        add_t[i, : len(extra_t[row])] = extra_t[row]
+    return np.concatenate([fac, add_f], axis=1), np.concatenate([tim, add_t], axis=1)
+
+
+def _top_k_unique(
+    fac: np.ndarray, tim: np.ndarray, k: int, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the k fastest distinct facilities (a facility may appear via both ends)."""
+    order = np.argsort(tim, axis=1, kind="stable")
+    fac = np.take_along_axis(fac, order, axis=1)
+    tim = np.take_along_axis(tim, order, axis=1)
+    # Drop later (slower) repeats of a facility within a row.
+    dup = np.zeros(fac.shape, dtype=bool)
+    for j in range(1, fac.shape[1]):
+        dup[:, j] = ((fac[:, :j] == fac[:, j : j + 1]) & (fac[:, j : j + 1] >= 0)).any(axis=1)
+    tim = np.where(dup | (fac < 0), np.inf, tim)
+    order = np.argsort(tim, axis=1, kind="stable")[:, :k]
+    fac = np.take_along_axis(fac, order, axis=1)
+    tim = np.take_along_axis(tim, order, axis=1)
+    fac = np.where(np.isfinite(tim), fac, -1)
+    out_f = np.full((n, k), -1, dtype=np.int64)
+    out_t = np.full((n, k), np.inf)
+    out_f[:, : fac.shape[1]] = fac
+    out_t[:, : tim.shape[1]] = tim
+    return out_f, out_t
