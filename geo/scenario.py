@@ -43,6 +43,11 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _KNOWN_SECTIONS = ("scenario", "network", "layers", "planning", "map")
 
 
+SITING_MODELS = ("capacitated", "pmedian", "coverage", "min_points")
+"""``planning.model`` values: capacitated p-median (default), p-median, maximal coverage, and
+the fewest points that put ``coverage_share`` of the demand within ``max_travel_min``."""
+
+
 @dataclass(frozen=True)
 class PlanningParams:
     """Planner parameters from ``[planning]`` (all optional).
@@ -52,19 +57,96 @@ class PlanningParams:
     max_snap_m
         Largest distance (metres) between a point and the street network: points farther
         outside the network's area are input errors, and snapping refuses farther points.
+    model
+        Siting model, one of :data:`SITING_MODELS`.
+    n_points
+        Number of new service points to open (not used by ``min_points``).
+    max_travel_min
+        Longest acceptable trip to a service point (minutes, by the person's own mode);
+        also the coverage limit. Seekers with no point within it go to the central market.
+    coverage_share
+        ``min_points``: share of demand (0-1] that must be within ``max_travel_min``.
+    visit_rate
+        Share of registered seekers who visit a service point on a given day.
+    employer_visit_rate
+        Visits per employer per day (reporting demand, interviews).
+    opens, closes
+        Opening hours of service points ("HH:MM").
+    service_min
+        Mean time (minutes) staff spend per visitor.
+    staff_per_point
+        Staff at each service point (Erlang-C waiting time is reported for this number).
+    target_wait_min
+        Mean wait (minutes) used to compute the staff needed.
+    cell_m
+        Size (m) of the hexagons demand is aggregated to for siting and reporting.
+    time_limit_s
+        Time budget of the siting solver (seconds).
     """
 
     max_snap_m: float = 2000.0
+    model: str = "capacitated"
+    n_points: int = 40
+    max_travel_min: float = 45.0
+    coverage_share: float = 0.9
+    visit_rate: float = 0.08
+    employer_visit_rate: float = 0.2
+    opens: str = "09:00"
+    closes: str = "17:00"
+    service_min: float = 12.0
+    staff_per_point: int = 3
+    target_wait_min: float = 15.0
+    cell_m: float = 400.0
+    time_limit_s: float = 20.0
 
     def __post_init__(self) -> None:
-        value = self.max_snap_m
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            msg = f"`max_snap_m` must be a number (metres), got {value!r}"
-            raise ValueError(msg)
-        if not (math.isfinite(value) and value > 0):
-            msg = f"`max_snap_m` must be a positive number of metres, got {value!r}"
-            raise ValueError(msg)
-        object.__setattr__(self, "max_snap_m", float(value))  # TOML may give an int
+        errors: list[str] = []
+        numbers = {
+            # name: (lowest allowed, highest allowed, whole number?)
+            "max_snap_m": (1e-9, math.inf, False),
+            "n_points": (1, 100_000, True),
+            "max_travel_min": (1.0, 24 * 60.0, False),
+            "coverage_share": (1e-9, 1.0, False),
+            "visit_rate": (0.0, 1.0, False),
+            "employer_visit_rate": (0.0, 100.0, False),
+            "service_min": (0.1, 8 * 60.0, False),
+            "staff_per_point": (1, 10_000, True),
+            "target_wait_min": (0.1, 24 * 60.0, False),
+            "cell_m": (10.0, 50_000.0, False),
+            "time_limit_s": (0.1, 86_400.0, False),
+        }
+        for name, (low, high, whole) in numbers.items():
+            value = getattr(self, name)
+            kind = "a whole number" if whole else "a number"
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                errors.append(f"`{name}` must be {kind}, got {value!r}")
+            elif whole and not float(value).is_integer():
+                errors.append(f"`{name}` must be {kind}, got {value!r}")
+            elif not (math.isfinite(value) and low <= value <= high):
+                errors.append(f"`{name}` must be between {low:g} and {high:g}, got {value!r}")
+            else:
+                object.__setattr__(self, name, int(value) if whole else float(value))
+        if self.model not in SITING_MODELS:
+            errors.append(f"`model` {self.model!r} is unknown; allowed: {', '.join(SITING_MODELS)}")
+        hours = []
+        for name in ("opens", "closes"):
+            value = getattr(self, name)
+            match = re.fullmatch(r"([01]?\d|2[0-4]):([0-5]\d)", str(value))
+            if match is None:
+                errors.append(f"`{name}` must be a time of day HH:MM, got {value!r}")
+            else:
+                hours.append(int(match[1]) + int(match[2]) / 60.0)
+        if len(hours) == 2 and hours[0] >= hours[1]:
+            errors.append(f"`closes` ({self.closes}) must be after `opens` ({self.opens})")
+        if errors:
+            raise ValueError("; ".join(errors))
+
+    @property
+    def open_hours(self) -> tuple[float, float]:
+        """Opening and closing time as hours since midnight."""
+        h0, m0 = self.opens.split(":")
+        h1, m1 = self.closes.split(":")
+        return int(h0) + int(m0) / 60.0, int(h1) + int(m1) / 60.0
 
 
 @dataclass(frozen=True)

@@ -188,7 +188,7 @@ def test_defaults_for_optional_keys(folder: Path) -> None:
             'layer = "" }',
             "`layers.talent_market.layer` must be non-empty text",
         ),
-        ("max_snap_m = 1500", "max_snap_m = -5", "`max_snap_m` must be a positive number"),
+        ("max_snap_m = 1500", "max_snap_m = -5", "`max_snap_m` must be between"),
         ("max_snap_m = 1500", 'max_snap_m = "far"', "`max_snap_m` must be a number"),
         ("max_snap_m = 1500", "max_snap = 1500", "unknown key `planning.max_snap`"),
         ('tiles = "none"', 'tiles = "https://t.example/{z}/{x}/{y}.png"', "`attribution` is requ"),
@@ -248,3 +248,38 @@ def test_map_settings() -> None:
 def test_planning_params_are_floats() -> None:
     params = PlanningParams(max_snap_m=1500)
     assert isinstance(params.max_snap_m, float)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"model": "magic"}, "`model` 'magic' is unknown; allowed: capacitated"),
+        ({"n_points": 2.5}, "`n_points` must be a whole number"),
+        ({"coverage_share": 1.5}, "`coverage_share` must be between"),
+        ({"opens": "9am"}, "`opens` must be a time of day HH:MM"),
+        ({"opens": "18:00", "closes": "09:00"}, "`closes` \\(09:00\\) must be after"),
+        ({"visit_rate": "lots"}, "`visit_rate` must be a number"),
+    ],
+)
+def test_planning_params_reject_bad_values(kwargs, match):
+    from geo.scenario import PlanningParams
+
+    with pytest.raises(ValueError, match=match):
+        PlanningParams(**kwargs)
+
+
+def test_planning_params_collect_every_problem():
+    from geo.scenario import PlanningParams
+
+    with pytest.raises(ValueError) as info:
+        PlanningParams(n_points=0, staff_per_point=-1, model="x")
+    text = str(info.value)
+    assert "`n_points`" in text and "`staff_per_point`" in text and "`model`" in text
+
+
+def test_planning_params_defaults_and_hours():
+    from geo.scenario import PlanningParams
+
+    params = PlanningParams(opens="08:30", closes="17:45", n_points=12)
+    assert params.open_hours == (8.5, 17.75)
+    assert isinstance(params.n_points, int) and params.model == "capacitated"
