@@ -118,9 +118,8 @@ class PlanningParams:
         for name, (low, high, whole) in numbers.items():
             value = getattr(self, name)
             kind = "a whole number" if whole else "a number"
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                errors.append(f"`{name}` must be {kind}, got {value!r}")
-            elif whole and not float(value).is_integer():
+            not_number = isinstance(value, bool) or not isinstance(value, int | float)
+            if not_number or (whole and not float(value).is_integer()):
                 errors.append(f"`{name}` must be {kind}, got {value!r}")
             elif not (math.isfinite(value) and low <= value <= high):
                 errors.append(f"`{name}` must be between {low:g} and {high:g}, got {value!r}")
