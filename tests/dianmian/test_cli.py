@@ -36,6 +36,19 @@ def test_plan_writes_city_outputs(scenario, tmp_path):
     assert summary["layers"]["employers"] == 2
     employers = gpd.read_file(target / "city.gpkg", layer="employers")
     assert employers.crs.to_epsg() == 4326
+    plan_layers = set(pyogrio.list_layers(target / "plan.gpkg")[:, 0])
+    assert {"service_points", "belts", "assignment_cells", "catchments"} <= plan_layers
+    plan = json.loads((target / "plan_summary.json").read_text())
+    assert plan["after"]["open_points"] == 1
+    assert "visits/day at the market" in result.output
+
+
+def test_infeasible_settings_exit_2(scenario, tmp_path):
+    toml = scenario / "scenario.toml"
+    toml.write_text(toml.read_text().replace("n_points = 1", "n_points = 5"))
+    result = runner.invoke(app, ["plan", str(scenario), "--out", str(tmp_path / "o")])
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "`n_points` = 5 but there are only 2 candidate sites" in result.output
 
 
 def test_bad_row_exits_2_naming_file_row_and_reason(scenario):

@@ -36,7 +36,7 @@ def test_load_small_scenario() -> None:
     sites = scen.layers[LayerName.CANDIDATE_SITES]
     assert (sites.path.name, sites.layer) == ("small.gpkg", "candidate_sites")
     assert scen.layers[LayerName.EMPLOYERS].layer is None
-    assert scen.planning == PlanningParams(max_snap_m=1500)
+    assert scen.planning == PlanningParams(max_snap_m=1500, n_points=1)
     assert scen.map == MapSettings(tiles="none", attribution="")
     assert Scenario.load(SMALL / "scenario.toml") == scen
 
@@ -246,7 +246,7 @@ def test_map_settings() -> None:
 
 
 def test_planning_params_are_floats() -> None:
-    params = PlanningParams(max_snap_m=1500)
+    params = PlanningParams(max_snap_m=1500, n_points=1)
     assert isinstance(params.max_snap_m, float)
 
 
