@@ -205,7 +205,7 @@ class StreetNetwork:
         Meant for checking results in tests and small analyses, not for hot paths.
         """
         g = self.mode(mode)
-        graph = nx.DiGraph()
+        graph: nx.DiGraph = nx.DiGraph()
         graph.add_nodes_from(range(self.n_nodes))
         for s, d, t, ln in zip(
             g.src.tolist(), g.dst.tolist(), g.time_s.tolist(), g.length_m.tolist(), strict=True
@@ -296,7 +296,7 @@ def _graph_from_pbf(path: str) -> nx.MultiDiGraph:
     oneway = edges.get("oneway", pd.Series(index=edges.index, dtype=object))
     is_oneway = oneway.astype(str).str.lower().isin(["yes", "true", "1", "-1"]).to_numpy()
     reverse_tag = oneway.astype(str).eq("-1").to_numpy()
-    graph = nx.MultiDiGraph(crs="EPSG:4326")
+    graph: nx.MultiDiGraph = nx.MultiDiGraph(crs="EPSG:4326")
     graph.add_nodes_from(
         (int(i), {"x": float(x), "y": float(y)})
         for i, x, y in zip(nodes["id"], nodes["lon"], nodes["lat"], strict=True)
@@ -393,8 +393,8 @@ def network_from_graph(
         rows, columns=["u", "v", "length", "highway", "oneway", "maxspeed", "geometry"]
     )
     frame = _dedupe_twoway(frame)
-    eu = index.get_indexer(frame["u"].to_numpy())
-    ev = index.get_indexer(frame["v"].to_numpy())
+    eu = index.get_indexer(pd.Index(frame["u"]))
+    ev = index.get_indexer(pd.Index(frame["v"]))
     if (eu < 0).any() or (ev < 0).any():
         msg = "network graph has edges whose end nodes are missing"
         raise NetworkError(msg)
@@ -417,37 +417,41 @@ def network_from_graph(
             x[ev[missing_len]] - x[eu[missing_len]], y[ev[missing_len]] - y[eu[missing_len]]
         )
 
-    net_kwargs = dict(
-        crs=crs,
-        node_id=node_ids,
-        x=np.asarray(x, dtype=float),
-        y=np.asarray(y, dtype=float),
-        lon=lon.copy(),
-        lat=lat.copy(),
-        edge_u=eu.astype(np.int32),
-        edge_v=ev.astype(np.int32),
-        edge_length_m=length,
-        edge_highway=frame["highway"].to_numpy(dtype=object),
-        edge_oneway=frame["oneway"].to_numpy(dtype=bool),
-        edge_geometry=edge_geometry,
-        source=source,
-    )
+    edge_u = eu.astype(np.int32)
+    edge_v = ev.astype(np.int32)
+    highway = frame["highway"].to_numpy(dtype=object)
+    oneway = frame["oneway"].to_numpy(dtype=bool)
     maxspeed = frame["maxspeed"].to_numpy(dtype=float)
     mode_graphs = {
         TravelMode(m): build_mode_graph(
             TravelMode(m),
-            edge_u=net_kwargs["edge_u"],
-            edge_v=net_kwargs["edge_v"],
+            edge_u=edge_u,
+            edge_v=edge_v,
             length_m=length,
-            highway=net_kwargs["edge_highway"],
-            oneway=net_kwargs["edge_oneway"],
+            highway=highway,
+            oneway=oneway,
             maxspeed_kph=maxspeed,
             n_nodes=node_ids.size,
             speeds=speeds,
         )
         for m in modes
     }
-    net = StreetNetwork(modes=mode_graphs, **net_kwargs)  # type: ignore[arg-type]
+    net = StreetNetwork(
+        crs=crs,
+        node_id=node_ids,
+        x=np.asarray(x, dtype=float),
+        y=np.asarray(y, dtype=float),
+        lon=lon.copy(),
+        lat=lat.copy(),
+        edge_u=edge_u,
+        edge_v=edge_v,
+        edge_length_m=length,
+        edge_highway=highway,
+        edge_oneway=oneway,
+        edge_geometry=edge_geometry,
+        modes=mode_graphs,
+        source=source,
+    )
     logger.info(
         "network %s: %d nodes, %d street edges (%s)",
         source,

@@ -177,7 +177,7 @@ def _reasons(
     at_market = np.zeros(n_groups)
     at_market[market_groups] = to_market
     minutes = f"{max_time_s / 60:g} min"
-    none_near = ~usable.any(axis=1)
+    none_near = ~np.asarray(usable.any(axis=1), dtype=bool)
     for g in np.flatnonzero((at_market > 1e-9) | (unassigned > 1e-9)):
         if none_near[g]:
             why = f"no open service point for its industries within {minutes} by {modes[g]}"

@@ -138,8 +138,9 @@ def build_demand(
     )
     keys = pd.concat([seeker_keys, employer_keys], ignore_index=True)
     codes, uniques = pd.MultiIndex.from_frame(keys).factorize()
-    groups = uniques.to_frame(index=False)
-    groups.columns = keys.columns
+    groups = pd.MultiIndex.from_tuples(list(uniques), names=list(keys.columns)).to_frame(
+        index=False
+    )
     n_groups = len(groups)
     weight_each = np.concatenate(
         [np.full(len(seekers), visit_rate), np.full(len(employers), employer_visit_rate)]
