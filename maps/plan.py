@@ -1,0 +1,432 @@
+"""Plan map: opened service points sized by load, catchments, crowd panel, industry toggles.
+
+Expected inputs (GeoDataFrames in EPSG:4326, extra columns ignored):
+
+``service_points``  points; ``id``, ``name``, ``kind`` (site kind code), ``industries``
+                    (``;``-separated codes the point serves), ``load`` (visitors per day),
+                    ``capacity`` (safe visitors per day)
+``catchments``      (multi)polygons; ``point_id`` (an ``id`` of `service_points`), optional
+                    ``minutes`` (travel-time limit of the area)
+``crowd``           mapping with ``market_before`` and ``market_after`` (visitors per day at
+                    the central talent market without / with the plan), optional
+                    ``market_capacity`` (default: the talent market's ``capacity``) and
+                    ``market_name``; per-point loads come from `service_points`
+
+Every service point appears in one toggleable layer per industry it serves, so switching
+industries on and off shows which points serve whom (a point serving two industries sits
+in both layers).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import INDUSTRY_CODES, Industry, InputError, Problem
+from planner.hexbin import HexBins
+
+from . import _layers as layers
+from ._base import (
+    HtmlControl,
+    LegendItem,
+    LegendSection,
+    add_legend,
+    base_map,
+    bounds_of,
+    check_frame,
+    esc,
+    finish,
+    register,
+    round_coords,
+)
+
+logger = logging.getLogger(__name__)
+
+UTILISATION_COLOURS = (
+    (0.8, "#2a9d8f", "below 80 % of capacity 低于容量80%"),
+    (1.0, "#e9a93c", "80–100 % of capacity 容量80–100%"),
+    (math.inf, "#d62728", "over capacity 超出容量"),
+)
+"""(upper bound of load/capacity, colour, legend label), checked in order."""
+CATCHMENT_PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+MIN_RADIUS_PX = 5.0
+MAX_RADIUS_PX = 18.0
+
+
+def points_layer_name(industry: str) -> str:
+    ind = Industry(industry)
+    return f"Service points: {ind.label_en} {ind.label_zh}"
+
+
+CATCHMENTS_LAYER = "Catchment areas 服务范围"
+
+
+@dataclass(frozen=True)
+class PlanLayers:
+    """The plan-specific inputs of :func:`plan_map` (see the module docstring)."""
+
+    service_points: gpd.GeoDataFrame
+    catchments: gpd.GeoDataFrame | None = None
+    crowd: Mapping[str, Any] | None = None
+
+
+def utilisation_colour(load: float, capacity: float) -> str:
+    ratio = load / capacity if capacity > 0 else (math.inf if load > 0 else 0.0)
+    for upper, colour, _label in UTILISATION_COLOURS:
+        if ratio < upper or (upper == math.inf):
+            return colour
+    return UTILISATION_COLOURS[-1][1]  # pragma: no cover - the last bound is inf
+
+
+def radius_px(load: np.ndarray) -> np.ndarray:
+    """Marker radius (pixels): area grows with load, largest load gets MAX_RADIUS_PX."""
+    top = float(load.max()) if len(load) and load.max() > 0 else 1.0
+    return MIN_RADIUS_PX + (MAX_RADIUS_PX - MIN_RADIUS_PX) * np.sqrt(np.clip(load, 0, None) / top)
+
+
+def _split_codes(value: object) -> list[str]:
+    return [c.strip().lower() for c in str(value).replace(",", ";").split(";") if c.strip()]
+
+
+def check_service_points(frame: object, problems: list[Problem]) -> gpd.GeoDataFrame | None:
+    cols = ("id", "name", "kind", "industries", "load", "capacity")
+    out = check_frame(
+        frame, "service_points", columns=cols, geom_types=layers.POINT, problems=problems
+    )
+    if out is None:
+        return None
+    for col in ("load", "capacity"):
+        layers._check_nonneg(out, col, "service_points", problems)
+    for i, value in enumerate(out["industries"]):
+        codes = _split_codes(value)
+        bad = [c for c in codes if c not in INDUSTRY_CODES]
+        if bad or not codes:
+            problems.append(
+                Problem(
+                    "service_points",
+                    i + 1,
+                    f"`industries` {value!r} must list codes from {', '.join(INDUSTRY_CODES)}",
+                )
+            )
+    dup = out["id"][out["id"].duplicated()].tolist()
+    if dup:
+        problems.append(Problem("service_points", None, f"duplicate `id` values {dup[:10]}"))
+    return out
+
+
+def check_catchments(
+    frame: object, point_ids: set[str] | None, problems: list[Problem]
+) -> gpd.GeoDataFrame | None:
+    out = check_frame(
+        frame, "catchments", columns=("point_id",), geom_types=layers.POLYGON, problems=problems
+    )
+    if out is not None and point_ids is not None:
+        unknown = sorted(set(out["point_id"].astype(str)) - point_ids)
+        if unknown:
+            problems.append(
+                Problem(
+                    "catchments", None, f"`point_id` values {unknown[:10]} are not service points"
+                )
+            )
+    return out
+
+
+def check_crowd(crowd: object, problems: list[Problem]) -> dict[str, Any] | None:
+    if not isinstance(crowd, Mapping):
+        problems.append(
+            Problem("crowd", None, f"`crowd` must be a mapping, got {type(crowd).__name__}")
+        )
+        return None
+    out = dict(crowd)
+    for key in ("market_before", "market_after"):
+        value = out.get(key)
+        if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            problems.append(Problem("crowd", None, f"`{key}` must be a number >= 0, got {value!r}"))
+    cap = out.get("market_capacity")
+    if cap is not None and (not isinstance(cap, int | float) or not cap > 0):
+        problems.append(Problem("crowd", None, f"`market_capacity` must be > 0, got {cap!r}"))
+    return out
+
+
+def _bar(value: float, top: float, capacity: float | None) -> str:
+    width = 0 if top <= 0 else round(60 * value / top)
+    over = " over" if capacity is not None and value > capacity else ""
+    return f'<span class="dm-bar{over}" style="width:{width}px"></span>'
+
+
+def crowd_panel_html(
+    crowd: Mapping[str, Any], points: gpd.GeoDataFrame, market_capacity: float | None
+) -> str:
+    """HTML of the before/after crowd panel (numbers in visitors per day)."""
+    before, after = float(crowd["market_before"]), float(crowd["market_after"])
+    cap = crowd.get("market_capacity", market_capacity)
+    cap = float(cap) if cap is not None else None
+    name = esc(crowd.get("market_name") or "Central talent market 人才市场")
+    change = (after - before) / before * 100 if before > 0 else 0.0
+    loads = pd.to_numeric(points["load"]).to_numpy(dtype=float)
+    caps = pd.to_numeric(points["capacity"]).to_numpy(dtype=float)
+    top = max([before, after, *loads.tolist()])
+    cap_txt = f"{cap:,.0f}" if cap is not None else "–"
+    rows = [
+        f"<tr><td>{name}</td><td>{cap_txt}</td><td>{before:,.0f}</td><td>{after:,.0f}</td></tr>",
+        f"<tr><td></td><td></td><td>{_bar(before, top, cap)}</td>"
+        f"<td>{_bar(after, top, cap)}</td></tr>",
+    ]
+    order = np.argsort(-loads, kind="stable")
+    point_rows = [
+        f"<tr><td>{esc(points['name'].iloc[i])}</td><td>{caps[i]:,.0f}</td>"
+        f"<td>{loads[i]:,.0f}</td><td>{_bar(loads[i], top, caps[i])}</td></tr>"
+        for i in order
+    ]
+    return (
+        "<b>Crowding 人流 (visitors/day 日访客)</b>"
+        "<table><tr><th></th><th>Capacity 容量</th><th>Before 之前</th><th>After 之后</th></tr>"
+        f"{''.join(rows)}</table>"
+        f"<p class='note'>Market load change 变化: {change:+.0f} %</p>"
+        "<b>Service points 服务点</b>"
+        "<table class='dm-points'>"
+        "<tr><th></th><th>Capacity 容量</th><th>Load 负荷</th><th></th></tr>"
+        f"{''.join(point_rows)}</table>"
+    )
+
+
+def _points_frame(points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    load = pd.to_numeric(points["load"]).to_numpy(dtype=float)
+    cap = pd.to_numeric(points["capacity"]).to_numpy(dtype=float)
+    codes = points["industries"].map(_split_codes)
+    return gpd.GeoDataFrame(
+        {
+            "id": points["id"].map(esc),
+            "name": points["name"].map(esc),
+            "kind": points["kind"].map(layers._kind_label),
+            "codes": codes.map(";".join),
+            "industries": codes.map(lambda cs: ", ".join(layers.industry_label(c) for c in cs)),
+            "load": np.round(load).astype(int),
+            "capacity": np.round(cap).astype(int),
+            "utilisation": [
+                f"{ld / c:.0%}" if c > 0 else "–" for ld, c in zip(load, cap, strict=True)
+            ],
+            "radius": np.round(radius_px(load), 1),
+            "fill": [utilisation_colour(ld, c) for ld, c in zip(load, cap, strict=True)],
+        },
+        geometry=points.geometry.values,
+        crs=points.crs,
+    )
+
+
+def _add_points(m: folium.Map, data: gpd.GeoDataFrame, industry: str) -> None:
+    subset = data[data["codes"].str.split(";").map(lambda cs: industry in cs)]
+    group = folium.FeatureGroup(name=points_layer_name(industry)).add_to(m)
+    colour = Industry(industry).colour
+    folium.GeoJson(
+        round_coords(subset.drop(columns=["codes"])),
+        marker=folium.CircleMarker(radius=MIN_RADIUS_PX),
+        style_function=lambda f: {
+            "radius": f["properties"]["radius"],
+            "fill": True,
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.8,
+            "color": colour,  # ring in the industry colour, fill by utilisation
+            "weight": 3,
+        },
+        popup=folium.GeoJsonPopup(
+            fields=["name", "kind", "industries", "load", "capacity", "utilisation", "id"],
+            aliases=[
+                "Service point 服务点",
+                "Kind 类型",
+                "Industries 行业",
+                "Load/day 日负荷",
+                "Capacity/day 日容量",
+                "Load / capacity 负荷率",
+                "ID",
+            ],
+        ),
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "load", "capacity"], aliases=["", "Load 负荷", "Capacity 容量"]
+        ),
+    ).add_to(group)
+    register(m, f"points:{industry}", group)
+
+
+def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> None:
+    names = dict(zip(points["id"].astype(str), points["name"].map(esc), strict=True))
+    order = {pid: i for i, pid in enumerate(points["id"].astype(str))}
+    pid = catchments["point_id"].astype(str)
+    data = gpd.GeoDataFrame(
+        {
+            "point": pid.map(names),
+            "minutes": catchments["minutes"].astype(str) if "minutes" in catchments else "",
+            "colour": pid.map(lambda p: CATCHMENT_PALETTE[order[p] % len(CATCHMENT_PALETTE)]),
+        },
+        geometry=catchments.geometry.values,
+        crs=catchments.crs,
+    )
+    fields, aliases = ["point"], ["Catchment of 服务范围"]
+    if "minutes" in catchments:
+        fields.append("minutes")
+        aliases.append("Minutes 分钟")
+    layer = folium.GeoJson(
+        round_coords(data),
+        name=CATCHMENTS_LAYER,
+        style_function=lambda f: {
+            "color": f["properties"]["colour"],
+            "fillColor": f["properties"]["colour"],
+            "fillOpacity": 0.12,
+            "weight": 1.5,
+            "dashArray": "4 3",
+        },
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
+    ).add_to(m)
+    register(m, "catchments", layer)
+
+
+def plan_map(
+    *,
+    service_points: gpd.GeoDataFrame,
+    catchments: gpd.GeoDataFrame | None = None,
+    crowd: Mapping[str, Any] | None = None,
+    employers: gpd.GeoDataFrame | None = None,
+    seeker_cells: HexBins | gpd.GeoDataFrame | None = None,
+    candidate_sites: gpd.GeoDataFrame | None = None,
+    talent_market: gpd.GeoDataFrame | None = None,
+    belts: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    title: str,
+    synthetic: bool,
+    tiles: str | None = None,
+    attribution: str | None = None,
+) -> folium.Map:
+    """Build the plan map.
+
+    Parameters
+    ----------
+    service_points
+        Opened points (``id``, ``name``, ``kind``, ``industries``, ``load``, ``capacity``;
+        loads and capacities in visitors per day). Circle area grows with load; fill shows
+        load/capacity, ring colour the industry; popup with load and capacity.
+    catchments
+        Optional catchment polygons (``point_id``, optional ``minutes``).
+    crowd
+        Optional before/after figures for the crowd panel (see module docstring).
+    employers, seeker_cells, candidate_sites, talent_market, belts, roads
+        Optional context layers, as in :func:`maps.overview.overview_map`; employers and
+        candidate sites start hidden.
+    title, synthetic, tiles, attribution
+        As in :func:`maps.overview.overview_map`.
+
+    Raises
+    ------
+    geo.InputError
+        Listing every problem found in the inputs.
+    """
+    problems: list[Problem] = []
+    points = check_service_points(service_points, problems)
+    ids = set(points["id"].astype(str)) if points is not None else None
+    catch = check_catchments(catchments, ids, problems) if catchments is not None else None
+    crowd_d = check_crowd(crowd, problems) if crowd is not None else None
+    emp = layers.check_employers(employers, problems) if employers is not None else None
+    seekers = (
+        layers.check_seeker_cells(seeker_cells, problems) if seeker_cells is not None else None
+    )
+    sites = (
+        layers.check_candidate_sites(candidate_sites, problems)
+        if candidate_sites is not None
+        else None
+    )
+    market = (
+        layers.check_talent_market(talent_market, problems) if talent_market is not None else None
+    )
+    belt = layers.check_belts(belts, problems) if belts is not None else None
+    road = layers.check_roads(roads, problems) if roads is not None else None
+    if problems:
+        raise InputError(problems)
+    assert points is not None
+
+    m = base_map(
+        bounds=bounds_of([points, catch, market]),
+        title=title,
+        subtitle="Service-point plan 服务点方案",
+        synthetic=synthetic,
+        tiles=tiles,
+        attribution=attribution,
+    )
+    if road is not None:
+        layers.add_roads(m, road)
+    legend: list[LegendSection] = []
+    if belt is not None:
+        layers.add_belts(m, belt)
+    if seekers is not None:
+        legend.append(layers.add_seeker_cells(m, seekers))
+    if catch is not None:
+        _add_catchments(m, catch, points)
+    if emp is not None:
+        layers.add_employers(m, emp, show=False)
+    places = LegendSection("Places 地点")
+    if sites is not None:
+        places = layers.add_candidate_sites(m, sites, show=False)
+    data = _points_frame(points)
+    served = {c for cs in data["codes"] for c in cs.split(";")}
+    for code in INDUSTRY_CODES:  # display order, one toggle per served industry
+        if code in served:
+            _add_points(m, data, code)
+    market_capacity = None
+    if market is not None:
+        load = float(crowd_d["market_after"]) if crowd_d is not None else None
+        places.items.append(layers.add_talent_market(m, market, load=load))
+        if len(market) == 1:
+            market_capacity = float(market["capacity"].iloc[0])
+
+    size_items = [
+        LegendItem(colour, label, swatch="dot") for _u, colour, label in UTILISATION_COLOURS
+    ]
+    legend.insert(
+        0,
+        LegendSection(
+            "Service points 服务点",
+            size_items,
+            "Circle size grows with daily load; ring colour = industry. "
+            "圆越大负荷越高，外圈颜色表示行业。",
+        ),
+    )
+    industries = set(served) | (set(belt["industry"].astype(str)) if belt is not None else set())
+    legend.insert(1, layers.industries_legend(industries))
+    legend.append(places)
+    if catch is not None:
+        legend.append(
+            LegendSection(
+                CATCHMENTS_LAYER,
+                [
+                    LegendItem(
+                        CATCHMENT_PALETTE[0], "one colour per service point 每个服务点一种颜色"
+                    )
+                ],
+            )
+        )
+    add_legend(m, legend)
+    if crowd_d is not None:
+        HtmlControl(
+            crowd_panel_html(crowd_d, points, market_capacity),
+            position="topleft",
+            css_class="dm-crowd",
+        ).add_to(m)
+    logger.info("plan map: %d service points, %d industries", len(points), len(served))
+    return finish(m)

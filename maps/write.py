@@ -1,0 +1,161 @@
+"""Write all maps of a scenario as self-contained HTML files.
+
+Layout of `out_dir` (e.g. ``out/<scenario>/maps``)::
+
+    overview.html            always
+    plan.html                if a plan is given
+    routes.html              if routes are given
+    routes/<volunteer>.html  one phone page per volunteer, if routes are given
+
+Outputs of an earlier run that this run does not produce (``plan.html``, ``routes.html``,
+``routes/*.html``) are removed, so a folder never mixes today's overview with yesterday's
+plan.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from planner.hexbin import HexBins
+
+from ._base import render_html
+from .overview import overview_map
+from .plan import PlanLayers, plan_map
+from .routes import ROUTE_PALETTE, parse_routes, route_page, routes_map
+
+logger = logging.getLogger(__name__)
+
+
+def page_file_name(volunteer_id: str, taken: set[str]) -> str:
+    """A safe, unique file name (``<id>.html``) for a volunteer's page."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", volunteer_id).strip("._") or "volunteer"
+    name, k = f"{stem}.html", 2
+    while name.lower() in taken:
+        name, k = f"{stem}_{k}.html", k + 1
+    taken.add(name.lower())
+    return name
+
+
+def _write(path: Path, text: str) -> Path:
+    # Write then rename, so a browser never opens a half-written map.
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    logger.info("wrote %s (%.1f kB)", path, path.stat().st_size / 1e3)
+    return path
+
+
+def _remove_stale(path: Path) -> None:
+    if path.is_file():
+        path.unlink()
+        logger.info("removed stale %s", path)
+
+
+def write_maps(
+    out_dir: str | Path,
+    *,
+    employers: gpd.GeoDataFrame,
+    seeker_cells: HexBins | gpd.GeoDataFrame,
+    candidate_sites: gpd.GeoDataFrame,
+    talent_market: gpd.GeoDataFrame,
+    belts: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    plan: PlanLayers | Mapping[str, Any] | None = None,
+    routes: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None = None,
+    title: str,
+    synthetic: bool,
+    tiles: str | None = None,
+    attribution: str | None = None,
+) -> list[Path]:
+    """Write the overview, and the plan and route maps when given; return the paths written.
+
+    Parameters
+    ----------
+    out_dir
+        Folder for the HTML files (created if missing).
+    employers, seeker_cells, candidate_sites, talent_market, belts, roads
+        Context layers (see :func:`maps.overview.overview_map`).
+    plan
+        :class:`maps.plan.PlanLayers` or a mapping with ``service_points`` and optional
+        ``catchments`` and ``crowd``; None skips ``plan.html``.
+    routes
+        Volunteer routes (see :mod:`maps.routes`); None skips ``routes.html`` and the pages.
+    title, synthetic, tiles, attribution
+        As in :func:`maps.overview.overview_map`.
+
+    Raises
+    ------
+    geo.InputError
+        If an input is malformed (raised before anything is written).
+    """
+    out = Path(out_dir)
+    common: dict[str, Any] = {
+        "title": title,
+        "synthetic": synthetic,
+        "tiles": tiles,
+        "attribution": attribution,
+    }
+    context: dict[str, Any] = {
+        "employers": employers,
+        "seeker_cells": seeker_cells,
+        "candidate_sites": candidate_sites,
+        "talent_market": talent_market,
+        "belts": belts,
+        "roads": roads,
+    }
+    # Build (and so validate) every map before writing any file.
+    pages: dict[str, str] = {"overview.html": render_html(overview_map(**context, **common))}
+    if plan is not None:
+        layers = plan if isinstance(plan, PlanLayers) else PlanLayers(**dict(plan))
+        pages["plan.html"] = render_html(
+            plan_map(
+                service_points=layers.service_points,
+                catchments=layers.catchments,
+                crowd=layers.crowd,
+                **context,
+                **common,
+            )
+        )
+    volunteer_pages: dict[str, str] = {}
+    if routes is not None:
+        parsed = parse_routes(routes)
+        taken: set[str] = set()
+        names = {r.volunteer_id: page_file_name(r.volunteer_id, taken) for r in parsed}
+        links = {vid: f"routes/{name}" for vid, name in names.items()}
+        pages["routes.html"] = render_html(
+            routes_map(routes, roads=roads, page_links=links, **common)
+        )
+        raw = routes["features"] if isinstance(routes, Mapping) else routes
+        for k, (route, item) in enumerate(zip(parsed, raw, strict=True)):
+            if isinstance(routes, Mapping):  # a Feature: properties + geometry
+                item = {**(item.get("properties") or {}), "geometry": item.get("geometry")}
+            volunteer_pages[names[route.volunteer_id]] = route_page(
+                item,
+                synthetic=synthetic,
+                tiles=tiles,
+                attribution=attribution,
+                roads=roads,
+                colour=ROUTE_PALETTE[k % len(ROUTE_PALETTE)],
+            )
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = [_write(out / name, text) for name, text in pages.items()]
+    for stale in ("plan.html", "routes.html"):
+        if stale not in pages:
+            _remove_stale(out / stale)
+    route_dir = out / "routes"
+    if route_dir.is_dir():
+        for old in route_dir.glob("*.html"):
+            if old.name not in volunteer_pages:
+                _remove_stale(old)
+    if volunteer_pages:
+        route_dir.mkdir(exist_ok=True)
+        written += [_write(route_dir / name, text) for name, text in volunteer_pages.items()]
+    return written
