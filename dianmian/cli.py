@@ -161,6 +161,45 @@ def _run_plan(scenario: Path, out_dir: Path, reporter: Reporter, *, skip_invalid
         plan = make_plan(city, progress=progress)
         written += write_plan(plan, city, target)
     reporter.print(_crowd_table(plan.summary))
+    with reporter.step("Maps"):
+        written += _write_maps(city.scenario, target)
+    for path in written:
+        reporter.print(f"  wrote {path}")
+
+
+def _write_maps(scenario: Any, target: Path, *, date: str | None = None) -> list[Path]:
+    from maps.scenario import write_scenario_maps
+
+    tiles = scenario.map.tiles
+    return write_scenario_maps(
+        target,
+        title=scenario.title,
+        synthetic=scenario.synthetic,
+        tiles=None if tiles in ("none", "osm") else tiles,
+        attribution=scenario.map.attribution or None,
+        date=date,
+    )
+
+
+@app.command("maps")
+def maps_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder (with scenario.toml).")],
+    out_dir: OutOpt = DEFAULT_OUT,
+    date: Annotated[
+        str | None, typer.Option(help="Day of routes to draw (default: the newest).")
+    ] = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Write OUT/<scenario>/maps/*.html from the planned scenario (run `plan` first)."""
+    _setup_logging(quiet=quiet, verbose=verbose)
+    from geo.scenario import Scenario
+
+    reporter = Reporter(quiet=quiet)
+    with _domain_errors():
+        scen = Scenario.load(scenario)
+        with reporter.step("Maps"):
+            written = _write_maps(scen, out_dir / scen.name, date=date)
     for path in written:
         reporter.print(f"  wrote {path}")
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -144,6 +145,29 @@ def seeker_cells(city: City, *, cell_m: float = 500.0) -> gpd.GeoDataFrame:
     return cells
 
 
+MAJOR_ROADS = (
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+)
+"""Road classes drawn on maps (all streets would make a city map slow to open)."""
+
+
+def major_roads(network: StreetNetwork) -> gpd.GeoDataFrame:
+    """Lines of the major roads (EPSG:4326) with their ``highway`` class."""
+    idx = np.flatnonzero(np.isin(network.edge_highway.astype(str), MAJOR_ROADS))
+    lines = [network.edge_line(int(i)) for i in idx]
+    gdf = gpd.GeoDataFrame(
+        {"highway": network.edge_highway[idx].astype(str)}, geometry=lines, crs=network.crs
+    )
+    return gdf.to_crs("EPSG:4326")
+
+
 def write_city(city: City, out_dir: str | Path, *, progress: Progress | None = None) -> list[Path]:
     """Write the validated layers to ``city.gpkg`` and counts to ``city_summary.json``.
 
@@ -161,6 +185,8 @@ def write_city(city: City, out_dir: str | Path, *, progress: Progress | None = N
             continue
         say(name.value)
         gdf.to_file(gpkg, layer=name.value, driver="GPKG")
+    say("major roads")
+    major_roads(city.network).to_file(gpkg, layer="roads", driver="GPKG")
     say("seeker cells")
     cells = seeker_cells(city)
     cells.to_file(gpkg, layer="seeker_cells", driver="GPKG")

@@ -41,6 +41,22 @@ def test_plan_writes_city_outputs(scenario, tmp_path):
     plan = json.loads((target / "plan_summary.json").read_text())
     assert plan["after"]["open_points"] == 1
     assert "visits/day at the market" in result.output
+    assert {p.name for p in (target / "maps").iterdir()} == {"overview.html", "plan.html"}
+
+
+def test_maps_command_rewrites_maps_from_outputs(scenario, tmp_path):
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["plan", str(scenario), "--out", str(out), "-q"]).exit_code == 0
+    (out / "small" / "maps" / "plan.html").unlink()
+    result = runner.invoke(app, ["maps", str(scenario), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "small" / "maps" / "plan.html").stat().st_size > 10_000
+
+
+def test_maps_before_plan_is_a_clear_error(scenario, tmp_path):
+    result = runner.invoke(app, ["maps", str(scenario), "--out", str(tmp_path)])
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "run `dianmian plan`" in result.output
 
 
 def test_infeasible_settings_exit_2(scenario, tmp_path):
