@@ -19,7 +19,7 @@ import html
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
@@ -377,3 +377,17 @@ def check_frame(
     if frame.crs is not None and frame.crs.to_epsg() != 4326:
         frame = frame.to_crs("EPSG:4326")
     return frame
+
+
+def geojson(data: Any, **kwargs: Any) -> folium.GeoJson:
+    """``folium.GeoJson`` that tolerates a layer without features.
+
+    folium rejects tooltip/popup field lists over an empty layer, and an empty layer is
+    normal (every seeker cell suppressed, a plan without catchments); the layer is kept so
+    that the layer control stays the same.
+    """
+    n = len(data.get("features", ())) if isinstance(data, dict) else len(data)
+    if n == 0:
+        kwargs.pop("tooltip", None)
+        kwargs.pop("popup", None)
+    return folium.GeoJson(data, **kwargs)

@@ -38,6 +38,7 @@ from ._base import (
     LegendSection,
     check_frame,
     esc,
+    geojson,
     marker_popup,
     register,
     round_coords,
@@ -189,7 +190,7 @@ def merged_roads(roads: gpd.GeoDataFrame, decimals: int = 5) -> dict[str, Any]:
 
 
 def add_roads(m: folium.Map, roads: gpd.GeoDataFrame) -> None:
-    layer = folium.GeoJson(
+    layer = geojson(
         merged_roads(roads),
         name=LAYER_NAMES["roads"],
         style_function=lambda _f: {"color": "#b9b3a8", "weight": 1.2, "opacity": 0.9},
@@ -209,7 +210,7 @@ def add_belts(m: folium.Map, belts: gpd.GeoDataFrame, *, show: bool = True) -> L
         crs=belts.crs,
     )
     group = folium.FeatureGroup(name=LAYER_NAMES["belts"], show=show).add_to(m)
-    folium.GeoJson(
+    geojson(
         round_coords(data),
         style_function=lambda f: {
             "color": Industry(f["properties"]["industry"]).colour,
@@ -242,7 +243,7 @@ def add_employers(
         show=show,
         options={"maxClusterRadius": 45, "chunkedLoading": True},
     ).add_to(m)
-    folium.GeoJson(
+    geojson(
         round_coords(data),
         marker=folium.Marker(
             icon=folium.DivIcon(
@@ -283,7 +284,7 @@ def add_seeker_cells(m: folium.Map, seekers: SeekerCells, *, show: bool = True) 
         geometry=seekers.cells.geometry.values,
         crs=seekers.cells.crs,
     )
-    layer = folium.GeoJson(
+    layer = geojson(
         round_coords(data),
         name=LAYER_NAMES["seekers"],
         show=show,
@@ -293,7 +294,12 @@ def add_seeker_cells(m: folium.Map, seekers: SeekerCells, *, show: bool = True) 
             "color": "#7a5a3a",
             "weight": 0.4,
         },
-        tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=["Job seekers 求职者"]),
+        # folium refuses a tooltip over a layer without features (every cell suppressed).
+        tooltip=(
+            folium.GeoJsonTooltip(fields=["count"], aliases=["Job seekers 求职者"])
+            if len(data)
+            else None
+        ),
     ).add_to(m)
     register(m, "seekers", layer)
     items = []
@@ -328,7 +334,7 @@ def add_candidate_sites(
         geometry=sites.geometry.values,
         crs=sites.crs,
     )
-    layer = folium.GeoJson(
+    layer = geojson(
         round_coords(data),
         name=LAYER_NAMES["candidate_sites"],
         show=show,
@@ -369,7 +375,7 @@ def add_talent_market(
         aliases.insert(2, "Visitors/day 日访客")
     data = gpd.GeoDataFrame(fields, geometry=market.geometry.values, crs=market.crs)
     keys = [k for k in ("name", "capacity", "load", "id") if k in fields]
-    layer = folium.GeoJson(
+    layer = geojson(
         round_coords(data),
         name=LAYER_NAMES["talent_market"],
         marker=folium.Marker(

@@ -44,6 +44,7 @@ from ._base import (
     check_frame,
     esc,
     finish,
+    geojson,
     register,
     round_coords,
 )
@@ -237,7 +238,7 @@ def _add_points(m: folium.Map, data: gpd.GeoDataFrame, industry: str) -> None:
     subset = data[data["codes"].str.split(";").map(lambda cs: industry in cs)]
     group = folium.FeatureGroup(name=points_layer_name(industry)).add_to(m)
     colour = Industry(industry).colour
-    folium.GeoJson(
+    geojson(
         round_coords(subset.drop(columns=["codes"])),
         marker=folium.CircleMarker(radius=MIN_RADIUS_PX),
         style_function=lambda f: {
@@ -284,7 +285,7 @@ def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame, points: gpd.Geo
     if "minutes" in catchments:
         fields.append("minutes")
         aliases.append("Minutes 分钟")
-    layer = folium.GeoJson(
+    layer = geojson(
         round_coords(data),
         name=CATCHMENTS_LAYER,
         style_function=lambda f: {

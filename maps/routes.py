@@ -59,6 +59,7 @@ from ._base import (
     esc,
     figure,
     finish,
+    geojson,
     register,
     render_html,
 )
@@ -365,7 +366,7 @@ def _add_route(
         stops["page"] = f'<a href="{esc(page_link)}">Open 打开</a>'
         fields.append("page")
         aliases.append("Phone page 手机页面")
-    folium.GeoJson(
+    geojson(
         stops,
         marker=folium.Marker(
             icon=folium.DivIcon(html="", icon_size=(22, 22), icon_anchor=(11, 11))

@@ -149,3 +149,10 @@ def test_hexbins_and_plain_cells_are_both_accepted(layers):
     layers["seeker_cells"] = gpd.GeoDataFrame(layers["seeker_cells"].cells)
     html = render_html(overview_map(**layers, title="t", synthetic=True))
     assert "Suppressed:" not in html  # unknown without the HexBins object
+
+
+def test_every_cell_suppressed_still_draws_the_map(layers):
+    """A small town whose seekers all live in cells below five: the layer is empty, no error."""
+    layers["seeker_cells"] = layers["seeker_cells"].cells.iloc[:0]
+    html = render_html(overview_map(**layers, title="t", synthetic=True))
+    assert "Cells with fewer than 5 seekers are not shown" in html
