@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.dianmian-installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install browser demo test lint format bench bench-network bench-siting bench-routes bench-maps clean
+.PHONY: help install system-deps demo test lint format bench bench-network bench-siting bench-routes bench-maps bench-api clean
 
 help:
 	@echo "make demo   - build the Dongcao demo city (if missing) and run the whole pipeline"
@@ -25,16 +25,25 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
-# System Chromium (+ a CJK font for screenshots) for the browser tests of the maps.
-# Playwright drives it through its executable path; `playwright install` is never run.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
-	  $(SUDO) apt-get install -y -q --no-install-recommends chromium fonts-wqy-microhei; }
+# System packages the tests need, installed only when missing (Debian/Ubuntu):
+# Chromium + a CJK font for the maps' browser tests (Playwright drives the system browser;
+# `playwright install` is never run), PostgreSQL server binaries for the API's persistence
+# test (started on loopback by the test itself), wrk for bench-api.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-wqy-microhei"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
 
 demo: $(STAMP)
 	$(BIN)/dianmian demo
 
-test: $(STAMP) browser
+test: $(STAMP) system-deps
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
@@ -46,7 +55,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: bench-network bench-siting bench-routes bench-maps
+bench: bench-network bench-siting bench-routes bench-maps bench-api
 
 bench-network: $(STAMP)
 	$(PY) benchmarks/bench_network.py
@@ -58,8 +67,11 @@ bench-siting: $(STAMP)
 bench-routes: $(STAMP)
 	$(PY) benchmarks/bench_routes.py
 
-bench-maps: $(STAMP) browser
+bench-maps: $(STAMP) system-deps
 	$(PY) benchmarks/bench_maps.py
+
+bench-api: $(STAMP) system-deps
+	$(PY) benchmarks/bench_api.py
 
 clean:
 	rm -rf out build *.egg-info .pytest_cache .mypy_cache .ruff_cache

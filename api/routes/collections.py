@@ -1,0 +1,192 @@
+"""OGC API - Features style access to the plan and city layers (GeoJSON, RFC 7946)."""
+
+import math
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi.responses import JSONResponse
+
+from geo import Industry
+
+from ..collections import SPECS, Collection
+from ..deps import StateDep, unprocessable
+from ..schemas import CollectionPublic, CollectionsPublic, Feature, FeatureCollection
+from ..settings import Settings
+
+GEOJSON = "application/geo+json"
+
+CollectionName = StrEnum(  # type: ignore[misc]
+    "CollectionName", {name.upper().replace("-", "_"): name for name in SPECS}
+)
+"""The collection names (an enum, so a wrong name is answered with the allowed ones)."""
+
+
+class GeoJSONResponse(JSONResponse):
+    media_type = GEOJSON
+
+
+def make_router(settings: Settings) -> APIRouter:
+    router = APIRouter(prefix="/collections", tags=["collections"])
+    max_page = settings.max_page
+
+    @router.get("", response_model=CollectionsPublic, summary="Served collections")
+    async def collections(state: StateDep, request: Request) -> dict[str, Any]:
+        return {
+            "collections": [_describe(c, request) for c in state.collections.values()],
+            "links": [{"href": str(request.url), "rel": "self", "type": "application/json"}],
+        }
+
+    @router.get(
+        "/{name}",
+        response_model=CollectionPublic,
+        summary="One collection",
+        responses={404: {"description": "Collection not served by this scenario."}},
+    )
+    async def collection(
+        state: StateDep, request: Request, name: Annotated[CollectionName, Path()]
+    ) -> dict[str, Any]:
+        return _describe(_get(state.collections, name), request)
+
+    @router.get(
+        "/{name}/items",
+        response_model=FeatureCollection,
+        response_class=GeoJSONResponse,
+        summary="Features of a collection (GeoJSON FeatureCollection)",
+        description=(
+            "Filter by `bbox` (min lon, min lat, max lon, max lat; degrees) and, for "
+            "collections with industries, by `industry`; page with `limit`/`offset`."
+        ),
+        responses={
+            404: {"description": "Collection not served by this scenario."},
+            422: {"description": "Invalid parameter (names it and the allowed values)."},
+        },
+    )
+    async def items(
+        state: StateDep,
+        request: Request,
+        name: Annotated[CollectionName, Path()],
+        bbox: Annotated[
+            str | None,
+            Query(
+                description="minLon,minLat,maxLon,maxLat (degrees, WGS-84)",
+                examples=["115.4,21.4,115.6,21.6"],
+                max_length=200,
+            ),
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=max_page)] = 100,
+        offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+        industry: Annotated[Industry | None, Query()] = None,
+    ) -> GeoJSONResponse:
+        coll = _get(state.collections, name)
+        box = parse_bbox(bbox) if bbox is not None else None
+        if industry is not None and coll.industries is None:
+            with_industries = ", ".join(
+                n for n, c in state.collections.items() if c.industries is not None
+            )
+            raise unprocessable(
+                ("query", "industry"),
+                f"`industry` filter does not apply to collection `{coll.name}`; "
+                f"it applies to: {with_industries}",
+            )
+        hits = coll.select(bbox=box, industry=industry)
+        page = hits[offset : offset + limit]
+        links = [{"href": str(request.url), "rel": "self", "type": GEOJSON}]
+        if offset + limit < hits.size:
+            nxt = request.url.include_query_params(offset=offset + limit, limit=limit)
+            links.append({"href": str(nxt), "rel": "next", "type": GEOJSON})
+        if offset > 0:
+            prev = request.url.include_query_params(offset=max(0, offset - limit), limit=limit)
+            links.append({"href": str(prev), "rel": "prev", "type": GEOJSON})
+        return GeoJSONResponse(
+            {
+                "type": "FeatureCollection",
+                "features": [coll.features[i] for i in page.tolist()],
+                "numberMatched": int(hits.size),
+                "numberReturned": int(page.size),
+                "timeStamp": datetime.now(UTC).isoformat(),
+                "links": links,
+            }
+        )
+
+    @router.get(
+        "/{name}/items/{feature_id}",
+        response_model=Feature,
+        response_class=GeoJSONResponse,
+        summary="One feature (GeoJSON Feature)",
+        responses={404: {"description": "No such collection or feature."}},
+    )
+    async def item(
+        state: StateDep,
+        name: Annotated[CollectionName, Path()],
+        feature_id: Annotated[str, Path(max_length=200)],
+    ) -> GeoJSONResponse:
+        coll = _get(state.collections, name)
+        feature = coll.get(feature_id)
+        if feature is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                detail=f"collection `{coll.name}` has no feature with id {feature_id!r}",
+            )
+        return GeoJSONResponse(feature)
+
+    return router
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """``minLon,minLat,maxLon,maxLat`` in degrees; 422 naming `bbox` if malformed."""
+    parts = text.split(",")
+    problem = None
+    values: list[float] = []
+    if len(parts) != 4:
+        problem = f"has {len(parts)} numbers, needs 4"
+    else:
+        try:
+            values = [float(p) for p in parts]
+        except ValueError:
+            problem = "has a part that is not a number"
+    if problem is None:
+        minx, miny, maxx, maxy = values
+        if not all(math.isfinite(v) for v in values):
+            problem = "has a number that is not finite"
+        elif not (-180 <= minx <= 180 and -180 <= maxx <= 180):
+            problem = "has a longitude outside -180..180"
+        elif not (-90 <= miny <= 90 and -90 <= maxy <= 90):
+            problem = "has a latitude outside -90..90"
+        elif minx > maxx or miny > maxy:
+            problem = "has a minimum larger than its maximum"
+    if problem is not None:
+        raise unprocessable(
+            ("query", "bbox"),
+            f"`bbox` {text!r} {problem}; expected minLon,minLat,maxLon,maxLat in degrees",
+        )
+    return values[0], values[1], values[2], values[3]
+
+
+def _get(collections: dict[str, Collection], name: str) -> Collection:
+    coll = collections.get(str(name))
+    if coll is None:
+        served = ", ".join(collections)
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail=f"collection `{name}` is not served by this scenario; served: {served}",
+        )
+    return coll
+
+
+def _describe(coll: Collection, request: Request) -> dict[str, Any]:
+    spec = SPECS[coll.name]
+    base = str(request.url_for("items", name=coll.name))
+    extent = coll.extent()
+    return {
+        "id": coll.name,
+        "title": spec.title,
+        "description": spec.description,
+        "extent": {"spatial": {"bbox": [extent]} if extent else None},
+        "numberOfFeatures": len(coll),
+        "industryFilter": coll.industries is not None,
+        "links": [
+            {"href": base, "rel": "items", "type": GEOJSON, "title": spec.title},
+        ],
+    }

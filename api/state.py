@@ -1,0 +1,311 @@
+"""Everything a running API serves, loaded once: :class:`ApiState`.
+
+:func:`load_state` reads a planned scenario (``scenario.toml`` and the street network from the
+scenario folder; ``plan.gpkg``, ``city.gpkg``, ``plan_summary.json`` and ``routes/`` from
+``OUT/<scenario>/``) and precomputes the nearest-service-point labels of every mode.
+:func:`build_state` does the same from objects already in memory (tests, notebooks).
+The state is read-only after construction, so one instance serves concurrent requests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from geo import INDUSTRY_CODES, ScenarioError, TravelMode
+from geo.network import StreetNetwork, load_network_cached
+from geo.scenario import Scenario
+
+from .collections import LAYERS, SPECS, Collection, build_collection
+from .nearest import NearestIndex
+from .settings import Settings
+from .store import Store, sqlite_url
+
+logger = logging.getLogger(__name__)
+
+PLAN_FILE = "plan.gpkg"
+CITY_FILE = "city.gpkg"
+SUMMARY_FILE = "plan_summary.json"
+ROUTES_DIR = "routes"
+ROUTES_FILE = "routes.json"
+DB_FILE = "dianmian.sqlite"
+
+
+@dataclass(frozen=True, eq=False)
+class ServicePoints:
+    """The open service points, in the order the nearest labels index them."""
+
+    ids: list[str]
+    names: list[str]
+    kinds: list[str | None]
+    industries: list[list[str]]
+    is_market: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_frame(cls, frame: gpd.GeoDataFrame) -> ServicePoints:
+        """From the ``service_points`` layer (``industries`` ``;``-separated)."""
+        if frame.crs is not None and frame.crs.to_epsg() != 4326:
+            frame = frame.to_crs("EPSG:4326")
+        missing = [c for c in ("id", "name", "industries") if c not in frame.columns]
+        if missing:
+            msg = f"`service_points` layer lacks column(s) {missing}"
+            raise ScenarioError(msg)
+        is_market = (
+            frame["is_market"].fillna(False).astype(bool).to_numpy()
+            if "is_market" in frame.columns
+            else np.zeros(len(frame), dtype=bool)
+        )
+        industries = []
+        for value, market in zip(frame["industries"].tolist(), is_market.tolist(), strict=True):
+            codes = [c.strip() for c in str(value or "").split(";") if c.strip()]
+            # The talent market serves every industry unless told otherwise.
+            industries.append(codes if codes or not market else list(INDUSTRY_CODES))
+        kinds = frame["kind"].tolist() if "kind" in frame.columns else [None] * len(frame)
+        return cls(
+            ids=[str(v) for v in frame["id"].tolist()],
+            names=[str(v) for v in frame["name"].tolist()],
+            kinds=[None if k is None or k != k else str(k) for k in kinds],
+            industries=industries,
+            is_market=is_market,
+            lon=frame.geometry.x.to_numpy(dtype=float),
+            lat=frame.geometry.y.to_numpy(dtype=float),
+        )
+
+    def groups(self) -> dict[str, np.ndarray]:
+        """Indices of the service points serving each industry code."""
+        return {
+            code: np.array([i for i, inds in enumerate(self.industries) if code in inds], int)
+            for code in INDUSTRY_CODES
+        }
+
+
+class RouteBook:
+    """Volunteers' daily routes from ``routes/<YYYY-MM-DD>/routes.json``, read on demand.
+
+    A day's file is parsed once and re-read only when it changes on disk (a new plan).
+    """
+
+    def __init__(
+        self, folder: Path | None, *, routes: Mapping[date, list[dict[str, Any]]] | None = None
+    ):
+        self.folder = folder
+        self._fixed = dict(routes or {})
+        self._cache: dict[date, tuple[float, dict[str, dict[str, Any]]]] = {}
+        self._lock = threading.Lock()
+
+    def dates(self) -> list[date]:
+        """Planned dates, oldest first."""
+        found = set(self._fixed)
+        if self.folder is not None and self.folder.is_dir():
+            for child in self.folder.iterdir():
+                try:
+                    day = date.fromisoformat(child.name)
+                except ValueError:
+                    continue
+                if (child / ROUTES_FILE).is_file():
+                    found.add(day)
+        return sorted(found)
+
+    def day(self, day: date) -> dict[str, dict[str, Any]] | None:
+        """Routes of `day` by volunteer id, or ``None`` if that day was not planned."""
+        if day in self._fixed:
+            return {str(r["volunteer_id"]): r for r in self._fixed[day]}
+        if self.folder is None:
+            return None
+        path = self.folder / day.isoformat() / ROUTES_FILE
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            return None
+        with self._lock:
+            cached = self._cache.get(day)
+            if cached is not None and cached[0] == mtime:
+                return cached[1]
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                msg = f"`{path}` cannot be read: {exc}"
+                raise ScenarioError(msg) from exc
+            routes = {str(r["volunteer_id"]): r for r in data}
+            self._cache[day] = (mtime, routes)
+            return routes
+
+
+@dataclass(frozen=True, eq=False)
+class ApiState:
+    """A loaded, planned scenario ready to serve.
+
+    Attributes
+    ----------
+    name, title
+        Scenario name (``out/<name>/``) and title.
+    network
+        The street network.
+    service_points
+        Open service points (order of the nearest labels).
+    nearest
+        Nearest-service-point index per travel mode.
+    collections
+        Served layers by collection name.
+    summary
+        The plan's before/after crowd figures, as written by the planner.
+    routes
+        Volunteers' daily routes.
+    store
+        Database of demand reports and completed tasks.
+    max_snap_m
+        Points farther than this (m) from every street are outside the network area.
+    """
+
+    name: str
+    title: str
+    network: StreetNetwork
+    service_points: ServicePoints
+    nearest: dict[TravelMode, NearestIndex]
+    collections: dict[str, Collection]
+    summary: dict[str, Any]
+    routes: RouteBook
+    store: Store
+    max_snap_m: float
+
+    @property
+    def modes(self) -> tuple[TravelMode, ...]:
+        return tuple(self.nearest)
+
+    @property
+    def k_max(self) -> int:
+        return min(ix.k_max for ix in self.nearest.values())
+
+    def area(self) -> tuple[float, float, float, float]:
+        """Network bounding box ``(min_lon, min_lat, max_lon, max_lat)``."""
+        return self.network.bounds_lonlat()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def build_state(
+    network: StreetNetwork,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    store: Store,
+    name: str = "scenario",
+    title: str = "",
+    summary: Mapping[str, Any] | None = None,
+    routes: RouteBook | None = None,
+    modes: Iterable[TravelMode | str] = (TravelMode.WALK, TravelMode.EBIKE),
+    k_max: int = 5,
+    max_snap_m: float = 2000.0,
+) -> ApiState:
+    """An :class:`ApiState` from layers in memory.
+
+    Parameters
+    ----------
+    layers
+        GeoDataFrames by collection name (see :data:`api.collections.SPECS`);
+        ``service-points`` is required, the others are served if given.
+    """
+    if "service-points" not in layers:
+        msg = "`layers` needs `service-points`"
+        raise ScenarioError(msg)
+    unknown = sorted(set(layers) - set(SPECS))
+    if unknown:
+        msg = f"`layers` has unknown collection(s) {unknown}; known: {', '.join(SPECS)}"
+        raise ScenarioError(msg)
+    points = ServicePoints.from_frame(layers["service-points"])
+    groups = points.groups()
+    nearest = {}
+    for mode in modes:
+        m = TravelMode(mode)
+        nearest[m] = NearestIndex(
+            network, m, points.lon, points.lat, groups=groups, k_max=k_max, max_snap_m=max_snap_m
+        )
+    collections = {n: build_collection(SPECS[n], layers[n]) for n in SPECS if n in layers}
+    return ApiState(
+        name=name,
+        title=title or name,
+        network=network,
+        service_points=points,
+        nearest=nearest,
+        collections=collections,
+        summary=dict(summary or {}),
+        routes=routes or RouteBook(None),
+        store=store,
+        max_snap_m=max_snap_m,
+    )
+
+
+def plan_folder(scenario: Scenario, out_root: str | Path) -> Path:
+    return Path(out_root) / scenario.name
+
+
+def load_state(
+    scenario_folder: str | Path, out_root: str | Path, *, settings: Settings | None = None
+) -> ApiState:
+    """Load a planned scenario from its folder and ``OUT/<scenario>/``.
+
+    Raises
+    ------
+    ScenarioError
+        If the scenario or a plan file is missing or unreadable (the message names every
+        missing file and says to run ``dianmian plan`` first).
+    NetworkError
+        If the street network cannot be loaded.
+    """
+    settings = settings or Settings()
+    scenario = Scenario.load(scenario_folder)
+    folder = plan_folder(scenario, out_root)
+    missing = [f for f in (PLAN_FILE, CITY_FILE, SUMMARY_FILE) if not (folder / f).is_file()]
+    if missing:
+        msg = (
+            f"scenario `{scenario.name}` is not planned: missing {', '.join(missing)} in "
+            f"`{folder}`; run `dianmian plan {scenario.folder}` first"
+        )
+        raise ScenarioError(msg)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for name, (which, layer) in LAYERS.items():
+        path = folder / (PLAN_FILE if which == "plan" else CITY_FILE)
+        try:
+            layers[name] = gpd.read_file(path, layer=layer)
+        except Exception as exc:  # pyogrio raises several types; a missing layer is common
+            if name == "service-points":
+                msg = f"cannot read layer `{layer}` of `{path}`: {exc}"
+                raise ScenarioError(msg) from exc
+            logger.warning("layer `%s` of `%s` not served: %s", layer, path, exc)
+    try:
+        summary = json.loads((folder / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        msg = f"`{folder / SUMMARY_FILE}` is not valid JSON: {exc}"
+        raise ScenarioError(msg) from exc
+    if not isinstance(summary, dict):
+        msg = f"`{folder / SUMMARY_FILE}` must hold a JSON object"
+        raise ScenarioError(msg)
+    network = load_network_cached(scenario.network_source, modes=settings.modes)
+    url = settings.database_url or sqlite_url(folder / DB_FILE)
+    max_snap_m = settings.max_snap_m or scenario.planning.max_snap_m
+    return build_state(
+        network,
+        layers,
+        store=Store(url),
+        name=scenario.name,
+        title=scenario.title,
+        summary=summary,
+        routes=RouteBook(folder / ROUTES_DIR),
+        modes=settings.modes,
+        k_max=settings.max_k,
+        max_snap_m=max_snap_m,
+    )
