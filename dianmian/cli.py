@@ -247,6 +247,26 @@ def _p(fig: dict[str, float]) -> str:
     return f"{fig['p50_min']:.0f} / {fig['p95_min']:.0f}"
 
 
+@app.command()
+def serve(
+    scenario: Annotated[Path, typer.Argument(help="Planned scenario folder.")],
+    out_dir: OutOpt = DEFAULT_OUT,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Serve a planned scenario over HTTP (nearest service point, plan layers, routes).
+
+    Writes need DIANMIAN_API_KEY; the database is DATABASE_URL (default SQLite in OUT).
+    """
+    _setup_logging(quiet=False, verbose=verbose)
+    from api.serve import serve as run
+
+    with _domain_errors():
+        run(scenario, out_dir, host=host, port=port, workers=workers)
+
+
 def _summary_table(summary: dict[str, Any]) -> Any:
     from rich.console import Group
     from rich.table import Table
