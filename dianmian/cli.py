@@ -110,7 +110,7 @@ def demo(
                 build_demo_city(folder, progress=progress)
             else:
                 ensure_demo_city(folder, progress=progress)
-        _run_plan(folder, out_dir, reporter, skip_invalid=False)
+        _run_plan(folder, out_dir, reporter, skip_invalid=False, with_routes=True)
 
 
 @app.command()
@@ -147,7 +147,14 @@ def plan(
         _run_plan(scenario, out_dir, Reporter(quiet=quiet), skip_invalid=skip_invalid)
 
 
-def _run_plan(scenario: Path, out_dir: Path, reporter: Reporter, *, skip_invalid: bool) -> None:
+def _run_plan(
+    scenario: Path,
+    out_dir: Path,
+    reporter: Reporter,
+    *,
+    skip_invalid: bool,
+    with_routes: bool = False,
+) -> None:
     from planner.pipeline import load_city, write_city
     from planner.plan import make_plan, write_plan
 
@@ -161,10 +168,107 @@ def _run_plan(scenario: Path, out_dir: Path, reporter: Reporter, *, skip_invalid
         plan = make_plan(city, progress=progress)
         written += write_plan(plan, city, target)
     reporter.print(_crowd_table(plan.summary))
+    if with_routes:
+        written += _run_routes(
+            scenario, out_dir, reporter, date=None, state=None, seconds=20.0, city=city, plan=plan
+        )
     with reporter.step("Maps"):
         written += _write_maps(city.scenario, target)
     for path in written:
         reporter.print(f"  wrote {path}")
+
+
+def _feedback(scenario: Any, target: Path) -> tuple[dict[str, int], Any]:
+    """Demand reports and done tasks written through the HTTP API, if it has a database.
+
+    Returns ``(latest demand per employer, store or None)``.
+    """
+    import os
+
+    from api.state import DB_FILE
+    from api.store import Store, sqlite_url
+
+    url = os.environ.get("DATABASE_URL")
+    if url is None:
+        if not (target / DB_FILE).is_file():
+            return {}, None
+        url = sqlite_url(target / DB_FILE)
+    store = Store(url, create=False)
+    return store.latest_demand(), store
+
+
+@app.command()
+def routes(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder (with scenario.toml).")],
+    date: Annotated[
+        str | None, typer.Option(help="Day to plan, YYYY-MM-DD (default: today).")
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(help="Re-plan from a state file (done tasks, absent volunteers, now)."),
+    ] = None,
+    seconds: Annotated[float, typer.Option(help="Solver time budget (s).")] = 20.0,
+    out_dir: OutOpt = DEFAULT_OUT,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Plan the volunteers' routes of one day and write OUT/<scenario>/routes/<date>/."""
+    _setup_logging(quiet=quiet, verbose=verbose)
+    reporter = Reporter(quiet=quiet)
+    with _domain_errors():
+        _run_routes(scenario, out_dir, reporter, date=date, state=state, seconds=seconds)
+
+
+def _run_routes(
+    scenario: Path,
+    out_dir: Path,
+    reporter: Reporter,
+    *,
+    date: str | None,
+    state: Path | None,
+    seconds: float,
+    city: Any = None,
+    plan: Any = None,
+) -> list[Path]:
+    import datetime as dt
+
+    from geo.engine import Engine
+    from planner.day import parse_date, routes_for_day
+    from planner.pipeline import apply_demand_updates, load_city
+    from planner.plan import make_plan
+
+    day = parse_date(date or dt.date.today().isoformat())
+    if city is None:
+        with reporter.step(f"Loading {scenario}") as progress:
+            city = load_city(scenario, out_root=out_dir, progress=progress)
+    target = out_dir / city.scenario.name
+    demand, store = _feedback(city.scenario, target)
+    done = [t.task_id for t in store.done_tasks(day)] if store is not None else []
+    engine = Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
+    if plan is None or demand:
+        apply_demand_updates(city, demand)
+        with reporter.step("Siting service points") as progress:
+            plan = make_plan(city, engine=engine, progress=progress)
+    with reporter.step(f"Routes for {day}") as progress:
+        progress(f"{len(done)} task(s) already done" if done else "")
+        run = routes_for_day(
+            city,
+            plan,
+            day,
+            out_root=out_dir,
+            state_file=state,
+            seconds=seconds,
+            engine=engine,
+            done=done,
+        )
+    planned = len(run.plan.planned_task_ids)
+    busy = sum(1 for r in run.plan.routes if not r.is_empty)
+    reporter.print(
+        f"Routes {day}: {planned} tasks for {busy} volunteers, {len(run.plan.dropped)} dropped "
+        f"(each with a reason in plan.json); solver {run.timings.get('solver_s', 0):.1f} s"
+    )
+    written = [p for p in run.paths.values() if isinstance(p, Path)]
+    return written
 
 
 def _write_maps(scenario: Any, target: Path, *, date: str | None = None) -> list[Path]:

@@ -817,13 +817,19 @@ def routes_for_day(
     seed: int = 0,
     params: DayParams | None = None,
     engine: Engine | None = None,
+    done: Iterable[str] = (),
 ) -> RoutesRun:
     """Plan `date` (re-plan with `state_file`) and write ``out/<scenario>/routes/<date>/``.
+
+    `done` adds task ids reported done elsewhere (e.g. through the HTTP API) to the state.
 
     The entry point of ``dianmian routes SCENARIO --date YYYY-MM-DD [--state FILE]``. When
     re-planning, the state used is copied to ``state.json`` next to the plan.
     """
     state = load_state(state_file) if state_file is not None else None
+    done = tuple(done)
+    if done:
+        state = (state or RouteState()).merged(done=done)
     result, problem, day, timings = _plan(
         city,
         plan,

@@ -77,6 +77,26 @@ class City:
         }
 
 
+def apply_demand_updates(city: City, updates: dict[str, int]) -> list[str]:
+    """Set employers' ``demand`` to the latest reported values (e.g. from the HTTP API).
+
+    Returns the ids of updates naming no employer of the city (reported, not applied).
+    """
+    employers = city.layers[LayerName.EMPLOYERS]
+    ids = employers["id"].astype(str)
+    known = {k: v for k, v in updates.items() if k in set(ids)}
+    unknown = sorted(set(updates) - set(known))
+    if known:
+        employers = employers.copy()
+        hit = ids.isin(list(known))
+        employers.loc[hit, "demand"] = ids[hit].map(known).astype(employers["demand"].dtype)
+        city.layers[LayerName.EMPLOYERS] = employers
+        logger.info("applied %d demand update(s)", len(known))
+    if unknown:
+        logger.warning("demand updates for unknown employers ignored: %s", unknown)
+    return unknown
+
+
 def network_area(network: StreetNetwork) -> shapely.Geometry:
     """Convex hull of the network's nodes (EPSG:4326), for the "far outside" input check."""
     return shapely.convex_hull(shapely.multipoints(shapely.points(network.lon, network.lat)))

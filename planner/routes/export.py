@@ -33,6 +33,47 @@ def plan_json(plan: DayPlan) -> str:
     return json.dumps(plan.to_dict(), ensure_ascii=False, indent=1)
 
 
+def route_records(plan: DayPlan, problem: DayProblem) -> list[dict[str, Any]]:
+    """One plain record per volunteer with tasks: the format maps and the HTTP API read.
+
+    ``{volunteer_id, name, volunteer_name, mode, travel_time_s, distance_m,
+    stops: [{seq, kind, task_id, name, lon, lat, arrival, departure}],
+    geometry: GeoJSON LineString (lon, lat)}``.
+    """
+    records = []
+    for r in plan.routes:
+        if r.is_empty:
+            continue
+        stops = []
+        for seq, s in enumerate(r.stops):
+            ll = _stop_lonlat(problem, s)
+            stops.append(
+                {
+                    "seq": seq,
+                    "kind": s.kind.value,
+                    "task_id": s.task_id,
+                    "name": s.label or f"{s.kind.label_en} {s.kind.label_zh}",
+                    "lon": None if ll is None else ll[0],
+                    "lat": None if ll is None else ll[1],
+                    "arrival": fmt_hhmm(s.arrival_s),
+                    "departure": fmt_hhmm(s.departure_s),
+                }
+            )
+        records.append(
+            {
+                "volunteer_id": r.volunteer_id,
+                "name": r.name or r.volunteer_id,
+                "volunteer_name": r.name or r.volunteer_id,
+                "mode": r.mode.value,
+                "travel_time_s": round(r.travel_s, 1),
+                "distance_m": round(r.distance_m, 1),
+                "stops": stops,
+                "geometry": {"type": "LineString", "coordinates": [list(p) for p in r.geometry]},
+            }
+        )
+    return records
+
+
 def plan_geojson(plan: DayPlan, problem: DayProblem) -> dict[str, Any]:
     """GeoJSON FeatureCollection: one LineString per route and one Point per stop."""
     features: list[dict[str, Any]] = []
@@ -156,10 +197,13 @@ def plan_html(plan: DayPlan, *, title: str = "Volunteer routes 志愿者路线")
 
 
 def write_exports(plan: DayPlan, problem: DayProblem, out_dir: Path) -> dict[str, Path]:
-    """Write ``plan.json``, ``routes.geojson``, ``routes.gpx`` and ``routes.html`` to `out_dir`."""
+    """Write ``plan.json``, ``routes.json`` (see :func:`route_records`), ``routes.geojson``,
+    ``routes.gpx`` and ``routes.html`` to `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    records = route_records(plan, problem)
     files = {
         "json": (out_dir / "plan.json", plan_json(plan)),
+        "records": (out_dir / "routes.json", json.dumps(records, ensure_ascii=False, indent=1)),
         "geojson": (
             out_dir / "routes.geojson",
             json.dumps(plan_geojson(plan, problem), ensure_ascii=False),

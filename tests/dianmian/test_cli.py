@@ -110,3 +110,67 @@ def test_quiet_prints_nothing_on_success(scenario, tmp_path):
     result = runner.invoke(app, ["plan", str(scenario), "--out", str(tmp_path / "o"), "--quiet"])
     assert result.exit_code == 0
     assert result.stdout.strip() == ""
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory):
+    from geo.democity import build_demo_city
+
+    folder = tmp_path_factory.mktemp("town") / "town"
+    build_demo_city(folder, seed=7, scale=0.06)
+    toml = folder / "scenario.toml"
+    text = toml.read_text().replace("[planning]", "[planning]\nn_points = 4\ntime_limit_s = 3", 1)
+    toml.write_text(text)
+    return folder
+
+
+def _planned_tasks(path):
+    records = json.loads(path.read_text())
+    return {s["task_id"] for r in records for s in r["stops"] if s["task_id"]}
+
+
+def test_routes_writes_a_day_and_replans_with_done_tasks(town, tmp_path):
+    out = tmp_path / "out"
+    args = ["routes", str(town), "--date", "2026-11-24", "--seconds", "2", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    from geo.scenario import Scenario
+
+    name = Scenario.load(town).name
+    day = out / name / "routes" / "2026-11-24"
+    assert {"routes.json", "plan.json", "routes.geojson", "routes.gpx", "routes.html"} <= {
+        p.name for p in day.iterdir()
+    }
+    first = _planned_tasks(day / "routes.json")
+    assert first
+    done = sorted(first)[0]
+
+    # A task marked done through the HTTP API's database stays out of the re-plan.
+    from api.state import DB_FILE
+    from api.store import Store, sqlite_url
+
+    store = Store(sqlite_url(out / name / DB_FILE))
+    import datetime as dt
+
+    store.mark_done("V001", done, dt.date(2026, 11, 24))
+    store.close()
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert done not in _planned_tasks(day / "routes.json")
+
+
+def test_routes_bad_date_and_state_are_clear_errors(town, tmp_path):
+    out = ["--out", str(tmp_path / "o"), "--seconds", "1"]
+    result = runner.invoke(app, ["routes", str(town), "--date", "2026-13-40", *out])
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "2026-13-40" in result.output
+    state = tmp_path / "state.json"
+    state.write_text('{"absent": ["NOBODY"], "now": "25:99"}')
+    result = runner.invoke(
+        app, ["routes", str(town), "--date", "2026-11-24", "--state", str(state), *out]
+    )
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "NOBODY" in result.output or "25:99" in result.output
