@@ -174,8 +174,7 @@ def _run_plan(
         )
     with reporter.step("Maps"):
         written += _write_maps(city.scenario, target)
-    for path in written:
-        reporter.print(f"  wrote {path}")
+    _print_written(reporter, written)
 
 
 def _feedback(scenario: Any, target: Path) -> tuple[dict[str, int], Any]:
@@ -304,8 +303,7 @@ def maps_command(
         scen = Scenario.load(scenario)
         with reporter.step("Maps"):
             written = _write_maps(scen, out_dir / scen.name, date=date)
-    for path in written:
-        reporter.print(f"  wrote {path}")
+    _print_written(reporter, written)
 
 
 def _crowd_table(summary: dict[str, Any]) -> Any:
@@ -369,6 +367,19 @@ def serve(
 
     with _domain_errors():
         run(scenario, out_dir, host=host, port=port, workers=workers)
+
+
+def _print_written(reporter: Reporter, written: list[Path]) -> None:
+    """List written files; folders with many files (one page per volunteer) as a count."""
+    by_folder: dict[Path, list[Path]] = {}
+    for path in written:
+        by_folder.setdefault(path.parent, []).append(path)
+    for folder, paths in by_folder.items():
+        if len(paths) > 6:
+            reporter.print(f"  wrote {len(paths)} files in {folder}/")
+        else:
+            for path in paths:
+                reporter.print(f"  wrote {path}")
 
 
 def _summary_table(summary: dict[str, Any]) -> Any:
