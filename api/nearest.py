@@ -31,10 +31,9 @@ from geo.engine import SnappedPoints
 from geo.engine._base import Arcs, ModeBase
 from geo.engine._search import batch_size, many_to_many
 from geo.engine.paths import Route, route
+from geo.engine.segment_index import SegmentIndex
 from geo.engine.snap import WALK_SPEED_MS, arriving_arcs, partial_time, snap_points
 from geo.network import StreetNetwork
-
-from .snapping import SegmentIndex
 
 logger = logging.getLogger(__name__)
 

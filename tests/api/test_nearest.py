@@ -177,8 +177,8 @@ def test_k_out_of_range_is_refused(network, points, city, k):
 
 @pytest.mark.parametrize("mode", ["walk", "ebike"])
 def test_fast_snapping_equals_the_engine(network, city, mode):
-    from api.snapping import SegmentIndex
     from geo.engine._base import ModeBase
+    from geo.engine.segment_index import SegmentIndex
     from geo.engine.snap import snap_points
 
     base = ModeBase.build(network, mode)
@@ -203,8 +203,8 @@ def test_fast_snapping_equals_the_engine(network, city, mode):
 
 
 def test_single_point_snapping_equals_batch_snapping(network, city):
-    from api.snapping import SegmentIndex
     from geo.engine._base import ModeBase
+    from geo.engine.segment_index import SegmentIndex
 
     index = SegmentIndex(ModeBase.build(network, "walk"))
     rng = np.random.default_rng(12)

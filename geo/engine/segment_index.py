@@ -22,8 +22,8 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-from geo.engine import SnappedPoints
-from geo.engine._base import ModeBase
+from ._base import ModeBase
+from .snap import SnappedPoints
 
 SAMPLE_M = 20.0
 """Largest spacing (m) of the samples along a street segment."""
