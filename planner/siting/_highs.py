@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -73,8 +75,7 @@ def solve_milp(
         ]
     if maximize:
         lp.sense_ = highspy.ObjSense.kMaximize
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _new_highs()
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("threads", 1)
@@ -101,3 +102,23 @@ def solve_milp(
         "%s: HiGHS %s, objective %.6g, bound %.6g, %.2f s", what, label, objective, bound, runtime
     )
     return MilpOutcome(x, objective, bound, optimal, runtime)
+
+
+def _new_highs() -> highspy.Highs:
+    """A silent HiGHS instance.
+
+    HiGHS writes its banner to the process's standard output while it is constructed, before
+    ``output_flag`` can be set (HiGHS issue #2749), which would clutter the command line's
+    output; the file descriptor is pointed at /dev/null for that moment only.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
