@@ -28,11 +28,11 @@ import pyproj
 
 from geo import TravelMode
 from geo.engine import SnappedPoints
-from geo.engine._base import Arcs, ModeBase
-from geo.engine._search import batch_size, many_to_many
+from geo.engine._base import ModeBase
 from geo.engine.paths import Route, route
 from geo.engine.segment_index import SegmentIndex
-from geo.engine.snap import WALK_SPEED_MS, arriving_arcs, partial_time, snap_points
+from geo.engine.snap import WALK_SPEED_MS, partial_time, snap_points
+from geo.engine.voronoi import label_k_with_lengths
 from geo.network import StreetNetwork
 
 logger = logging.getLogger(__name__)
@@ -154,68 +154,15 @@ class NearestIndex:
     # -- precomputation ----------------------------------------------------------------------
 
     def _label(self, groups: dict[str, np.ndarray]) -> dict[str, _Labels]:
-        """Times and path lengths from every node to every service point, top k per group.
-
-        One reversed search per service point (engine batches, predecessor trees for the
-        lengths); the top-k per group is merged batch by batch, so memory stays at one
-        batch of rows plus the labels.
-        """
-        base, n, k_max = self.base, self.base.n_nodes, self.k_max
-        pts = self.facilities
-        arrive = arriving_arcs(base, pts, n)
-        n_total = n + len(pts)
-        all_arcs = base.arcs.concat(arrive)
-        # Tree-length lookups need the arcs sorted by (src, dst).
-        order = np.lexsort((all_arcs.dst, all_arcs.src))
-        arcs = Arcs(
-            all_arcs.src[order],
-            all_arcs.dst[order],
-            all_arcs.time_s[order],
-            all_arcs.length_m[order],
-        )
-        csr = arcs.csr(n_total, reverse=True)
-        usable = np.flatnonzero(pts.valid)
-        top = {
-            key: (
-                np.full((n, k_max), -1, dtype=np.int64),
-                np.full((n, k_max), np.inf),
-                np.full((n, k_max), np.inf),
-            )
-            for key in groups
-        }
-        member = {key: np.isin(usable, m) for key, m in groups.items()}
-        step = max(1, batch_size(n_total, factor=4))
-        for start in range(0, usable.size, step):
-            chunk = usable[start : start + step]
-            t, ln = many_to_many(csr, arcs, n + chunk, np.arange(n), lengths=True, reverse=True)
-            assert ln is not None
-            for key, (fac, tim, lng) in top.items():
-                sel = member[key][start : start + step]
-                if not sel.any():
-                    continue
-                cand_f = np.concatenate(
-                    [fac, np.broadcast_to(chunk[sel], (n, int(sel.sum())))], axis=1
-                )
-                cand_t = np.concatenate([tim, t[sel].T], axis=1)
-                cand_l = np.concatenate([lng, ln[sel].T], axis=1)
-                keep = np.argsort(cand_t, axis=1, kind="stable")[:, :k_max]
-                top[key] = (
-                    np.take_along_axis(cand_f, keep, axis=1),
-                    np.take_along_axis(cand_t, keep, axis=1),
-                    np.take_along_axis(cand_l, keep, axis=1),
-                )
-        out: dict[str, _Labels] = {}
-        for key, (fac, tim, lng) in top.items():
-            none = ~np.isfinite(tim)
-            fac[none] = -1
-            lng[none] = np.inf
-            out[key] = _Labels(fac.astype(np.int32), tim, lng)
+        """Times and path lengths from every node to the k nearest service points per group."""
+        top = label_k_with_lengths(self.base, self.facilities, groups, k=self.k_max)
+        out = {key: _Labels(fac, tim, lng) for key, (fac, tim, lng) in top.items()}
         logger.info(
             "%s: labelled %d nodes with the %d nearest of %d service points, %d group(s)",
             self.mode.value,
-            n,
-            k_max,
-            len(pts),
+            self.base.n_nodes,
+            self.k_max,
+            len(self.facilities),
             len(out),
         )
         return out

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from ._base import ModeBase
-from ._search import batch_size
+from ._base import Arcs, ModeBase
+from ._search import batch_size, many_to_many
 from .snap import WALK_SPEED_MS, SnappedPoints, arriving_arcs, partial_time
 
 logger = logging.getLogger(__name__)
@@ -208,3 +208,81 @@ def _top_k_unique(
     out_f[:, : fac.shape[1]] = fac
     out_t[:, : tim.shape[1]] = tim
     return out_f, out_t
+
+
+def label_k_with_lengths(
+    base: ModeBase,
+    facilities: SnappedPoints,
+    groups: dict[str, np.ndarray],
+    *,
+    k: int,
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The `k` nearest facilities of every node per group, with times and path lengths.
+
+    One reversed search per facility (batched, predecessor trees for the lengths along the
+    fastest paths); the top `k` per group is merged batch by batch, so memory stays at one
+    batch of rows plus the labels.
+
+    Parameters
+    ----------
+    base
+        The mode's graph.
+    facilities
+        Snapped facilities (invalid ones are never labelled).
+    groups
+        ``{group: facility indices}``.
+    k
+        Facilities kept per node and group.
+
+    Returns
+    -------
+    ``{group: (facility (n_nodes, k) int32, -1 = none; time_s (n_nodes, k), inf = none;
+    length_m (n_nodes, k))}``
+    """
+    n = base.n_nodes
+    arrive = arriving_arcs(base, facilities, n)
+    n_total = n + len(facilities)
+    all_arcs = base.arcs.concat(arrive)
+    # Tree-length lookups need the arcs sorted by (src, dst).
+    order = np.lexsort((all_arcs.dst, all_arcs.src))
+    arcs = Arcs(
+        all_arcs.src[order], all_arcs.dst[order], all_arcs.time_s[order], all_arcs.length_m[order]
+    )
+    csr = arcs.csr(n_total, reverse=True)
+    usable = np.flatnonzero(facilities.valid)
+    top = {
+        key: (
+            np.full((n, k), -1, dtype=np.int64),
+            np.full((n, k), np.inf),
+            np.full((n, k), np.inf),
+        )
+        for key in groups
+    }
+    member = {key: np.isin(usable, m) for key, m in groups.items()}
+    step = max(1, batch_size(n_total, factor=4))
+    for start in range(0, usable.size, step):
+        chunk = usable[start : start + step]
+        t, ln = many_to_many(csr, arcs, n + chunk, np.arange(n), lengths=True, reverse=True)
+        if ln is None:  # many_to_many returns lengths when asked; guard the contract
+            msg = "many_to_many returned no lengths"
+            raise RuntimeError(msg)
+        for key, (fac, tim, lng) in top.items():
+            sel = member[key][start : start + step]
+            if not sel.any():
+                continue
+            cand_f = np.concatenate([fac, np.broadcast_to(chunk[sel], (n, int(sel.sum())))], axis=1)
+            cand_t = np.concatenate([tim, t[sel].T], axis=1)
+            cand_l = np.concatenate([lng, ln[sel].T], axis=1)
+            keep = np.argsort(cand_t, axis=1, kind="stable")[:, :k]
+            top[key] = (
+                np.take_along_axis(cand_f, keep, axis=1),
+                np.take_along_axis(cand_t, keep, axis=1),
+                np.take_along_axis(cand_l, keep, axis=1),
+            )
+    out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for key, (fac, tim, lng) in top.items():
+        none = ~np.isfinite(tim)
+        fac[none] = -1
+        lng[none] = np.inf
+        out[key] = (fac.astype(np.int32), tim, lng)
+    return out
