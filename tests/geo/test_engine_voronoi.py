@@ -136,3 +136,27 @@ def test_label_is_argmin_property(engines, net, seed, n_fac):
     m = tt.matrix(np.column_stack([net.x[pick], net.y[pick]]), fac).time_s
     np.testing.assert_allclose(labels.time_s[pick, 0], m.min(axis=1), atol=1e-9)
     assert (m[np.arange(pick.size), labels.facility[pick, 0]] <= m.min(axis=1) + 1e-9).all()
+
+
+@pytest.mark.parametrize("mode", ["walk", "car"])
+def test_k_nearest_with_lengths_matches_matrix(engines, net, mode):
+    from geo.engine.voronoi import label_k_with_lengths
+
+    tt = engines[mode]
+    fac = tt.snap(random_points(net, 7, 5))
+    groups = {"all": np.arange(7), "some": np.array([1, 4, 6])}
+    labels = label_k_with_lengths(tt._base, fac, groups, k=3)
+    nodes, xy = node_points(net, mode)
+    m = tt.matrix(xy, fac, lengths=True)
+    for key, members in groups.items():
+        fac_idx, time_s, length_m = labels[key]
+        sub_t = m.time_s[:, members]
+        order = np.argsort(sub_t, axis=1, kind="stable")[:, :3]
+        np.testing.assert_allclose(
+            time_s[nodes], np.take_along_axis(sub_t, order, axis=1), atol=1e-9
+        )
+        # Lengths belong to the labelled facility's fastest path.
+        picked = fac_idx[nodes]
+        expect_len = m.length_m[np.arange(nodes.size)[:, None], picked]
+        np.testing.assert_allclose(length_m[nodes], expect_len, atol=1e-6)
+        assert set(np.unique(picked)) <= set(members.tolist())
