@@ -24,6 +24,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -94,6 +95,11 @@ class DayParams:
         Largest seeker group per escort (groups are 1..max_group).
     max_tasks, seats
         Each volunteer's daily task capacity and escort seats.
+    balance
+        Spread the day's visits over the volunteers: nobody gets more than
+        ``ceil(balance * visits / volunteers)`` tasks (nor more than `max_tasks`). The solver
+        minimises travel, which alone would pack full days onto a few volunteers near busy
+        points and leave others idle. ``0`` turns this off.
     start_at
         ``"home"``: days start and end at the volunteer's home; ``"point"``: at their point.
     lunch_window, lunch_min
@@ -113,6 +119,7 @@ class DayParams:
     escort_lead_min: float = 90.0
     max_group: int = 3
     max_tasks: int = 10
+    balance: float = 1.5
     seats: int = 4
     start_at: Literal["home", "point"] = "home"
     lunch_window: tuple[str, str] = ("11:30", "13:30")
@@ -134,6 +141,8 @@ class DayParams:
             bad.append(f"need 1 <= `max_group` ({self.max_group}) <= `seats` ({self.seats})")
         if self.max_tasks < 0:
             bad.append(f"`max_tasks` ({self.max_tasks}) must be >= 0")
+        if not self.balance >= 0:
+            bad.append(f"`balance` ({self.balance}) must be >= 0 (0 = off)")
         if self.start_at not in ("home", "point"):
             bad.append(f"`start_at` {self.start_at!r} must be 'home' or 'point'")
         try:
@@ -416,6 +425,9 @@ def day_tasks(
             )
         )
 
+    cap = params.max_tasks
+    if params.balance > 0 and n_v:
+        cap = min(cap, max(1, math.ceil(params.balance * len(chosen) / n_v)))
     volunteers = []
     for v in range(n_v):
         home, point = v, n_v + int(point_of[v])
@@ -428,7 +440,7 @@ def day_tasks(
                 shift=shifts[v],
                 mode=vol_mode[v],
                 industries=vol_inds[v],
-                max_tasks=params.max_tasks,
+                max_tasks=cap,
                 seats=params.seats,
                 lunch=_lunch(params, shifts[v], (point, home)),
                 name=str(vols["name"].iat[v]),

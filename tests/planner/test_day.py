@@ -388,3 +388,17 @@ def test_bad_date(date):
 def test_bad_params(kwargs):
     with pytest.raises(InputError):
         DayParams(**kwargs)
+
+
+def test_balance_caps_tasks_per_volunteer(day):
+    import math
+
+    from planner.day import DayParams
+    from planner.routes import Visit
+
+    params = DayParams()
+    visits = sum(isinstance(t, Visit) for t in day.tasks)
+    cap = min(params.max_tasks, max(1, math.ceil(params.balance * visits / len(day.volunteers))))
+    assert {v.max_tasks for v in day.volunteers} == {cap}
+    with pytest.raises(ValueError, match="`balance`"):
+        DayParams(balance=-1.0)
