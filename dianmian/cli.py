@@ -53,13 +53,26 @@ class Reporter:
 
     @contextmanager
     def step(self, text: str) -> Iterator[Callable[[str], None]]:
-        """Show a spinner for `text`; yields a callback that updates the sub-step."""
+        """Show `text` with a spinner, the current sub-step and the elapsed time.
+
+        Yields a callback that sets the sub-step (library code reports steps through it).
+        """
         if self.quiet:
             yield lambda _msg: None
             return
-        with err.status(f"[bold]{text}[/]") as status:
-            yield lambda msg: status.update(f"[bold]{text}[/] {msg}")
-        err.print(f"[green]✓[/] {text}")
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        columns = (
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}[/]"),
+            TextColumn("{task.fields[sub]}"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task(text, total=None, sub="")
+            yield lambda msg: bar.update(task, sub=msg)
+            elapsed = bar.tasks[0].elapsed or 0.0
+        err.print(f"[green]✓[/] {text} [dim]({elapsed:.1f} s)[/]")
 
     def print(self, *objects: Any) -> None:
         if not self.quiet:
