@@ -24,6 +24,18 @@ MODE_CODES: tuple[str, ...] = tuple(m.value for m in TravelMode)
 WALK_SPEED_KPH = 4.8
 """Walking speed (km/h), also used for the off-network leg to and from a snapped point."""
 
+TRIP_OVERHEAD_S: dict[TravelMode, float] = {
+    TravelMode.WALK: 0.0,
+    TravelMode.EBIKE: 60.0,  # unlock, park
+    TravelMode.BUS: 480.0,  # walk to the stop and wait (about half the headway)
+    TravelMode.CAR: 300.0,  # find parking and walk from it
+}
+"""Fixed time (s) a person's trip takes on top of the network travel time, per mode.
+
+Street networks carry no bus stops or parking; without this, short bus trips would look as
+fast as car trips. The planner adds it to seekers' trips; the engine itself reports pure
+network times."""
+
 # Speeds in km/h per OSM ``highway`` class and mode; ``None`` means the mode may not use the
 # road. Values are typical operating speeds in a Chinese manufacturing city (signals, mixed
 # traffic), not legal limits. Bus speeds include stops.

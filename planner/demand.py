@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from geo.engine import Engine
-from geo.modes import TravelMode
+from geo.modes import TRIP_OVERHEAD_S, TravelMode
 
 from .hexbin import axial_index
 
@@ -45,7 +45,8 @@ class Demand:
     seeker_group, employer_group
         Group index of every seeker / employer (input order).
     seeker_time_s
-        ``(n_seekers, n_sites)`` each seeker's own travel time (s), float32.
+        ``(n_seekers, n_sites)`` each seeker's own travel time (s), float32, including the
+        fixed trip overhead of their mode (:data:`geo.modes.TRIP_OVERHEAD_S`).
     cell_m
         Hexagon size (m) used for grouping.
     """
@@ -107,7 +108,7 @@ def build_demand(
         rows = np.flatnonzero(modes == mode)
         say(f"travel times of {rows.size:,} seekers by {mode}")
         times, bad = _times(engine, mode, seekers.iloc[rows], sites, cutoff_s, full)
-        seeker_time[rows] = times
+        seeker_time[rows] = times + TRIP_OVERHEAD_S[TravelMode(mode)]
         unsnapped[rows] = bad
     say(f"travel times of {len(employers):,} employers")
     employer_time, employer_bad = _times(

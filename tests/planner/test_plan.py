@@ -104,3 +104,13 @@ def test_other_models_run_and_hold_constraints(city, model):
     assert (new["load"] <= new["capacity"] + 1e-6).all()
     if model != "min_points":
         assert len(new) == 3
+
+
+def test_trip_overhead_of_each_mode_is_included(plan):
+    from geo.modes import TRIP_OVERHEAD_S, TravelMode
+
+    groups = plan.demand.groups
+    for mode in ("bus", "car"):
+        rows = ((groups["kind"] == "seeker") & (groups["mode"] == mode)).to_numpy()
+        t = plan.demand.time_s[rows]
+        assert (t[np.isfinite(t)] >= TRIP_OVERHEAD_S[TravelMode(mode)]).all()
