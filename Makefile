@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.dianmian-installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-deps demo test lint format bench bench-network bench-siting bench-routes bench-maps bench-api clean
+.PHONY: help install system-deps demo test lint format bench bench-network bench-siting bench-routes bench-day bench-maps bench-api clean
 
 help:
 	@echo "make demo   - build the Dongcao demo city (if missing) and run the whole pipeline"
@@ -55,7 +55,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: bench-network bench-siting bench-routes bench-maps bench-api
+bench: bench-network bench-siting bench-routes bench-day bench-maps bench-api
 
 bench-network: $(STAMP)
 	$(PY) benchmarks/bench_network.py
@@ -66,6 +66,9 @@ bench-siting: $(STAMP)
 
 bench-routes: $(STAMP)
 	$(PY) benchmarks/bench_routes.py
+
+bench-day: $(STAMP)
+	$(PY) benchmarks/bench_day.py
 
 bench-maps: $(STAMP) system-deps
 	$(PY) benchmarks/bench_maps.py
