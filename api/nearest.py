@@ -27,8 +27,7 @@ import numpy as np
 import pyproj
 
 from geo import TravelMode
-from geo.engine import SnappedPoints
-from geo.engine._base import ModeBase
+from geo.engine import ModeBase, SnappedPoints
 from geo.engine.paths import Route, route
 from geo.engine.segment_index import SegmentIndex
 from geo.engine.snap import WALK_SPEED_MS, partial_time, snap_points

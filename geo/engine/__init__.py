@@ -40,6 +40,7 @@ __all__ = [
     "MAX_K",
     "WALK_SPEED_MS",
     "Engine",
+    "ModeBase",
     "NearestFacilities",
     "Route",
     "SnappedPoints",
