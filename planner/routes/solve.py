@@ -286,12 +286,23 @@ def plan_day(
         )
         raise SolverError(msg)
     routes, planned = _decode(problem, crews, built, result.best, path_geometry)
+    full = _volunteers_at_limit(problem, routes)
     for t in tasks:
         if t.id not in planned:
-            reason = (
-                f"day too short: left out for tasks of higher priority or on the way "
-                f"(priority {t.priority:g})"
-            )
+            capable = [
+                v.id for v in problem.volunteers if t.industry is None or t.industry in v.industries
+            ]
+            if isinstance(t, Visit) and capable and all(v in full for v in capable):
+                skill = f" ({t.industry.value})" if t.industry is not None else ""
+                reason = (
+                    f"every volunteer who can do it{skill} is at their daily task limit "
+                    f"(priority {t.priority:g})"
+                )
+            else:
+                reason = (
+                    f"day too short: left out for tasks of higher priority or on the way "
+                    f"(priority {t.priority:g})"
+                )
             dropped.append(DroppedTask(t.id, reason, t.priority))
     dropped.sort(key=lambda x: (-x.priority, x.task_id))
     elapsed = time.perf_counter() - t0
@@ -548,6 +559,17 @@ def _build(
         ]
         initial = pyvrp.Solution(data, init_routes)
     return _Built(data, nodes, refs, shipment_ids, type_crews, depot_nodes, initial)
+
+
+def _volunteers_at_limit(problem: DayProblem, routes: Sequence[VolunteerRoute]) -> set[str]:
+    """Volunteers whose planned visit units reach their ``max_tasks``."""
+    units = {t.id: t.units for t in problem.tasks if isinstance(t, Visit)}
+    limit = {v.id: v.max_tasks for v in problem.volunteers}
+    return {
+        r.volunteer_id
+        for r in routes
+        if sum(units.get(t, 0) for t in set(r.task_ids)) >= limit[r.volunteer_id]
+    }
 
 
 def _decode(

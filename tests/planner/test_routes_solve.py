@@ -177,6 +177,8 @@ def test_max_tasks_caps_each_route_and_drops_lowest_priority() -> None:
     check_plan(problem, plan)
     assert sorted(d.task_id for d in plan.dropped) == ["t0", "t1"]
     assert all("priority" in d.reason for d in plan.dropped)
+    # The only volunteer who could do them is full: the reason says so, not "day too short".
+    assert all("daily task limit" in d.reason for d in plan.dropped)
 
 
 def test_short_day_drops_low_priority_first() -> None:
