@@ -7,9 +7,9 @@
 """
 
 from .app import create_app, create_app_from_env
-from .serve import check_planned, serve
+from .serve import serve
 from .settings import Settings
-from .state import ApiState, build_state, load_state
+from .state import ApiState, build_state, check_planned, load_state
 from .store import Store, export_feedback
 
 __all__ = [

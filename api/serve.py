@@ -8,28 +8,11 @@ from pathlib import Path
 
 import uvicorn
 
-from geo import ScenarioError
-from geo.scenario import Scenario
-
 from .app import create_app
 from .settings import Settings
-from .state import CITY_FILE, PLAN_FILE, SUMMARY_FILE, load_state, plan_folder
+from .state import check_planned, load_state
 
 logger = logging.getLogger(__name__)
-
-
-def check_planned(scenario_folder: str | Path, out_root: str | Path) -> Path:
-    """The plan folder of a scenario; :class:`geo.ScenarioError` if it is not planned yet."""
-    scenario = Scenario.load(scenario_folder)
-    folder = plan_folder(scenario, out_root)
-    missing = [f for f in (PLAN_FILE, CITY_FILE, SUMMARY_FILE) if not (folder / f).is_file()]
-    if missing:
-        msg = (
-            f"scenario `{scenario.name}` is not planned: missing {', '.join(missing)} in "
-            f"`{folder}`; run `dianmian plan {scenario.folder}` first"
-        )
-        raise ScenarioError(msg)
-    return folder
 
 
 def serve(

@@ -253,6 +253,25 @@ def plan_folder(scenario: Scenario, out_root: str | Path) -> Path:
     return Path(out_root) / scenario.name
 
 
+def planned_scenario(scenario_folder: str | Path, out_root: str | Path) -> tuple[Scenario, Path]:
+    """The scenario and its plan folder; :class:`geo.ScenarioError` if it is not planned yet."""
+    scenario = Scenario.load(scenario_folder)
+    folder = plan_folder(scenario, out_root)
+    missing = [f for f in (PLAN_FILE, CITY_FILE, SUMMARY_FILE) if not (folder / f).is_file()]
+    if missing:
+        msg = (
+            f"scenario `{scenario.name}` is not planned: missing {', '.join(missing)} in "
+            f"`{folder}`; run `dianmian plan {scenario.folder}` first"
+        )
+        raise ScenarioError(msg)
+    return scenario, folder
+
+
+def check_planned(scenario_folder: str | Path, out_root: str | Path) -> Path:
+    """The plan folder of a scenario; :class:`geo.ScenarioError` if it is not planned yet."""
+    return planned_scenario(scenario_folder, out_root)[1]
+
+
 def load_state(
     scenario_folder: str | Path, out_root: str | Path, *, settings: Settings | None = None
 ) -> ApiState:
@@ -267,15 +286,7 @@ def load_state(
         If the street network cannot be loaded.
     """
     settings = settings or Settings()
-    scenario = Scenario.load(scenario_folder)
-    folder = plan_folder(scenario, out_root)
-    missing = [f for f in (PLAN_FILE, CITY_FILE, SUMMARY_FILE) if not (folder / f).is_file()]
-    if missing:
-        msg = (
-            f"scenario `{scenario.name}` is not planned: missing {', '.join(missing)} in "
-            f"`{folder}`; run `dianmian plan {scenario.folder}` first"
-        )
-        raise ScenarioError(msg)
+    scenario, folder = planned_scenario(scenario_folder, out_root)
     layers: dict[str, gpd.GeoDataFrame] = {}
     for name, (which, layer) in LAYERS.items():
         path = folder / (PLAN_FILE if which == "plan" else CITY_FILE)
