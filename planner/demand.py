@@ -154,7 +154,7 @@ def build_demand(
 
     say(f"{n_groups:,} demand groups")
     all_time = np.vstack([seeker_time, employer_time.astype(np.float32)])
-    time_s = _group_mean(codes, all_time, n_groups)
+    time_s = group_mean(codes, all_time, n_groups)
     return Demand(
         groups=groups,
         time_s=time_s,
@@ -208,15 +208,20 @@ def _times(
     return out, bad
 
 
-def _group_mean(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
-    """Mean of `values` rows per group code (``inf`` if any member's value is ``inf``)."""
-    member = sp.csr_array(
-        (np.ones(codes.size), (codes, np.arange(codes.size))), shape=(n_groups, codes.size)
-    )
+def group_mean(
+    codes: np.ndarray, values: np.ndarray, n_groups: int, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """(Weighted) mean of `values` rows per group code.
+
+    A group's entry is ``inf`` when any of its members with a positive weight has ``inf``
+    there (unreachable for one member means no single time describes the group).
+    """
+    w = np.ones(codes.size) if weights is None else np.asarray(weights, dtype=np.float64)
+    member = sp.csr_array((w, (codes, np.arange(codes.size))), shape=(n_groups, codes.size))
     finite = np.isfinite(values)
     sums = member @ np.where(finite, values, 0.0).astype(np.float64)
     n_bad = member @ (~finite).astype(np.float64)
-    counts = np.bincount(codes, minlength=n_groups).astype(np.float64)
-    mean = sums / np.maximum(counts, 1.0)[:, None]
+    totals = np.bincount(codes, weights=w, minlength=n_groups)
+    mean = sums / np.maximum(totals, 1e-12)[:, None]
     mean[n_bad > 0] = np.inf
     return mean

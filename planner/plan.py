@@ -19,7 +19,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from geo.engine import Engine
 from geo.industries import BELT_INDUSTRIES, INDUSTRY_CODES
@@ -30,7 +29,7 @@ from . import crowd
 from ._errors import InfeasibleError
 from .assign import Assignment, assign, industry_match
 from .clusters import detect_belts
-from .demand import Demand, build_demand
+from .demand import Demand, build_demand, group_mean
 from .hexbin import MIN_COUNT, hex_polygons
 from .siting import CapacitatedPMedian, MaxCoverage, MinPointsCoverage, PMedian, SitingResult
 
@@ -212,14 +211,8 @@ def siting_rows(demand: Demand) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     keys = demand.groups[["kind", "mode", "q", "r"]]
     codes, uniques = pd.MultiIndex.from_frame(keys).factorize()
     w = demand.groups["weight"].to_numpy()
-    n = len(uniques)
-    member = sp.csr_array((w, (codes, np.arange(codes.size))), shape=(n, codes.size))
-    weights = member.sum(axis=1)
-    finite = np.isfinite(demand.time_s)
-    sums = member @ np.where(finite, demand.time_s, 0.0)
-    any_inf = (member @ (~finite).astype(np.float64)) > 0
-    cost = sums / np.maximum(weights, 1e-12)[:, None]
-    cost[any_inf] = np.inf
+    weights = np.bincount(codes, weights=w, minlength=len(uniques))
+    cost = group_mean(codes, demand.time_s, len(uniques), weights=w)
     return cost, weights, codes
 
 
