@@ -168,22 +168,33 @@ def _run_plan(
     skip_invalid: bool,
     with_routes: bool = False,
 ) -> None:
-    from planner.pipeline import load_city, write_city
+    from geo.engine import Engine
+    from planner.pipeline import apply_demand_updates, load_city, write_city
     from planner.plan import make_plan, write_plan
 
     with reporter.step(f"Loading and validating {scenario}") as progress:
         city = load_city(scenario, skip_invalid=skip_invalid, out_root=out_dir, progress=progress)
     target = out_dir / city.scenario.name
+    apply_demand_updates(city, _feedback(city.scenario, target)[0])
     with reporter.step(f"Writing {target}") as progress:
         written = write_city(city, target, progress=progress)
     reporter.print(_summary_table(city.summary()))
+    engine = Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
     with reporter.step("Siting service points and assigning seekers") as progress:
-        plan = make_plan(city, progress=progress)
+        plan = make_plan(city, engine=engine, progress=progress)
         written += write_plan(plan, city, target)
     reporter.print(_crowd_table(plan.summary))
     if with_routes:
         written += _run_routes(
-            scenario, out_dir, reporter, date=None, state=None, seconds=20.0, city=city, plan=plan
+            scenario,
+            out_dir,
+            reporter,
+            date=None,
+            state=None,
+            seconds=20.0,
+            city=city,
+            plan=plan,
+            engine=engine,
         )
     with reporter.step("Maps"):
         written += _write_maps(city.scenario, target)
@@ -241,7 +252,10 @@ def _run_routes(
     seconds: float,
     city: Any = None,
     plan: Any = None,
+    engine: Any = None,
 ) -> list[Path]:
+    """Plan one day's routes; `city`, `plan` and `engine` are reused when given (the plan
+    then already includes the demand reported through the API)."""
     import datetime as dt
 
     from geo.engine import Engine
@@ -256,8 +270,8 @@ def _run_routes(
     target = out_dir / city.scenario.name
     demand, store = _feedback(city.scenario, target)
     done = [t.task_id for t in store.done_tasks(day)] if store is not None else []
-    engine = Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
-    if plan is None or demand:
+    engine = engine or Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
+    if plan is None:
         apply_demand_updates(city, demand)
         with reporter.step("Siting service points") as progress:
             plan = make_plan(city, engine=engine, progress=progress)

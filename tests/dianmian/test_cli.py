@@ -174,3 +174,21 @@ def test_routes_bad_date_and_state_are_clear_errors(town, tmp_path):
     )
     assert result.exit_code == EXIT_BAD_INPUT
     assert "NOBODY" in result.output or "25:99" in result.output
+
+
+def test_plan_uses_demand_reported_through_the_api(scenario, tmp_path):
+    from api.state import DB_FILE
+    from api.store import Store, sqlite_url
+
+    out = tmp_path / "out"
+    (out / "small").mkdir(parents=True)
+    store = Store(sqlite_url(out / "small" / DB_FILE))
+    store.record_demand("E1", 7)
+    store.record_demand("NOPE", 3)  # unknown employers are reported in the log, not applied
+    store.close()
+    result = runner.invoke(app, ["plan", str(scenario), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    employers = gpd.read_file(out / "small" / "city.gpkg", layer="employers")
+    assert dict(zip(employers["id"], employers["demand"], strict=True))["E1"] == 7
+    summary = json.loads((out / "small" / "city_summary.json").read_text())
+    assert summary["industries"]["textile"]["demand"] == 7
