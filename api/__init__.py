@@ -6,11 +6,11 @@
 * :class:`Store` is the database of demand reports and completed tasks.
 """
 
-from .app import create_app, create_app_from_env
-from .serve import serve
-from .settings import Settings
-from .state import ApiState, build_state, check_planned, load_state
-from .store import Store, export_feedback
+from api.app import create_app, create_app_from_env
+from api.serve import serve
+from api.settings import Settings
+from api.state import ApiState, build_state, check_planned, load_state
+from planner.store import Store, export_feedback
 
 __all__ = [
     "ApiState",

@@ -18,13 +18,12 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.middleware import BodyLimit
+from api.routes import collections, employers, health, nearest, plan, volunteers
+from api.schemas import ErrorPublic
+from api.settings import Settings
+from api.state import ApiState, load_state
 from geo import DianmianError
-
-from .middleware import BodyLimit
-from .routes import collections, employers, health, nearest, plan, volunteers
-from .schemas import ErrorPublic
-from .settings import Settings
-from .state import ApiState, load_state
 
 logger = logging.getLogger(__name__)
 

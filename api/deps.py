@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from .schemas import ErrorPublic
-from .settings import Settings
-from .state import ApiState
+from api.schemas import ErrorPublic
+from api.settings import Settings
+from api.state import ApiState
 
 _bearer = HTTPBearer(auto_error=False, description="The API key from `DIANMIAN_API_KEY`.")
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import uvicorn
 
-from .app import create_app
-from .settings import Settings
-from .state import check_planned, load_state
+from api.app import create_app
+from api.settings import Settings
+from api.state import check_planned, load_state
 
 logger = logging.getLogger(__name__)
 

@@ -21,14 +21,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
+from api.collections import LAYERS, SPECS, Collection, build_collection
+from api.nearest import NearestIndex
+from api.settings import Settings
 from geo import INDUSTRY_CODES, ScenarioError, TravelMode
 from geo.network import StreetNetwork, load_network_cached
 from geo.scenario import Scenario
-
-from .collections import LAYERS, SPECS, Collection, build_collection
-from .nearest import NearestIndex
-from .settings import Settings
-from .store import Store, sqlite_url
+from planner.store import Store, store_url
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +36,6 @@ CITY_FILE = "city.gpkg"
 SUMMARY_FILE = "plan_summary.json"
 ROUTES_DIR = "routes"
 ROUTES_FILE = "routes.json"
-DB_FILE = "dianmian.sqlite"
 
 
 @dataclass(frozen=True, eq=False)
@@ -306,7 +304,7 @@ def load_state(
         msg = f"`{folder / SUMMARY_FILE}` must hold a JSON object"
         raise ScenarioError(msg)
     network = load_network_cached(scenario.network_source, modes=settings.modes)
-    url = settings.database_url or sqlite_url(folder / DB_FILE)
+    url = store_url(folder, settings.database_url)
     max_snap_m = settings.max_snap_m or scenario.planning.max_snap_m
     return build_state(
         network,

@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import write_json
 from geo.democity import ensure_demo_city
 from geo.engine import Engine
-from planner.day import day_tasks, plan_routes
-from planner.pipeline import load_city
-from planner.plan import make_plan
+from planner.city import load_city
+from planner.daily.run import day_tasks, plan_routes
+from planner.points.plan import make_plan
 
 
 def main() -> None:

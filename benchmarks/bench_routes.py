@@ -1,4 +1,4 @@
-"""Benchmark: the routing core (``planner.routes.plan_day``) on Solomon VRPTW and CVRPLIB A/X.
+"""Benchmark: the routing core (``planner.daily.vrp.plan_day``) on Solomon VRPTW and CVRPLIB A/X.
 
 Each instance is turned into the product's own model (a :class:`DayProblem` with identical
 volunteers at the depot, customers as required visits whose ``units`` are the demand and
@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from geo import Industry, TravelMode  # noqa: E402
-from planner.routes import (  # noqa: E402
+from planner.daily.vrp import (  # noqa: E402
     CostMatrices,
     DayProblem,
     Escort,

@@ -4,7 +4,7 @@ For each instance: shortest-path distances (Floyd-Warshall, scipy.sparse.csgraph
 instance graph with OR-Library's duplicate-edge rule (a later edge line overwrites an earlier
 one), then
 
-* ours:  ``planner.siting.PMedian.from_cost_matrix(...).solve("heuristic")``;
+* ours:  ``planner.points.siting.PMedian.from_cost_matrix(...).solve("heuristic")``;
 * spopt: ``spopt.locate.PMedian.from_cost_matrix(...).solve(PULP_CBC_CMD)`` in a subprocess,
   capped at ``--spopt-timeout`` seconds (recorded as "no result" when capped).
 
@@ -64,7 +64,7 @@ def load_instance(path: Path) -> tuple[np.ndarray, int]:
 
 
 def run_ours(dist: np.ndarray, p: int, seed: int) -> tuple[float, float, list[int], float | None]:
-    from planner.siting import PMedian
+    from planner.points.siting import PMedian
 
     start = time.perf_counter()
     result = PMedian.from_cost_matrix(dist, None, p).solve("heuristic", seed=seed)

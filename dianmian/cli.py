@@ -135,7 +135,7 @@ def validate(
 ) -> None:
     """Check a scenario's layers and network; exit 2 listing every problem found."""
     _setup_logging(quiet=quiet, verbose=verbose)
-    from planner.pipeline import load_city
+    from planner.city import load_city
 
     reporter = Reporter(quiet=quiet)
     with _domain_errors():
@@ -169,8 +169,8 @@ def _run_plan(
     with_routes: bool = False,
 ) -> None:
     from geo.engine import Engine
-    from planner.pipeline import apply_demand_updates, load_city, write_city
-    from planner.plan import make_plan, write_plan
+    from planner.city import apply_demand_updates, load_city, write_city
+    from planner.points.plan import make_plan, write_plan
 
     with reporter.step(f"Loading and validating {scenario}") as progress:
         city = load_city(scenario, skip_invalid=skip_invalid, out_root=out_dir, progress=progress)
@@ -208,16 +208,10 @@ def _feedback(scenario: Any, target: Path) -> tuple[dict[str, int], Any]:
     """
     import os
 
-    from api.state import DB_FILE
-    from api.store import Store, sqlite_url
+    from planner.store import open_existing
 
-    url = os.environ.get("DATABASE_URL")
-    if url is None:
-        if not (target / DB_FILE).is_file():
-            return {}, None
-        url = sqlite_url(target / DB_FILE)
-    store = Store(url, create=False)
-    return store.latest_demand(), store
+    store = open_existing(target, os.environ.get("DATABASE_URL"))
+    return ({}, None) if store is None else (store.latest_demand(), store)
 
 
 @app.command()
@@ -259,9 +253,9 @@ def _run_routes(
     import datetime as dt
 
     from geo.engine import Engine
-    from planner.day import parse_date, routes_for_day
-    from planner.pipeline import apply_demand_updates, load_city
-    from planner.plan import make_plan
+    from planner.city import apply_demand_updates, load_city
+    from planner.daily.run import parse_date, routes_for_day
+    from planner.points.plan import make_plan
 
     day = parse_date(date or dt.date.today().isoformat())
     if city is None:

@@ -32,8 +32,7 @@ from jinja2 import Template
 from jinja2.utils import htmlsafe_json_dumps
 
 from geo import InputError, Problem
-
-from ._offline import LEAFLET_ONLY_CSS, LEAFLET_ONLY_JS, inline_assets
+from maps._offline import LEAFLET_ONLY_CSS, LEAFLET_ONLY_JS, inline_assets
 
 logger = logging.getLogger(__name__)
 

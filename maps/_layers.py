@@ -31,9 +31,7 @@ from folium import plugins
 
 from geo import INDUSTRY_CODES, Industry, Problem
 from geo.layers import SITE_KINDS
-from planner.hexbin import MIN_COUNT, HexBins
-
-from ._base import (
+from maps._base import (
     LegendItem,
     LegendSection,
     check_frame,
@@ -43,6 +41,7 @@ from ._base import (
     register,
     round_coords,
 )
+from planner.hexbin import MIN_COUNT, HexBins
 
 POINT = ("Point",)
 POLYGON = ("Polygon", "MultiPolygon")

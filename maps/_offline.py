@@ -20,7 +20,7 @@ import logging
 import re
 from pathlib import Path
 
-from ._errors import OfflineAssetError
+from maps._errors import OfflineAssetError
 
 logger = logging.getLogger(__name__)
 

@@ -13,10 +13,9 @@ import folium
 import geopandas as gpd
 
 from geo import InputError, Problem
+from maps import _layers as layers
+from maps._base import LegendSection, add_legend, base_map, bounds_of, finish
 from planner.hexbin import HexBins
-
-from . import _layers as layers
-from ._base import LegendSection, add_legend, base_map, bounds_of, finish
 
 logger = logging.getLogger(__name__)
 

@@ -31,10 +31,8 @@ import numpy as np
 import pandas as pd
 
 from geo import INDUSTRY_CODES, Industry, InputError, Problem
-from planner.hexbin import HexBins
-
-from . import _layers as layers
-from ._base import (
+from maps import _layers as layers
+from maps._base import (
     HtmlControl,
     LegendItem,
     LegendSection,
@@ -48,6 +46,7 @@ from ._base import (
     register,
     round_coords,
 )
+from planner.hexbin import HexBins
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,8 @@ import geopandas as gpd
 import pyogrio
 
 from geo import ScenarioError
-
-from .plan import PlanLayers
-from .write import write_maps
+from maps.plan import PlanLayers
+from maps.write import write_maps
 
 logger = logging.getLogger(__name__)
 

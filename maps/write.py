@@ -23,12 +23,11 @@ from typing import Any
 
 import geopandas as gpd
 
+from maps._base import render_html
+from maps.daily import ROUTE_PALETTE, parse_routes, route_page, routes_map
+from maps.overview import overview_map
+from maps.plan import PlanLayers, plan_map
 from planner.hexbin import HexBins
-
-from ._base import render_html
-from .overview import overview_map
-from .plan import PlanLayers, plan_map
-from .routes import ROUTE_PALETTE, parse_routes, route_page, routes_map
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ def write_maps(
         :class:`maps.plan.PlanLayers` or a mapping with ``service_points`` and optional
         ``catchments`` and ``crowd``; None skips ``plan.html``.
     routes
-        Volunteer routes (see :mod:`maps.routes`); None skips ``routes.html`` and the pages.
+        Volunteer routes (see :mod:`maps.daily`); None skips ``routes.html`` and the pages.
     title, synthetic, tiles, attribution
         As in :func:`maps.overview.overview_map`.
 

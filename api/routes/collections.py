@@ -8,12 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 
+from api.collections import SPECS, Collection
+from api.deps import StateDep, unprocessable
+from api.schemas import CollectionPublic, CollectionsPublic, Feature, FeatureCollection
+from api.settings import Settings
 from geo import Industry
-
-from ..collections import SPECS, Collection
-from ..deps import StateDep, unprocessable
-from ..schemas import CollectionPublic, CollectionsPublic, Feature, FeatureCollection
-from ..settings import Settings
 
 GEOJSON = "application/geo+json"
 

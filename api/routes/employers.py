@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, status
 
-from ..deps import AUTH_RESPONSES, StateDep, Writer
-from ..schemas import DemandCreate, DemandPublic
+from api.deps import AUTH_RESPONSES, StateDep, Writer
+from api.schemas import DemandCreate, DemandPublic
 
 router = APIRouter(prefix="/employers", tags=["employers"])
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 
-from ..deps import get_state
-from ..schemas import HealthPublic, ReadyPublic
+from api.deps import get_state
+from api.schemas import HealthPublic, ReadyPublic
 
 router = APIRouter(tags=["health"])
 

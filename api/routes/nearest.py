@@ -8,19 +8,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import Field, create_model
 
-from geo import DisconnectedError, TravelMode
-
-from ..deps import StateDep, unprocessable
-from ..nearest import ALL, NearestIndex
-from ..schemas import (
+from api.deps import StateDep, unprocessable
+from api.nearest import ALL, NearestIndex
+from api.schemas import (
     NearestAnswer,
     NearestBatchAnswer,
     NearestBatchCreate,
     NearestQueryBase,
     RouteGeometry,
 )
-from ..settings import Settings
-from ..state import ApiState
+from api.settings import Settings
+from api.state import ApiState
+from geo import DisconnectedError, TravelMode
 
 BAD_INPUT: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid parameter; the message names it and the allowed values."}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ..deps import StateDep
-from ..schemas import PlanSummaryPublic
+from api.deps import StateDep
+from api.schemas import PlanSummaryPublic
 
 router = APIRouter(tags=["plan"])
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, status
 
-from ..deps import AUTH_RESPONSES, StateDep, Writer
-from ..schemas import TaskDoneCreate, TaskDonePublic, VolunteerRoutePublic
-from ..state import ApiState
+from api.deps import AUTH_RESPONSES, StateDep, Writer
+from api.schemas import TaskDoneCreate, TaskDonePublic, VolunteerRoutePublic
+from api.state import ApiState
 
 router = APIRouter(prefix="/volunteers", tags=["volunteers"])
 

@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from api import build_state, create_app
 from api.settings import Settings
 from api.state import RouteBook
-from api.store import Store, export_feedback, sqlite_url
+from planner.store import Store, export_feedback, sqlite_url
 
 
 def _exercise(url: str) -> None:

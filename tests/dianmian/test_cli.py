@@ -149,8 +149,7 @@ def test_routes_writes_a_day_and_replans_with_done_tasks(town, tmp_path):
     done = sorted(first)[0]
 
     # A task marked done through the HTTP API's database stays out of the re-plan.
-    from api.state import DB_FILE
-    from api.store import Store, sqlite_url
+    from planner.store import DB_FILE, Store, sqlite_url
 
     store = Store(sqlite_url(out / name / DB_FILE))
     import datetime as dt
@@ -177,8 +176,7 @@ def test_routes_bad_date_and_state_are_clear_errors(town, tmp_path):
 
 
 def test_plan_uses_demand_reported_through_the_api(scenario, tmp_path):
-    from api.state import DB_FILE
-    from api.store import Store, sqlite_url
+    from planner.store import DB_FILE, Store, sqlite_url
 
     out = tmp_path / "out"
     (out / "small").mkdir(parents=True)

@@ -20,8 +20,8 @@ import pytest
 from jinja2.utils import htmlsafe_json_dumps
 
 from maps._layers import LAYER_NAMES
+from maps.daily import parse_routes
 from maps.plan import CATCHMENTS_LAYER, PlanLayers, points_layer_name
-from maps.routes import parse_routes
 from maps.write import write_maps
 
 ROOT = Path(__file__).resolve().parents[2]

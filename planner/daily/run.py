@@ -1,0 +1,331 @@
+"""A city's volunteer routes for one date: tasks, volunteers, travel costs, plan and files.
+
+The routing core (:mod:`planner.daily.vrp`) works on matrix nodes; this module builds them from
+a validated city and its service-point plan:
+
+* **Tasks** (:func:`day_tasks`): employer visits chosen by priority (open demand and days
+  since the last visit, see :mod:`planner.daily.select`) and escorts of seekers from their
+  service point to an interview at an employer of their industry. Only counts of seekers
+  assigned to a point are used: no seeker's home enters the routes.
+* **Volunteers**: each belongs to the nearest open service point by their own mode, starts
+  and ends at home (or at the point), and lunches 45 min in 11:30-13:30 at the point or home.
+* **Locations** (the matrix nodes): volunteer homes, service points, then today's employers,
+  each snapped once per mode; durations (s) and distances (m) come from the travel-time
+  engine, and legs used by the plan get street-following geometry from its routes.
+
+:func:`plan_routes` plans (or re-plans, with a :class:`~planner.daily.state.RouteState`) a
+day and :func:`write_routes` writes ``plan.json``, ``routes.geojson``, ``routes.gpx``,
+``routes.html`` and one page per volunteer. :func:`routes_for_day` does all of it for the CLI.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geo import InputError, Problem
+from geo.engine import Engine
+from planner.daily.costs import GeometryClock, LegGeometry, day_matrices
+from planner.daily.export import plan_html, write_exports
+from planner.daily.state import RouteState, load_state
+from planner.daily.tasks import UNREACHABLE_S, DayParams, DayTasks, day_tasks, parse_date
+from planner.daily.vrp import (
+    DayPlan,
+    DayProblem,
+    Escort,
+    ReplanState,
+    SolveOptions,
+    plan_day,
+)
+
+__all__ = [
+    "UNREACHABLE_S",
+    "DayParams",
+    "DayTasks",
+    "GeometryClock",
+    "LegGeometry",
+    "RoutesRun",
+    "day_matrices",
+    "day_tasks",
+    "parse_date",
+    "plan_routes",
+    "replan_state",
+    "routes_dir",
+    "routes_for_day",
+    "write_routes",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def replan_state(state: RouteState, day: DayTasks) -> ReplanState:
+    """The routing core's :class:`ReplanState` of an id-based `state` on `day`.
+
+    Raises
+    ------
+    geo.InputError
+        Listing every id in `state` that is not a task, volunteer or place of the day.
+    """
+    task_ids = {t.id for t in day.tasks}
+    escort_ids = {t.id for t in day.tasks if isinstance(t, Escort)}
+    vols = {v.id: v for v in day.volunteers}
+    bad: list[str] = []
+    bad += [f"`done`: {t!r} is not a task of {day.date}" for t in sorted(state.done - task_ids)]
+    for key in ("absent", "lunch_taken"):
+        bad += [
+            f"`{key}`: unknown volunteer {v!r}" for v in sorted(getattr(state, key) - set(vols))
+        ]
+    bad += [f"`carrying`: unknown volunteer {v!r}" for v in sorted(set(state.carrying) - set(vols))]
+    bad += [
+        f"`carrying`: {e!r} is not an escort of {day.date}"
+        for ids in state.carrying.values()
+        for e in ids
+        if e not in escort_ids
+    ]
+    keys = {k: i for i, k in enumerate(day.locations["key"])}
+    positions: dict[str, int] = {}
+    for vid, place in state.positions.items():
+        if vid not in vols:
+            bad.append(f"`positions`: unknown volunteer {vid!r}")
+            continue
+        if place == "home":
+            node: int | None = keys[f"home:{vid}"]
+        elif place == "point":
+            node = keys[f"point:{day.point_of[vid]}"]
+        else:
+            node = keys.get(f"employer:{place}", keys.get(f"point:{place}"))
+        if node is None:
+            bad.append(
+                f"`positions`: {place!r} of {vid!r} is not a service point or an employer "
+                f"with a task on {day.date}"
+            )
+            continue
+        positions[vid] = node
+    if bad:
+        raise InputError([Problem("re-planning state", None, b) for b in bad])
+    return ReplanState(
+        now_s=state.now_s or 0,
+        done=state.done,
+        absent=state.absent,
+        positions=positions,
+        carrying={k: tuple(v) for k, v in state.carrying.items()},
+        lunch_taken=state.lunch_taken,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class RoutesRun:
+    """What :func:`routes_for_day` produced: the plan, its problem, files and timings (s)."""
+
+    plan: DayPlan
+    problem: DayProblem
+    day: DayTasks
+    paths: dict[str, Path]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _plan(
+    city: Any,
+    plan: Any,
+    date: str | dt.date,
+    *,
+    seconds: float,
+    seed: int,
+    state: RouteState | None,
+    done: Iterable[str],
+    absent: Iterable[str],
+    now: str | int | None,
+    params: DayParams | None,
+    engine: Engine | None,
+) -> tuple[DayPlan, DayProblem, DayTasks, dict[str, float]]:
+    engine = engine or Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    day = day_tasks(city, plan, date, params=params, engine=engine)
+    t1 = time.perf_counter()
+    matrices, geometry = day_matrices(day, engine, params=params)
+    t2 = time.perf_counter()
+    problem = DayProblem(day.tasks, day.volunteers, matrices)
+    full = (state or RouteState()).merged(done=done, absent=absent, now=now)
+    replan = None if full.is_empty else replan_state(full, day)
+    result = plan_day(
+        problem,
+        options=SolveOptions(seconds=seconds, seed=seed),
+        state=replan,
+        path_geometry=geometry,
+    )
+    t3 = time.perf_counter()
+    clock = geometry.clock
+    timings = {
+        "tasks_s": round(t1 - t0, 2),
+        "matrices_s": round(t2 - t1, 2),
+        "solver_s": round(result.solve_seconds - clock.seconds, 2),
+        "geometry_s": round(clock.seconds, 2),
+        "geometry_legs": clock.legs,
+        "plan_day_s": round(t3 - t2, 2),
+    }
+    n_planned = len(result.planned_task_ids)
+    notes = (
+        *day.notes,
+        *result.notes,
+        f"{day.date}: {n_planned} of {len(day.tasks)} tasks planned for "
+        f"{sum(not r.is_empty for r in result.routes)} of {len(day.volunteers)} volunteers",
+        "timings (s): " + ", ".join(f"{k} {v}" for k, v in timings.items()),
+    )
+    if replan is not None:
+        notes = (*notes, "re-planned from state: " + json.dumps(full.to_dict(), ensure_ascii=False))
+    logger.info(notes[-1] if replan is None else notes[-2])
+    return dataclasses.replace(result, notes=tuple(notes)), problem, day, timings
+
+
+def plan_routes(
+    city: Any,
+    plan: Any,
+    date: str | dt.date,
+    *,
+    seconds: float = 20.0,
+    seed: int = 0,
+    state: RouteState | None = None,
+    done: Iterable[str] = (),
+    absent: Iterable[str] = (),
+    now: str | int | None = None,
+    params: DayParams | None = None,
+    engine: Engine | None = None,
+) -> tuple[DayPlan, DayProblem]:
+    """Plan (or re-plan) every volunteer's route of `date`.
+
+    Parameters
+    ----------
+    city, plan
+        The validated city and its service-point plan.
+    date
+        ``YYYY-MM-DD``.
+    seconds
+        Solver time budget (s); matrices and geometry come on top.
+    seed
+        Solver seed.
+    state
+        What has happened today (e.g. from :func:`planner.daily.state.load_state`).
+    done, absent, now
+        Shortcuts added to `state`: finished task ids, absent volunteer ids, current time
+        (``HH:MM`` or seconds since midnight). With any of them the plan covers the rest of
+        the day only.
+    params
+        Task and volunteer settings.
+    engine
+        Travel-time engine to reuse.
+
+    Returns
+    -------
+    DayPlan, DayProblem
+        The plan (its ``notes`` hold counts and timings) and the problem it solves (for the
+        exports and for checking).
+
+    Raises
+    ------
+    geo.InputError
+        On a malformed date, parameters or unknown ids in the state.
+    planner.InfeasibleError, planner.SolverError
+        As :func:`planner.daily.vrp.plan_day` (only with required tasks, which this module does
+        not create: impossible tasks are dropped with a reason instead).
+    """
+    result, problem, _day, _t = _plan(
+        city,
+        plan,
+        date,
+        seconds=seconds,
+        seed=seed,
+        state=state,
+        done=done,
+        absent=absent,
+        now=now,
+        params=params,
+        engine=engine,
+    )
+    return result, problem
+
+
+def write_routes(
+    day_plan: DayPlan, problem: DayProblem, out_dir: str | Path, *, title: str = ""
+) -> dict[str, Path]:
+    """Write the exports and one phone-friendly page per volunteer with tasks.
+
+    Files: ``plan.json``, ``routes.geojson``, ``routes.gpx``, ``routes.html`` (everyone, for
+    printing) and ``volunteers/<volunteer id>.html`` (self-contained, offline).
+    """
+    out = Path(out_dir)
+    paths = write_exports(day_plan, problem, out)
+    pages = out / "volunteers"
+    pages.mkdir(exist_ok=True)
+    for old in pages.glob("*.html"):
+        old.unlink()  # a re-plan may leave a volunteer without tasks
+    for r in day_plan.routes:
+        if r.is_empty:
+            continue
+        one = DayPlan((r,), (), 0, 0.0)
+        head = f"{r.name or r.volunteer_id} · {title}" if title else (r.name or r.volunteer_id)
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in r.volunteer_id)
+        (pages / f"{safe}.html").write_text(plan_html(one, title=head), encoding="utf-8")
+    paths["volunteers"] = pages
+    return paths
+
+
+def routes_dir(out_root: str | Path, scenario: str, date: str | dt.date) -> Path:
+    """``<out_root>/<scenario>/routes/<YYYY-MM-DD>``."""
+    return Path(out_root) / scenario / "routes" / parse_date(date).isoformat()
+
+
+def routes_for_day(
+    city: Any,
+    plan: Any,
+    date: str | dt.date,
+    *,
+    out_root: str | Path = "out",
+    state_file: str | Path | None = None,
+    seconds: float = 20.0,
+    seed: int = 0,
+    params: DayParams | None = None,
+    engine: Engine | None = None,
+    done: Iterable[str] = (),
+) -> RoutesRun:
+    """Plan `date` (re-plan with `state_file`) and write ``out/<scenario>/routes/<date>/``.
+
+    `done` adds task ids reported done elsewhere (e.g. through the HTTP API) to the state.
+
+    The entry point of ``dianmian routes SCENARIO --date YYYY-MM-DD [--state FILE]``. When
+    re-planning, the state used is copied to ``state.json`` next to the plan.
+    """
+    state = load_state(state_file) if state_file is not None else None
+    done = tuple(done)
+    if done:
+        state = (state or RouteState()).merged(done=done)
+    result, problem, day, timings = _plan(
+        city,
+        plan,
+        date,
+        seconds=seconds,
+        seed=seed,
+        state=state,
+        done=(),
+        absent=(),
+        now=None,
+        params=params,
+        engine=engine,
+    )
+    out = routes_dir(out_root, city.scenario.name, day.date)
+    t0 = time.perf_counter()
+    paths = write_routes(result, problem, out, title=f"{city.scenario.title} {day.date}")
+    if state is not None:
+        paths["state"] = out / "state.json"
+        paths["state"].write_text(
+            json.dumps(state.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+    timings["write_s"] = round(time.perf_counter() - t0, 2)
+    return RoutesRun(result, problem, day, paths, timings)

@@ -1,0 +1,185 @@
+"""Which employers to visit and which seekers to escort on a given date.
+
+No visit history exists yet, so the days since an employer's last visit are derived from a
+stable hash of its id and the date (:func:`days_since_visit`): every employer gets its own
+visiting cycle (7-42 days) and phase, so the value grows by one each day and wraps to 0 at
+the end of the cycle, the same on every machine and run. When a visit log exists, it replaces
+this function and nothing else changes.
+
+Selection is a round-robin *claim* among volunteers: each volunteer in turn claims the
+highest-priority unclaimed employer of an industry they know, within ``reach_s`` of their
+service point by their own mode and open during their shift, until their quota (tasks per
+volunteer scaled by shift length) is met. This picks the city's top employers by priority
+while keeping the selection doable: nobody is sent a task across the city. The claims only
+choose the day's tasks; the solver decides who does what.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geo import Industry
+from planner.daily.vrp import visit_priority
+
+MIN_CYCLE_DAYS = 7
+MAX_CYCLE_DAYS = 42
+
+
+def _stable_int(text: str) -> int:
+    """A 64-bit integer hash of `text` that is the same on every run (unlike ``hash``)."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def days_since_visit(employer_id: str, date: dt.date) -> int:
+    """Days since the (simulated) last visit of `employer_id` on `date`.
+
+    The employer's cycle length (``MIN_CYCLE_DAYS``..``MAX_CYCLE_DAYS``) and phase come from
+    a hash of its id; the result is ``(date - phase) mod cycle``, so it increases by one per
+    day and returns to 0 once per cycle.
+    """
+    h = _stable_int(employer_id)
+    cycle = MIN_CYCLE_DAYS + h % (MAX_CYCLE_DAYS - MIN_CYCLE_DAYS + 1)
+    phase = (h >> 20) % cycle
+    return (date.toordinal() - phase) % cycle
+
+
+def service_seconds(
+    demand: np.ndarray, *, low_min: float = 15.0, high_min: float = 25.0
+) -> np.ndarray:
+    """Visit duration (s, whole minutes) by employer size, open demand as its proxy.
+
+    ``low_min`` for one vacancy, rising with ``log(1 + demand)`` to ``high_min`` at 200+.
+    """
+    share = np.clip(np.log1p(np.asarray(demand, dtype=float)) / math.log1p(200.0), 0.0, 1.0)
+    return (60 * np.rint(low_min + (high_min - low_min) * share)).astype(np.int64)
+
+
+def employer_priorities(employers: pd.DataFrame, date: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """Priority (see :func:`planner.daily.vrp.visit_priority`) and days since the last visit."""
+    days = np.array([days_since_visit(str(i), date) for i in employers["id"]], dtype=np.int64)
+    demand = employers["demand"].to_numpy(dtype=np.int64)
+    prio = np.array([visit_priority(int(d), int(s)) for d, s in zip(demand, days, strict=True)])
+    return prio, days
+
+
+@dataclass(frozen=True)
+class Claimant:
+    """A volunteer as seen by the selection: what they know, where and when they work."""
+
+    industries: frozenset[Industry]
+    quota: int
+    reach_row: np.ndarray  # travel time (s) from their point to every employer (own mode)
+    shift: tuple[int, int]
+
+
+def claim_visits(
+    claimants: list[Claimant],
+    *,
+    industry: np.ndarray,
+    priority: np.ndarray,
+    opens_s: np.ndarray,
+    closes_s: np.ndarray,
+    service_s: np.ndarray,
+    reach_s: float,
+) -> np.ndarray:
+    """Employer indices selected for today by round-robin claims (see module docstring)."""
+    order = np.lexsort((np.arange(priority.size), -priority))  # priority desc, index asc
+    lists: list[np.ndarray] = []
+    for c in claimants:
+        knows = np.isin(industry, [i.value for i in c.industries])
+        start, end = c.shift
+        # Open long enough inside the shift for one visit.
+        fits = (np.minimum(closes_s, end) - np.maximum(opens_s, start)) >= service_s
+        ok = knows & fits & (c.reach_row <= reach_s)
+        lists.append(order[ok[order]])
+    taken = np.zeros(priority.size, dtype=bool)
+    pos = [0] * len(claimants)
+    left = [c.quota for c in claimants]
+    chosen: list[int] = []
+    while any(left):
+        progress = False
+        for k, cand in enumerate(lists):
+            if not left[k]:
+                continue
+            while pos[k] < cand.size and taken[cand[pos[k]]]:
+                pos[k] += 1
+            if pos[k] == cand.size:
+                left[k] = 0  # nothing left in reach
+                continue
+            e = int(cand[pos[k]])
+            taken[e] = True
+            chosen.append(e)
+            left[k] -= 1
+            progress = True
+        if not progress:
+            break
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class EscortDraft:
+    """One sampled escort before it becomes an :class:`planner.daily.vrp.Escort`."""
+
+    point: int  # index into the service points
+    employer: int  # index into the employers
+    industry: str
+    seekers: int
+    interview_s: int
+
+
+def sample_escorts(
+    n: int,
+    rng: np.random.Generator,
+    *,
+    weights: np.ndarray,
+    point_industry: list[tuple[int, str]],
+    shifts_at: dict[tuple[int, str], list[tuple[int, int]]],
+    walk_s: np.ndarray,
+    industry: np.ndarray,
+    demand: np.ndarray,
+    opens_s: np.ndarray,
+    closes_s: np.ndarray,
+    reach_s: float,
+    lead_s: int,
+    max_group: int,
+) -> list[EscortDraft]:
+    """Draw `n` escorts: a (point, industry) pair by assigned seekers, an interview time in
+    the shift of a volunteer of that point who knows the industry, and an employer of that
+    industry with open demand, open at the interview and within `reach_s` walking of the
+    point. Pairs without any such employer are skipped (fewer escorts result).
+    """
+    out: list[EscortDraft] = []
+    if n <= 0 or not point_industry or weights.sum() <= 0:
+        return out
+    p = weights / weights.sum()
+    attempts = 0
+    while len(out) < n and attempts < 20 * n:
+        attempts += 1
+        point, ind = point_industry[int(rng.choice(len(point_industry), p=p))]
+        shifts = shifts_at[(point, ind)]
+        start, end = shifts[int(rng.integers(len(shifts)))]
+        # Room before the interview to gather and walk the group, and after it to get back.
+        first, last = start + lead_s, end - 3600
+        if last < first:
+            continue
+        interview = int(first + 900 * rng.integers((last - first) // 900 + 1))
+        ok = (
+            (industry == ind)
+            & (demand > 0)
+            & (walk_s[point] <= reach_s)
+            & (opens_s <= interview - 600)
+            & (closes_s >= interview + 1800)
+        )
+        cand = np.flatnonzero(ok)
+        if cand.size == 0:
+            continue
+        employer = int(cand[rng.integers(cand.size)])
+        group = int(rng.integers(1, max_group + 1))
+        out.append(EscortDraft(point, employer, ind, group, interview))
+    return out

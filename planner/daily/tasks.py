@@ -1,0 +1,490 @@
+"""A day's tasks and volunteers for the routing core (see :mod:`planner.daily.run`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from geo import Industry, InputError, Problem, TravelMode
+from geo.engine import Engine, SnappedPoints
+from geo.layers import LayerName
+from planner.daily.select import (
+    Claimant,
+    EscortDraft,
+    claim_visits,
+    employer_priorities,
+    sample_escorts,
+    service_seconds,
+)
+from planner.daily.vrp import (
+    ROUTING_MODES,
+    Escort,
+    Lunch,
+    Task,
+    TimeWindow,
+    Visit,
+    Volunteer,
+    fmt_hhmm,
+    hhmm,
+)
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE_S = 7 * 86400
+"""Cost standing in for "no route" (s or m) in the matrices: the solver never uses such a
+leg, and the pre-solve screen reports the tasks behind it as unreachable."""
+
+
+@dataclass(frozen=True)
+class DayParams:
+    """How a day's tasks and volunteers are built.
+
+    Parameters
+    ----------
+    visits_per_volunteer
+        Employer visits selected per volunteer with an 8-hour shift (scaled by shift length).
+    escorts_per_volunteer
+        Escorts per volunteer (Dongcao: 0.6 x 100 volunteers = 60 escorts).
+    reach_min
+        A volunteer claims employers within this travel time (min, own mode) of their point.
+    escort_reach_min
+        Escorted seekers walk at most this long (min) from the point to the employer.
+    escort_lead_min
+        Seekers are ready at the point this long (min) before their interview.
+    max_group
+        Largest seeker group per escort (groups are 1..max_group).
+    max_tasks, seats
+        Each volunteer's daily task capacity and escort seats.
+    balance
+        Spread the day's visits over the volunteers: nobody gets more than
+        ``ceil(balance * visits / volunteers)`` tasks (nor more than `max_tasks`). The solver
+        minimises travel, which alone would pack full days onto a few volunteers near busy
+        points and leave others idle. ``0`` turns this off.
+    start_at
+        ``"home"``: days start and end at the volunteer's home; ``"point"``: at their point.
+    lunch_window, lunch_min
+        Lunch break window (``HH:MM`` pair) and length (min); a volunteer whose shift covers
+        less than `lunch_min` of the window gets no lunch.
+    max_walk_leg_min, max_ebike_leg_min
+        Longest leg (min) between two stops: longer pairs are left out of the matrices (no
+        volunteer rides an hour between two visits), which makes them about 3x faster.
+    seed
+        Seed of the escort sample (combined with the date).
+    """
+
+    visits_per_volunteer: float = 9.0
+    escorts_per_volunteer: float = 0.6
+    reach_min: float = 25.0
+    escort_reach_min: float = 30.0
+    escort_lead_min: float = 90.0
+    max_group: int = 3
+    max_tasks: int = 10
+    balance: float = 1.5
+    seats: int = 4
+    start_at: Literal["home", "point"] = "home"
+    lunch_window: tuple[str, str] = ("11:30", "13:30")
+    lunch_min: int = 45
+    max_walk_leg_min: float = 90.0
+    max_ebike_leg_min: float = 60.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        bad = []
+        for name in ("visits_per_volunteer", "escorts_per_volunteer"):
+            if not getattr(self, name) >= 0:
+                bad.append(f"`{name}` ({getattr(self, name)}) must be >= 0")
+        positive = ("reach_min", "escort_reach_min", "escort_lead_min", "lunch_min")
+        for name in (*positive, "max_walk_leg_min", "max_ebike_leg_min"):
+            if not getattr(self, name) > 0:
+                bad.append(f"`{name}` ({getattr(self, name)}) must be > 0")
+        if self.max_group < 1 or self.seats < self.max_group:
+            bad.append(f"need 1 <= `max_group` ({self.max_group}) <= `seats` ({self.seats})")
+        if self.max_tasks < 0:
+            bad.append(f"`max_tasks` ({self.max_tasks}) must be >= 0")
+        if not self.balance >= 0:
+            bad.append(f"`balance` ({self.balance}) must be >= 0 (0 = off)")
+        if self.start_at not in ("home", "point"):
+            bad.append(f"`start_at` {self.start_at!r} must be 'home' or 'point'")
+        try:
+            TimeWindow.parse(*self.lunch_window)
+        except (ValueError, TypeError) as exc:
+            bad.append(f"`lunch_window` {self.lunch_window!r}: {exc}")
+        if bad:
+            raise InputError([Problem("day parameters", None, b) for b in bad])
+
+
+@dataclass(frozen=True, eq=False)
+class DayTasks:
+    """A date's tasks and volunteers on a common list of locations (the matrix nodes).
+
+    Attributes
+    ----------
+    date
+        The day planned.
+    tasks, volunteers
+        Routing model objects; their nodes are row positions in `locations`.
+    locations
+        One row per node: ``key`` (``home:<volunteer>``, ``point:<id>``, ``employer:<id>``),
+        ``kind``, ``ref`` (the id), ``name``, ``lon``, ``lat`` (EPSG:4326).
+    snapped
+        Per routing mode, the locations snapped onto its streets (same row order).
+    point_of
+        Volunteer id -> id of the service point they belong to.
+    notes
+        Remarks for the reader (e.g. fewer escorts than asked).
+    """
+
+    date: dt.date
+    tasks: tuple[Task, ...]
+    volunteers: tuple[Volunteer, ...]
+    locations: pd.DataFrame
+    snapped: Mapping[TravelMode, SnappedPoints]
+    point_of: Mapping[str, str]
+    notes: tuple[str, ...] = ()
+
+    def node(self, key: str) -> int:
+        """Node (row) of a location key such as ``"employer:E00012"``."""
+        hits = np.flatnonzero(self.locations["key"].to_numpy() == key)
+        if hits.size == 0:
+            msg = f"no location with `key` {key!r} today"
+            raise KeyError(msg)
+        return int(hits[0])
+
+
+def parse_date(date: str | dt.date) -> dt.date:
+    """A date from ``YYYY-MM-DD`` (or a date, returned as is)."""
+    if isinstance(date, dt.date):
+        return date
+    try:
+        return dt.date.fromisoformat(str(date).strip())
+    except ValueError:
+        msg = f"`date` {date!r} is not a YYYY-MM-DD date"
+        raise InputError([Problem("date", None, msg)]) from None
+
+
+def _times(values: Iterable[Any]) -> np.ndarray:
+    return np.array([hhmm(str(v)) for v in values], dtype=np.int64)
+
+
+def _industries(value: Any) -> frozenset[Industry]:
+    return frozenset(Industry(s) for s in str(value).split(";") if s.strip())
+
+
+def _snap_all(
+    engine: Engine, frame: pd.DataFrame, modes: Sequence[TravelMode]
+) -> dict[TravelMode, SnappedPoints]:
+    pts = np.column_stack([frame["lon"].to_numpy(), frame["lat"].to_numpy()])
+    return {
+        m: engine[m].snap(pts, crs="EPSG:4326", ids=frame["key"].to_numpy(), on_error="mask")
+        for m in modes
+    }
+
+
+def _lunch(params: DayParams, shift: TimeWindow, places: tuple[int, ...]) -> Lunch | None:
+    w = TimeWindow.parse(*params.lunch_window)
+    start, end = max(w.start_s, shift.start_s), min(w.end_s, shift.end_s)
+    if end - start < params.lunch_min * 60:
+        return None
+    return Lunch(TimeWindow(start, end), params.lunch_min * 60, places)
+
+
+def day_tasks(
+    city: Any,
+    plan: Any,
+    date: str | dt.date,
+    *,
+    params: DayParams | None = None,
+    engine: Engine | None = None,
+) -> DayTasks:
+    """Tasks and volunteers of `date` (deterministic for a city, plan, date and params).
+
+    The tasks do not depend on what has happened today, so their ids stay the same when the
+    day is re-planned (see :func:`plan_routes`).
+
+    Parameters
+    ----------
+    city
+        A validated city (:class:`planner.city.City`).
+    plan
+        Its service-point plan (:class:`planner.points.plan.Plan`).
+    date
+        ``YYYY-MM-DD``.
+    params
+        Selection and volunteer settings.
+    engine
+        Travel-time engine to reuse (default: a new one on the city's network).
+
+    Raises
+    ------
+    geo.InputError
+        On a malformed date or parameters.
+    planner.InfeasibleError
+        If the plan has no service point.
+    """
+    from planner.errors import InfeasibleError
+
+    day = parse_date(date)
+    params = params or DayParams()
+    engine = engine or Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
+    notes: list[str] = []
+
+    vols = city.layer(LayerName.VOLUNTEERS).reset_index(drop=True)
+    emps = city.layer(LayerName.EMPLOYERS).reset_index(drop=True)
+    pts = plan.service_points().reset_index(drop=True)
+    if len(pts) == 0:
+        msg = "the plan has no open service point for volunteers to belong to"
+        raise InfeasibleError(msg)
+
+    frames = []
+    for kind, gdf, ref in (
+        ("home", vols, vols["id"]),
+        ("point", pts, pts["id"]),
+        ("employer", emps, emps["id"]),
+    ):
+        geom = gdf.geometry.to_crs("EPSG:4326")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "key": [f"{kind}:{r}" for r in ref],
+                    "kind": kind,
+                    "ref": ref.astype(str).to_numpy(),
+                    "name": gdf["name"].astype(str).to_numpy(),
+                    "lon": geom.x.to_numpy(),
+                    "lat": geom.y.to_numpy(),
+                }
+            )
+        )
+    every = pd.concat(frames, ignore_index=True)
+    n_v, n_p = len(vols), len(pts)
+    home_rows = np.arange(n_v)
+    point_rows = n_v + np.arange(n_p)
+    emp_rows = n_v + n_p + np.arange(len(emps))
+    modes = list(ROUTING_MODES)
+    snapped = _snap_all(engine, every, modes)
+
+    vol_mode = [TravelMode(m) for m in vols["mode"].astype(str)]
+    shifts = [
+        TimeWindow(hhmm(str(a)), hhmm(str(b)))
+        for a, b in zip(vols["available_from"], vols["available_to"], strict=True)
+    ]
+    vol_inds = [_industries(v) for v in vols["industries"]]
+
+    # Each volunteer's point: the nearest open point by their own mode.
+    reach_s = params.reach_min * 60
+    escort_reach_s = params.escort_reach_min * 60
+    point_of = np.zeros(n_v, dtype=np.int64)
+    to_emp: dict[TravelMode, np.ndarray] = {}
+    for m in modes:
+        sp_m = snapped[m]
+        cutoff = max(reach_s, escort_reach_s) if m is TravelMode.WALK else reach_s
+        to_emp[m] = (
+            engine[m]
+            .matrix(sp_m.take(point_rows), sp_m.take(emp_rows), cutoff_s=cutoff)
+            .dense_time()
+        )
+        mine = np.flatnonzero([vm is m for vm in vol_mode])
+        if mine.size == 0:
+            continue
+        t = engine[m].matrix(sp_m.take(home_rows[mine]), sp_m.take(point_rows)).dense_time()
+        reachable = np.isfinite(t).any(axis=1)
+        straight = (
+            every["lon"].to_numpy()[mine, None] - every["lon"].to_numpy()[point_rows][None]
+        ) ** 2 + (
+            every["lat"].to_numpy()[mine, None] - every["lat"].to_numpy()[point_rows][None]
+        ) ** 2
+        point_of[mine] = np.where(reachable, np.argmin(t, axis=1), np.argmin(straight, axis=1))
+        for v in mine[~reachable]:
+            notes.append(
+                f"volunteer {vols['id'].iat[v]}: no {m.value} route to any service point; "
+                "attached to the nearest point in a straight line"
+            )
+
+    # Employer visits: round-robin claims by priority (see planner.daily.select).
+    opens = _times(emps["opens"])
+    closes = _times(emps["closes"])
+    service = service_seconds(emps["demand"].to_numpy())
+    priority, _days = employer_priorities(emps, day)
+    industry = emps["industry"].astype(str).to_numpy()
+    claimants = [
+        Claimant(
+            industries=vol_inds[v],
+            quota=round(
+                params.visits_per_volunteer
+                * min(1.0, (shifts[v].end_s - shifts[v].start_s) / 28800)
+            ),
+            reach_row=to_emp[vol_mode[v]][point_of[v]],
+            shift=(shifts[v].start_s, shifts[v].end_s),
+        )
+        for v in range(n_v)
+    ]
+    chosen = claim_visits(
+        claimants,
+        industry=industry,
+        priority=priority,
+        opens_s=opens,
+        closes_s=closes,
+        service_s=service,
+        reach_s=reach_s,
+    )
+
+    # Escorts: (point, industry) pairs weighted by the seekers the plan assigns there.
+    drafts = _escort_drafts(
+        plan,
+        pts,
+        params,
+        day,
+        n=round(params.escorts_per_volunteer * n_v),
+        point_of=point_of,
+        vol_inds=vol_inds,
+        shifts=shifts,
+        walk_s=to_emp[TravelMode.WALK],
+        industry=industry,
+        demand=emps["demand"].to_numpy(),
+        opens=opens,
+        closes=closes,
+    )
+    wanted = round(params.escorts_per_volunteer * n_v)
+    if len(drafts) < wanted:
+        notes.append(f"{len(drafts)} escorts instead of {wanted}: too few matching employers")
+
+    # Today's locations: all homes and points, then the employers with a task.
+    emp_today = np.union1d(chosen, np.array([d.employer for d in drafts], dtype=np.int64))
+    rows = np.concatenate([home_rows, point_rows, emp_rows[emp_today]])
+    locations = every.iloc[rows].reset_index(drop=True)
+    snapped_today = {m: s.take(rows) for m, s in snapped.items()}
+    emp_node = {int(e): n_v + n_p + k for k, e in enumerate(emp_today)}
+
+    tasks: list[Task] = []
+    for e in chosen.tolist():
+        tasks.append(
+            Visit(
+                id=f"visit:{emps['id'].iat[e]}",
+                node=emp_node[e],
+                industry=Industry(industry[e]),
+                service_s=int(service[e]),
+                windows=(TimeWindow(int(opens[e]), int(closes[e])),),
+                priority=float(priority[e]),
+                label=str(emps["name"].iat[e]),
+            )
+        )
+    lead = int(params.escort_lead_min * 60)
+    for k, d in enumerate(drafts):
+        tasks.append(
+            Escort(
+                id=f"escort:{day.isoformat()}:{k + 1:03d}",
+                pickup_node=n_v + d.point,
+                delivery_node=emp_node[d.employer],
+                industry=Industry(d.industry),
+                seekers=d.seekers,
+                ready_s=d.interview_s - lead,
+                interview_s=d.interview_s,
+                label=(
+                    f"{d.seekers} 人 seekers {pts['name'].iat[d.point]} → "
+                    f"{emps['name'].iat[d.employer]} {fmt_hhmm(d.interview_s)}"
+                ),
+            )
+        )
+
+    cap = params.max_tasks
+    if params.balance > 0 and n_v:
+        cap = min(cap, max(1, math.ceil(params.balance * len(chosen) / n_v)))
+    volunteers = []
+    for v in range(n_v):
+        home, point = v, n_v + int(point_of[v])
+        start = home if params.start_at == "home" else point
+        volunteers.append(
+            Volunteer(
+                id=str(vols["id"].iat[v]),
+                start_node=start,
+                end_node=start,
+                shift=shifts[v],
+                mode=vol_mode[v],
+                industries=vol_inds[v],
+                max_tasks=cap,
+                seats=params.seats,
+                lunch=_lunch(params, shifts[v], (point, home)),
+                name=str(vols["name"].iat[v]),
+            )
+        )
+    logger.info(
+        "%s: %d visits and %d escorts for %d volunteers at %d locations",
+        day,
+        len(chosen),
+        len(drafts),
+        n_v,
+        len(locations),
+    )
+    return DayTasks(
+        date=day,
+        tasks=tuple(tasks),
+        volunteers=tuple(volunteers),
+        locations=locations,
+        snapped=snapped_today,
+        point_of={str(vols["id"].iat[v]): str(pts["id"].iat[int(point_of[v])]) for v in range(n_v)},
+        notes=tuple(notes),
+    )
+
+
+def _escort_drafts(
+    plan: Any,
+    pts: pd.DataFrame,
+    params: DayParams,
+    day: dt.date,
+    *,
+    n: int,
+    point_of: np.ndarray,
+    vol_inds: list[frozenset[Industry]],
+    shifts: list[TimeWindow],
+    walk_s: np.ndarray,
+    industry: np.ndarray,
+    demand: np.ndarray,
+    opens: np.ndarray,
+    closes: np.ndarray,
+) -> list[EscortDraft]:
+    open_idx = np.flatnonzero(plan.open_mask)
+    point_index = {int(f): k for k, f in enumerate(open_idx)}
+    flows = plan.assignment.flows
+    groups = plan.demand.groups
+    weight: dict[tuple[int, str], float] = {}
+    is_seeker = (
+        groups["kind"].to_numpy() == "seeker"
+        if "kind" in groups.columns
+        else np.ones(len(groups), bool)
+    )
+    for g, f, visits in zip(flows["group"], flows["facility"], flows["visits"], strict=True):
+        if not is_seeker[g] or int(f) not in point_index:
+            continue
+        inds = [s for s in str(groups["industries"].iat[g]).split(";") if s]
+        for ind in inds:
+            key = (point_index[int(f)], ind)
+            weight[key] = weight.get(key, 0.0) + float(visits) / len(inds)
+    # Only pairs some volunteer of that point can escort (knows the industry).
+    shifts_at: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for v, p in enumerate(point_of.tolist()):
+        for ind in vol_inds[v]:
+            shifts_at.setdefault((p, ind.value), []).append((shifts[v].start_s, shifts[v].end_s))
+    pairs = sorted(k for k in weight if k in shifts_at)
+    w = np.array([weight[k] for k in pairs], dtype=float)
+    rng = np.random.default_rng([params.seed, day.toordinal()])
+    return sample_escorts(
+        n,
+        rng,
+        weights=w,
+        point_industry=pairs,
+        shifts_at=shifts_at,
+        walk_s=walk_s,
+        industry=industry,
+        demand=demand,
+        opens_s=opens,
+        closes_s=closes,
+        reach_s=params.escort_reach_min * 60,
+        lead_s=int(params.escort_lead_min * 60),
+        max_group=params.max_group,
+    )

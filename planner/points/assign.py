@@ -1,0 +1,191 @@
+"""Assign demand groups to open service points: industry match first, then travel time.
+
+A transportation problem solved exactly with HiGHS (through ``scipy.optimize.linprog``):
+each group's daily visits go to open points that serve one of its industries and lie within
+the travel-time limit, or to the central market (which serves every industry, at a penalty
+so that it is used only when no suitable point has room), or stay unassigned (a much larger
+penalty, only when even the market is full). Capacities are hard constraints.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from planner.errors import InfeasibleError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class Assignment:
+    """Flows of daily visits from demand groups to facilities.
+
+    Attributes
+    ----------
+    flows
+        One row per (group, facility) with positive flow: ``group``, ``facility`` (column
+        index into the facilities; the market is one of them), ``visits`` (per day),
+        ``time_s`` (the group's mean travel time to it).
+    unassigned
+        Visits per day of each group left unassigned (only when the market is full too).
+    reason
+        Per group: ``""`` when fully served by matching points, else why some of its visits go
+        to the market or stay unassigned.
+    loads
+        Visits per day at each facility.
+    objective
+        Total weighted travel time plus penalties (visit x s).
+    """
+
+    flows: pd.DataFrame
+    unassigned: np.ndarray
+    reason: np.ndarray
+    loads: np.ndarray
+    objective: float
+
+
+def industry_match(group_industries: pd.Series, point_industries: list[set[str]]) -> np.ndarray:
+    """``(n_groups, n_points)`` True where the group shares an industry with the point."""
+    codes = sorted({c for s in point_industries for c in s} | {"other"})
+    col = {c: i for i, c in enumerate(codes)}
+    g = np.zeros((len(group_industries), len(codes)), dtype=bool)
+    for row, text in enumerate(group_industries.astype(str)):
+        for c in text.split(";"):
+            if c in col:
+                g[row, col[c]] = True
+    p = np.zeros((len(point_industries), len(codes)), dtype=bool)
+    for j, inds in enumerate(point_industries):
+        for c in inds:
+            p[j, col[c]] = True
+    return (g.astype(np.int32) @ p.T.astype(np.int32)) > 0
+
+
+def assign(
+    time_s: np.ndarray,
+    weights: np.ndarray,
+    allowed: np.ndarray,
+    capacities: np.ndarray,
+    *,
+    market: int,
+    max_time_s: float,
+    modes: np.ndarray,
+) -> Assignment:
+    """Solve the capacitated assignment.
+
+    Parameters
+    ----------
+    time_s
+        ``(n_groups, n_facilities)`` travel times (s), ``inf`` = unreachable.
+    weights
+        Daily visits of each group.
+    allowed
+        ``(n_groups, n_facilities)`` industry match (the market column is ignored: the
+        market serves everyone).
+    capacities
+        Daily capacity of each facility (closed facilities: 0).
+    market
+        Column of the central market.
+    max_time_s
+        Longest acceptable trip to a service point (s).
+    modes
+        Travel mode of each group (for reasons).
+    """
+    n_groups, n_fac = time_s.shape
+    if weights.shape != (n_groups,) or allowed.shape != time_s.shape:
+        msg = "`weights`/`allowed` do not match `time_s`"
+        raise ValueError(msg)
+    usable = allowed & np.isfinite(time_s) & (time_s <= max_time_s) & (capacities[None, :] > 0)
+    usable[:, market] = False
+    gi, fj = np.nonzero(usable)
+    market_ok = np.isfinite(time_s[:, market])
+    mg = np.flatnonzero(market_ok)
+    # Penalties in seconds per visit: the market only when no matching point has room; leaving
+    # a visit unassigned only when the market is full as well.
+    market_penalty = max_time_s
+    unassigned_penalty = 20.0 * max_time_s + float(
+        np.nanmax(np.where(market_ok, time_s[:, market], 0))
+    )
+    cost = np.concatenate(
+        [
+            time_s[gi, fj],
+            time_s[mg, market] + market_penalty,
+            np.full(n_groups, unassigned_penalty),
+        ]
+    )
+    n_vars = cost.size
+    rows = np.concatenate([gi, mg, np.arange(n_groups)])
+    a_eq = sp.csr_array((np.ones(n_vars), (rows, np.arange(n_vars))), shape=(n_groups, n_vars))
+    cap_rows = np.concatenate([fj, np.full(mg.size, market)])
+    a_ub = sp.csr_array(
+        (np.ones(cap_rows.size), (cap_rows, np.arange(cap_rows.size))), shape=(n_fac, n_vars)
+    )
+    res = linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=capacities.astype(np.float64),
+        A_eq=a_eq,
+        b_eq=weights.astype(np.float64),
+        bounds=(0, None),
+        method="highs",
+    )
+    if res.status != 0:  # cannot happen with the unassigned slack, but never hide it
+        msg = f"assignment LP failed: {res.message}"
+        raise InfeasibleError(msg)
+    x = res.x
+    k = gi.size
+    to_points = x[:k]
+    to_market = x[k : k + mg.size]
+    unassigned = x[k + mg.size :]
+    keep = to_points > 1e-9
+    flows = pd.DataFrame({"group": gi[keep], "facility": fj[keep], "visits": to_points[keep]})
+    mkeep = to_market > 1e-9
+    flows = pd.concat(
+        [
+            flows,
+            pd.DataFrame({"group": mg[mkeep], "facility": market, "visits": to_market[mkeep]}),
+        ],
+        ignore_index=True,
+    )
+    flows["time_s"] = time_s[flows["group"].to_numpy(), flows["facility"].to_numpy()]
+    loads = np.bincount(flows["facility"], weights=flows["visits"], minlength=n_fac)
+    reason = _reasons(usable, to_market, mg, unassigned, n_groups, modes, max_time_s)
+    return Assignment(
+        flows=flows,
+        unassigned=np.where(unassigned > 1e-9, unassigned, 0.0),
+        reason=reason,
+        loads=loads,
+        objective=float(res.fun),
+    )
+
+
+def _reasons(
+    usable: np.ndarray,
+    to_market: np.ndarray,
+    market_groups: np.ndarray,
+    unassigned: np.ndarray,
+    n_groups: int,
+    modes: np.ndarray,
+    max_time_s: float,
+) -> np.ndarray:
+    reason = np.full(n_groups, "", dtype=object)
+    at_market = np.zeros(n_groups)
+    at_market[market_groups] = to_market
+    minutes = f"{max_time_s / 60:g} min"
+    none_near = ~np.asarray(usable.any(axis=1), dtype=bool)
+    for g in np.flatnonzero((at_market > 1e-9) | (unassigned > 1e-9)):
+        if none_near[g]:
+            why = f"no open service point for its industries within {minutes} by {modes[g]}"
+        else:
+            why = f"matching service points within {minutes} by {modes[g]} are full"
+        if unassigned[g] > 1e-9:
+            why += "; the central market is full as well"
+        else:
+            why += "; sent to the central market"
+        reason[g] = why
+    return reason

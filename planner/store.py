@@ -1,0 +1,275 @@
+"""The write store: demand reports and completed volunteer tasks (SQLAlchemy 2 core).
+
+SQLite by default (a file next to the plan), PostgreSQL through a ``postgresql://`` URL
+(driver psycopg 3). Both tables are append-only logs keyed so that repeating a request is
+harmless. The API writes to it; the next planning run reads :meth:`Store.latest_demand` and
+:meth:`Store.done_tasks` (through :func:`open_existing`), or :func:`export_feedback` writes them
+as CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+logger = logging.getLogger(__name__)
+
+DB_FILE = "dianmian.sqlite"
+"""The default SQLite database of a scenario, inside its output folder."""
+
+metadata = sa.MetaData()
+
+demand_reports = sa.Table(
+    "demand_reports",
+    metadata,
+    sa.Column("report_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("employer_id", sa.String(200), nullable=False, index=True),
+    sa.Column("demand", sa.Integer, nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("reported_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Every demand report (open positions of an employer); the latest per employer counts."""
+
+tasks_done = sa.Table(
+    "tasks_done",
+    metadata,
+    sa.Column("volunteer_id", sa.String(200), primary_key=True),
+    sa.Column("task_id", sa.String(200), primary_key=True),
+    sa.Column("route_date", sa.Date, primary_key=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("done_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Tasks of a day's route that a volunteer has completed (once per volunteer, task, date)."""
+
+
+@dataclass(frozen=True)
+class DemandReport:
+    report_id: int
+    employer_id: str
+    demand: int
+    note: str | None
+    reported_at: datetime
+
+
+@dataclass(frozen=True)
+class TaskDone:
+    volunteer_id: str
+    task_id: str
+    route_date: date
+    note: str | None
+    done_at: datetime
+
+
+def sqlite_url(path: str | Path) -> str:
+    """SQLAlchemy URL of an SQLite file."""
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def store_url(folder: str | Path, database_url: str | None = None) -> str:
+    """The database of a scenario's output ``folder``: ``database_url`` or its SQLite file."""
+    return database_url or sqlite_url(Path(folder) / DB_FILE)
+
+
+def open_existing(folder: str | Path, database_url: str | None = None) -> Store | None:
+    """The scenario's store if it exists (a ``database_url``, or the SQLite file), else None."""
+    if database_url is None and not (Path(folder) / DB_FILE).is_file():
+        return None
+    return Store(store_url(folder, database_url), create=False)
+
+
+def normalise_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgresql://``/``postgres://`` URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Store:
+    """Repository over the two tables; safe to share between threads (pooled engine)."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.url = normalise_url(url)
+        self.engine: Engine = _engine(self.url)
+        if create:
+            metadata.create_all(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- demand ------------------------------------------------------------------------------
+
+    def record_demand(
+        self, employer_id: str, demand: int, *, note: str | None = None
+    ) -> DemandReport:
+        """Store a demand report (open positions, >= 0) for `employer_id`."""
+        if demand < 0:
+            msg = f"`demand` must be >= 0, got {demand}"
+            raise ValueError(msg)
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                demand_reports.insert().values(
+                    employer_id=employer_id, demand=demand, note=note, reported_at=now
+                )
+            )
+            (report_id,) = result.inserted_primary_key or (0,)
+        return DemandReport(int(report_id), employer_id, demand, note, now)
+
+    def demand_history(self, employer_id: str) -> list[DemandReport]:
+        """All reports of one employer, oldest first."""
+        query = (
+            sa.select(demand_reports)
+            .where(demand_reports.c.employer_id == employer_id)
+            .order_by(demand_reports.c.report_id)
+        )
+        with self.engine.connect() as conn:
+            return [_demand(row) for row in conn.execute(query).mappings()]
+
+    def latest_demand(self) -> dict[str, int]:
+        """Latest reported demand per employer id (what the next planning run should use)."""
+        latest = (
+            sa.select(sa.func.max(demand_reports.c.report_id).label("report_id"))
+            .group_by(demand_reports.c.employer_id)
+            .subquery()
+        )
+        query = sa.select(demand_reports.c.employer_id, demand_reports.c.demand).join(
+            latest, demand_reports.c.report_id == latest.c.report_id
+        )
+        with self.engine.connect() as conn:
+            return {str(e): int(d) for e, d in conn.execute(query)}
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    def mark_done(
+        self, volunteer_id: str, task_id: str, route_date: date, *, note: str | None = None
+    ) -> tuple[TaskDone, bool]:
+        """Record a completed task; returns the record and whether it was new.
+
+        Marking a task done twice keeps the first record (idempotent).
+        """
+        now = datetime.now(UTC)
+        values = dict(
+            volunteer_id=volunteer_id,
+            task_id=task_id,
+            route_date=route_date,
+            note=note,
+            done_at=now,
+        )
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(tasks_done.insert().values(**values))
+        except IntegrityError:
+            existing = self._task(volunteer_id, task_id, route_date)
+            if existing is None:  # pragma: no cover - a racing delete; nothing deletes
+                raise
+            return existing, False
+        return TaskDone(volunteer_id, task_id, route_date, note, now), True
+
+    def _task(self, volunteer_id: str, task_id: str, route_date: date) -> TaskDone | None:
+        query = sa.select(tasks_done).where(
+            tasks_done.c.volunteer_id == volunteer_id,
+            tasks_done.c.task_id == task_id,
+            tasks_done.c.route_date == route_date,
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _task(row)
+
+    def done_tasks(
+        self, route_date: date | None = None, *, volunteer_id: str | None = None
+    ) -> list[TaskDone]:
+        """Completed tasks, optionally of one date and/or one volunteer."""
+        query = sa.select(tasks_done).order_by(tasks_done.c.route_date, tasks_done.c.done_at)
+        if route_date is not None:
+            query = query.where(tasks_done.c.route_date == route_date)
+        if volunteer_id is not None:
+            query = query.where(tasks_done.c.volunteer_id == volunteer_id)
+        with self.engine.connect() as conn:
+            return [_task(row) for row in conn.execute(query).mappings()]
+
+
+def export_feedback(store: Store, folder: str | Path) -> tuple[Path, Path]:
+    """Write ``demand_updates.csv`` and ``tasks_done.csv`` to `folder` for the planner.
+
+    ``demand_updates.csv``: ``employer_id,demand`` (latest report per employer);
+    ``tasks_done.csv``: ``volunteer_id,task_id,route_date,done_at`` (ISO date/time, UTC).
+    """
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    demand_path = out / "demand_updates.csv"
+    with demand_path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["employer_id", "demand"])
+        writer.writerows(sorted(store.latest_demand().items()))
+    tasks_path = out / "tasks_done.csv"
+    with tasks_path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["volunteer_id", "task_id", "route_date", "done_at"])
+        for t in store.done_tasks():
+            writer.writerow([t.volunteer_id, t.task_id, t.route_date.isoformat(), _iso(t.done_at)])
+    return demand_path, tasks_path
+
+
+def _engine(url: str) -> Engine:
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        # Several uvicorn workers share the file: wait for locks instead of failing at once.
+        kwargs["connect_args"] = {"timeout": 15, "check_same_thread": False}
+    engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+            cur.execute("PRAGMA busy_timeout=15000")
+            cur.close()
+
+    return engine
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite returns naive datetimes; everything is stored in UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _iso(value: datetime) -> str:
+    return _aware(value).isoformat()
+
+
+def _demand(row: Any) -> DemandReport:
+    return DemandReport(
+        report_id=int(row["report_id"]),
+        employer_id=str(row["employer_id"]),
+        demand=int(row["demand"]),
+        note=row["note"],
+        reported_at=_aware(row["reported_at"]),
+    )
+
+
+def _task(row: Any) -> TaskDone:
+    return TaskDone(
+        volunteer_id=str(row["volunteer_id"]),
+        task_id=str(row["task_id"]),
+        route_date=row["route_date"],
+        note=row["note"],
+        done_at=_aware(row["done_at"]),
+    )

@@ -1,0 +1,78 @@
+"""Exports of a day plan: GeoJSON, GPX, JSON and the offline HTML page."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from geo import Industry, TravelMode
+from planner.daily.export import write_exports
+from planner.daily.vrp import (
+    CostMatrices,
+    DayPlan,
+    DayProblem,
+    Escort,
+    SolveOptions,
+    TimeWindow,
+    Visit,
+    Volunteer,
+    hhmm,
+    plan_day,
+)
+
+DAY = TimeWindow(hhmm("08:00"), hhmm("18:00"))
+
+
+@pytest.fixture(scope="module")
+def planned() -> tuple[DayProblem, DayPlan]:
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(0, 3000, (8, 2))
+    dist = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+    coords = np.c_[113.7 + xy[:, 0] / 1e5, 23.0 + xy[:, 1] / 1e5]
+    mats = CostMatrices({TravelMode.WALK: np.rint(dist / 1.3)}, {TravelMode.WALK: dist}, coords)
+    tasks = [
+        Visit(f"t{j}", j + 1, None, 600, (DAY,), priority=10, label=f"厂{j} <Co>") for j in range(4)
+    ]
+    tasks.append(
+        Escort("e", 0, 6, Industry.TOYS, 2, hhmm("09:00"), hhmm("11:00"), label="面试 interview")
+    )
+    tasks.append(Visit("far", 7, Industry.CHEMICAL, 600, (DAY,)))
+    v = Volunteer("v1", 0, 0, DAY, TravelMode.WALK, frozenset({Industry.TOYS}), name="李明")
+    problem = DayProblem(tasks, [v], mats)
+    return problem, plan_day(problem, options=SolveOptions(seconds=0.3))
+
+
+def test_exports_are_written_and_parse(planned: tuple[DayProblem, DayPlan], tmp_path: Path) -> None:
+    problem, plan = planned
+    files = write_exports(plan, problem, tmp_path / "routes")
+    gj = json.loads(files["geojson"].read_text(encoding="utf-8"))
+    lines = [f for f in gj["features"] if f["geometry"]["type"] == "LineString"]
+    assert len(lines) == 1 and lines[0]["properties"]["volunteer_id"] == "v1"
+    points = [f for f in gj["features"] if f["geometry"]["type"] == "Point"]
+    assert len(points) == len(plan.route("v1").stops)
+    assert all(113.6 < f["geometry"]["coordinates"][0] < 113.8 for f in points)
+
+    gpx = ET.parse(files["gpx"]).getroot()
+    ns = {"g": "http://www.topografix.com/GPX/1/1"}
+    assert len(gpx.findall("g:wpt", ns)) == len(plan.route("v1").stops)
+    assert len(gpx.findall("g:trk/g:trkseg/g:trkpt", ns)) == len(plan.route("v1").geometry)
+
+    data = json.loads(files["json"].read_text(encoding="utf-8"))
+    assert data["routes"][0]["stops"][0]["kind"] == "start"
+    assert [d["task_id"] for d in data["dropped"]] == ["far"]
+
+
+def test_html_is_offline_bilingual_and_escaped(planned: tuple[DayProblem, DayPlan]) -> None:
+    from planner.daily.export import plan_html
+
+    _, plan = planned
+    page = plan_html(plan)
+    assert "<script" not in page and "http" not in page and "<link" not in page
+    assert "width=device-width" in page and "@media print" in page
+    assert "走访企业" in page and "Employer visit" in page and "李明" in page
+    assert "&lt;Co&gt;" in page and "<Co>" not in page
+    assert "未安排 Not planned" in page and "industry" in page

@@ -1,0 +1,404 @@
+"""City-level day routes on a small generated town: tasks, constraints, re-planning, files."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyproj
+import pytest
+import shapely
+from hypothesis import given
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _routes_checker import check_plan
+
+from geo import Industry, InputError
+from geo.democity import build_demo_city
+from planner.city import load_city
+from planner.daily.run import (
+    DayParams,
+    day_tasks,
+    parse_date,
+    plan_routes,
+    routes_dir,
+    routes_for_day,
+    write_routes,
+)
+from planner.daily.select import (
+    MAX_CYCLE_DAYS,
+    Claimant,
+    claim_visits,
+    days_since_visit,
+    service_seconds,
+)
+from planner.daily.state import RouteState, load_state, parse_state
+from planner.daily.vrp import Escort, ReplanState, SolveOptions, TimeWindow, Visit, plan_day
+from planner.errors import InfeasibleError
+from planner.points.plan import make_plan
+
+DATE = "2025-06-02"
+SECONDS = 1.0
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    folder = build_demo_city(tmp_path_factory.mktemp("day") / "town", seed=7, scale=0.06)
+    return load_city(folder)
+
+
+@pytest.fixture(scope="module")
+def plan(city):
+    params = dataclasses.replace(city.scenario.planning, n_points=4, time_limit_s=5.0)
+    return make_plan(city, params)
+
+
+@pytest.fixture(scope="module")
+def day(city, plan):
+    return day_tasks(city, plan, DATE)
+
+
+@pytest.fixture(scope="module")
+def routed(city, plan):
+    return plan_routes(city, plan, DATE, seconds=SECONDS)
+
+
+# -- tasks -------------------------------------------------------------------------------
+
+
+def test_tasks_are_deterministic_for_a_date(city, plan, day):
+    again = day_tasks(city, plan, dt.date(2025, 6, 2))
+    assert again.tasks == day.tasks
+    assert again.volunteers == day.volunteers
+    assert again.locations.equals(day.locations)
+    other = day_tasks(city, plan, "2025-06-03")
+    assert [t.id for t in other.tasks] != [t.id for t in day.tasks] or [
+        t.priority for t in other.tasks
+    ] != [t.priority for t in day.tasks]
+
+
+def test_tasks_have_both_kinds_and_valid_places(day, city):
+    visits = [t for t in day.tasks if isinstance(t, Visit)]
+    escorts = [t for t in day.tasks if isinstance(t, Escort)]
+    assert len(visits) >= 3 * len(day.volunteers)
+    assert len(escorts) == round(0.6 * len(day.volunteers))
+    kinds = day.locations["kind"].to_numpy()
+    employers = city.layer("employers").set_index("id")
+    for v in visits:
+        assert kinds[v.node] == "employer"
+        emp = employers.loc[v.id.removeprefix("visit:")]
+        assert v.windows == (TimeWindow.parse(emp["opens"], emp["closes"]),)
+        assert v.industry == Industry(emp["industry"])
+        assert 15 * 60 <= v.service_s <= 25 * 60
+    for e in escorts:
+        # Escorts start at a service point: no seeker's home is ever a node.
+        assert kinds[e.pickup_node] == "point"
+        assert kinds[e.delivery_node] == "employer"
+        assert 1 <= e.seekers <= 3 and e.ready_s < e.interview_s
+    assert set(kinds) == {"home", "point", "employer"}
+    assert "seeker" not in " ".join(day.locations["key"])
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 4))
+def test_claims_pick_top_priorities_in_reach(seed, n_claimants):
+    rng = np.random.default_rng(seed)
+    n = 30
+    industry = rng.choice(["textile", "food"], n)
+    priority = np.round(rng.uniform(1, 10, n), 1)
+    opens = rng.choice([7, 8, 9], n) * 3600
+    closes = opens + rng.choice([1, 8], n) * 3600
+    service = np.full(n, 1200)
+    claimants = [
+        Claimant(
+            industries=frozenset({Industry(rng.choice(["textile", "food"]))}),
+            quota=int(rng.integers(0, 8)),
+            reach_row=rng.uniform(0, 2000, n),
+            shift=(8 * 3600, 17 * 3600),
+        )
+        for _ in range(n_claimants)
+    ]
+    kw = dict(industry=industry, priority=priority, opens_s=opens, closes_s=closes)
+    chosen = claim_visits(claimants, service_s=service, reach_s=1000, **kw)
+
+    def eligible(c):
+        overlap = np.minimum(closes, c.shift[1]) - np.maximum(opens, c.shift[0])
+        inds = [i.value for i in c.industries]
+        return np.isin(industry, inds) & (overlap >= service) & (c.reach_row <= 1000)
+
+    assert len(set(chosen.tolist())) == chosen.size <= sum(c.quota for c in claimants)
+    union = np.logical_or.reduce([eligible(c) for c in claimants])
+    assert union[chosen].all()
+    for c in claimants:  # nobody is short of tasks while an eligible employer is left over
+        left = eligible(c) & ~np.isin(np.arange(n), chosen)
+        mine = np.isin(chosen, np.flatnonzero(eligible(c))).sum()
+        assert not left.any() or mine >= c.quota
+    if n_claimants == 1:  # brute force: the top `quota` eligible by priority
+        c = claimants[0]
+        idx = np.flatnonzero(eligible(c))
+        top = idx[np.lexsort((idx, -priority[idx]))][: c.quota]
+        assert sorted(top.tolist()) == chosen.tolist()
+
+
+def test_volunteers_start_at_home_with_lunch_at_point_or_home(day, city):
+    vols = city.layer("volunteers")
+    for v, row in zip(day.volunteers, vols.itertuples(), strict=True):
+        assert day.locations["key"].iat[v.start_node] == f"home:{v.id}"
+        assert v.end_node == v.start_node and v.max_tasks == 10
+        assert v.shift == TimeWindow.parse(row.available_from, row.available_to)
+        if v.lunch is not None:
+            assert v.lunch.duration_s == 45 * 60
+            assert v.lunch.window.start_s >= 11.5 * 3600 and v.lunch.window.end_s <= 13.5 * 3600
+            point = day.locations["key"].iat[v.lunch.places[0]]
+            assert point == f"point:{day.point_of[v.id]}"
+        else:  # short shifts that do not cover 45 min of 11:30-13:30
+            overlap = min(v.shift.end_s, 13.5 * 3600) - max(v.shift.start_s, 11.5 * 3600)
+            assert overlap < 45 * 60
+
+
+def test_start_at_point(city, plan):
+    d = day_tasks(city, plan, DATE, params=DayParams(start_at="point"))
+    for v in d.volunteers:
+        assert d.locations["key"].iat[v.start_node] == f"point:{d.point_of[v.id]}"
+
+
+@given(st.text(min_size=1, max_size=12), st.dates(dt.date(2000, 1, 1), dt.date(2100, 1, 1)))
+def test_days_since_visit_grows_daily_and_wraps(employer_id, date):
+    d0 = days_since_visit(employer_id, date)
+    d1 = days_since_visit(employer_id, date + dt.timedelta(days=1))
+    assert 0 <= d0 < MAX_CYCLE_DAYS
+    assert d1 == d0 + 1 or d1 == 0
+
+
+def test_service_time_grows_with_size():
+    s = service_seconds(np.array([1, 4, 20, 200, 5000]))
+    assert (np.diff(s) >= 0).all() and s[0] >= 15 * 60 and s[-1] == 25 * 60
+    assert (s % 60 == 0).all()
+
+
+# -- routes ------------------------------------------------------------------------------
+
+
+def test_every_constraint_holds_and_drops_have_reasons(routed):
+    day_plan, problem = routed
+    check_plan(problem, day_plan)
+    assert day_plan.planned_task_ids
+    assert all(d.reason for d in day_plan.dropped)
+    assert any("timings" in n for n in day_plan.notes)
+
+
+def _metric(lonlat, crs):
+    tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x, y = tr.transform(lonlat[:, 0], lonlat[:, 1])
+    return np.column_stack([x, y])
+
+
+def test_route_geometry_follows_the_streets(routed, city):
+    day_plan, problem = routed
+    net = city.network
+    streets = shapely.linestrings(
+        np.stack(
+            [
+                np.column_stack([net.x[net.edge_u], net.y[net.edge_u]]),
+                np.column_stack([net.x[net.edge_v], net.y[net.edge_v]]),
+            ],
+            axis=1,
+        )
+    )
+    if net.edge_geometry is not None:
+        has = np.array([g is not None for g in net.edge_geometry])
+        streets[has] = net.edge_geometry[has]
+    tree = shapely.STRtree(streets)
+    stops_xy = _metric(np.asarray(problem.matrices.coords), net.crs)
+    checked = 0
+    for r in day_plan.routes:
+        if r.is_empty:
+            continue
+        xy = _metric(np.asarray(r.geometry), net.crs)
+        _, dist = tree.query_nearest(shapely.points(xy), return_distance=True, all_matches=False)
+        # Off-street vertices may only be the stops themselves (the short access legs).
+        off = dist > 0.5
+        if off.any():
+            d_stop = np.min(np.hypot(*(xy[off][:, None, :] - stops_xy[None]).transpose(2, 0, 1)), 1)
+            assert (d_stop < 0.5).all(), f"{r.volunteer_id}: vertex off the streets"
+        # The line is as long as the planned travel (both from the engine's fastest paths).
+        length = float(shapely.length(shapely.linestrings(xy)))
+        assert length == pytest.approx(r.distance_m, rel=0.02, abs=5.0)
+        checked += 1
+    assert checked
+
+
+def test_replan_with_done_absent_and_now(city, plan, routed):
+    first, _ = routed
+    busy = [r for r in first.routes if not r.is_empty]
+    gone = busy[0].volunteer_id
+    done = sorted({t for r in busy[1:] for t in r.task_ids[:2]})
+    day_plan, problem = plan_routes(
+        city, plan, DATE, seconds=SECONDS, done=done, absent=[gone], now="11:00"
+    )
+    state = ReplanState(now_s=11 * 3600, done=frozenset(done), absent=frozenset([gone]))
+    check_plan(problem, day_plan, state)
+    assert gone not in {r.volunteer_id for r in day_plan.routes}
+    assert not set(done) & day_plan.planned_task_ids
+    for r in day_plan.routes:
+        assert all(s.departure_s >= 11 * 3600 for s in r.stops)
+    # Tasks (and their ids) do not change when re-planning.
+    assert [t.id for t in problem.tasks] == [t.id for t in routed[1].tasks]
+
+
+def test_replan_from_a_position_carrying_a_group(city, plan, day):
+    esc = next(t for t in day.tasks if isinstance(t, Escort))
+    vol = next(v for v in day.volunteers if esc.industry in v.industries)
+    point = day.locations["ref"].iat[esc.pickup_node]
+    state = RouteState(
+        now_s=max(esc.ready_s, vol.shift.start_s),
+        positions={vol.id: point},
+        carrying={vol.id: (esc.id,)},
+    )
+    day_plan, _ = plan_routes(city, plan, DATE, seconds=SECONDS, state=state)
+    r = day_plan.route(vol.id)
+    assert r.stops[0].node == esc.pickup_node
+    assert esc.id in r.task_ids or esc.id in {d.task_id for d in day_plan.dropped}
+
+
+def test_unknown_ids_in_state_are_listed(city, plan):
+    with pytest.raises(InputError) as err:
+        plan_routes(
+            city,
+            plan,
+            DATE,
+            seconds=SECONDS,
+            state=RouteState(done=frozenset({"visit:nope"}), positions={"V001": "nowhere"}),
+            absent=["V999"],
+        )
+    text = str(err.value)
+    assert "visit:nope" in text and "V999" in text and "nowhere" in text
+
+
+def test_a_task_nobody_can_do_is_dropped_with_a_reason_or_raises(routed):
+    _, problem = routed
+    known = {i for v in problem.volunteers for i in v.industries}
+    unknown = next(i for i in Industry if i not in known)
+    node = next(t.node for t in problem.tasks if isinstance(t, Visit))
+    odd = Visit("visit:odd", node, unknown, 600, (TimeWindow(8 * 3600, 17 * 3600),))
+    extra = dataclasses.replace(problem, tasks=(*problem.tasks, odd))
+    out = plan_day(extra, options=SolveOptions(seconds=SECONDS))
+    reason = {d.task_id: d.reason for d in out.dropped}["visit:odd"]
+    assert unknown.value in reason
+    required = dataclasses.replace(odd, required=True)
+    with pytest.raises(InfeasibleError, match="visit:odd"):
+        plan_day(dataclasses.replace(problem, tasks=(*problem.tasks, required)))
+
+
+# -- files and state -----------------------------------------------------------------------
+
+
+def test_write_routes_files_and_pages(routed, tmp_path):
+    day_plan, problem = routed
+    paths = write_routes(day_plan, problem, tmp_path / "r", title="Town 2025-06-02")
+    for key in ("json", "geojson", "gpx", "html"):
+        assert paths[key].is_file()
+    busy = {r.volunteer_id for r in day_plan.routes if not r.is_empty}
+    pages = {p.stem for p in paths["volunteers"].glob("*.html")}
+    assert pages == busy
+    page = (paths["volunteers"] / f"{sorted(busy)[0]}.html").read_text(encoding="utf-8")
+    assert "<script" not in page and "http" not in page.split("</head>")[1]
+    geo = json.loads(paths["geojson"].read_text())
+    lines = [f for f in geo["features"] if f["geometry"]["type"] == "LineString"]
+    assert len(lines) == len(busy)
+
+
+def test_routes_for_day_writes_dated_folder_with_state(city, plan, tmp_path):
+    state_file = tmp_path / "state.json"
+    state_file.write_text(json.dumps({"now": "12:00", "absent": ["V001"]}))
+    run = routes_for_day(
+        city, plan, DATE, out_root=tmp_path / "out", state_file=state_file, seconds=SECONDS
+    )
+    out = routes_dir(tmp_path / "out", city.scenario.name, DATE)
+    assert out == tmp_path / "out" / city.scenario.name / "routes" / DATE
+    assert run.paths["json"].parent == out
+    assert json.loads(run.paths["state"].read_text()) == {"now": "12:00", "absent": ["V001"]}
+    assert {"matrices_s", "solver_s", "geometry_s"} <= set(run.timings)
+    assert "V001" not in {r.volunteer_id for r in run.plan.routes}
+
+
+def test_state_round_trip(tmp_path):
+    data = {
+        "now": "13:10",
+        "done": ["visit:E1"],
+        "absent": ["V2"],
+        "lunch_taken": ["V1"],
+        "positions": {"V3": "E1"},
+        "carrying": {"V3": ["escort:x"]},
+    }
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps(data))
+    state = load_state(p)
+    assert state.now_s == 13 * 3600 + 600
+    assert state.to_dict() == data
+    assert parse_state({}).is_empty
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [],
+        {"now": "25:00"},
+        {"now": 1300},
+        {"done": "visit:E1"},
+        {"absent": [1]},
+        {"positions": ["V1"]},
+        {"carrying": {"V1": "escort:x"}},
+        {"later": True},
+    ],
+)
+def test_malformed_state_is_rejected(data):
+    with pytest.raises(InputError):
+        parse_state(data)
+
+
+def test_unreadable_state_file(tmp_path):
+    p = tmp_path / "s.json"
+    p.write_text("{not json")
+    with pytest.raises(InputError, match="cannot read"):
+        load_state(p)
+
+
+@pytest.mark.parametrize("date", ["2025-13-01", "June 2", "", "2025/06/02"])
+def test_bad_date(date):
+    with pytest.raises(InputError, match="date"):
+        parse_date(date)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"visits_per_volunteer": -1},
+        {"reach_min": 0},
+        {"max_group": 5, "seats": 4},
+        {"start_at": "office"},
+        {"lunch_window": ("13:00", "12:00")},
+        {"max_walk_leg_min": 0},
+    ],
+)
+def test_bad_params(kwargs):
+    with pytest.raises(InputError):
+        DayParams(**kwargs)
+
+
+def test_balance_caps_tasks_per_volunteer(day):
+    import math
+
+    from planner.daily.run import DayParams
+    from planner.daily.vrp import Visit
+
+    params = DayParams()
+    visits = sum(isinstance(t, Visit) for t in day.tasks)
+    cap = min(params.max_tasks, max(1, math.ceil(params.balance * visits / len(day.volunteers))))
+    assert {v.max_tasks for v in day.volunteers} == {cap}
+    with pytest.raises(ValueError, match="`balance`"):
+        DayParams(balance=-1.0)
