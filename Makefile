@@ -12,7 +12,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help:
 	@echo "make demo   - build the Dongcao demo city (if missing) and run the whole pipeline"
 	@echo "make test   - run the test suite"
-	@echo "make lint   - ruff + mypy"
+	@echo "make lint   - ruff (+ complexity rules) + mypy (strict on geo/)"
 	@echo "make bench  - all benchmarks (writes out/bench/*.json)"
 
 $(PY):
@@ -50,6 +50,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy --strict -p geo  # geo is the base of everything: checked strictly
 
 format: $(STAMP)
 	$(BIN)/ruff format .
