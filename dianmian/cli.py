@@ -169,7 +169,7 @@ def _run_plan(
     with_routes: bool = False,
 ) -> None:
     from geo.engine import Engine
-    from planner.city import apply_demand_updates, load_city, write_city
+    from planner.city import apply_demand_updates, load_city, write_city, write_datum_copies
     from planner.points.plan import make_plan, write_plan
 
     with reporter.step(f"Loading and validating {scenario}") as progress:
@@ -183,6 +183,7 @@ def _run_plan(
     with reporter.step("Siting service points and assigning seekers") as progress:
         plan = make_plan(city, engine=engine, progress=progress)
         written += write_plan(plan, city, target)
+        written += write_datum_copies(written, target, city.scenario.output.coordinates)
     reporter.print(_crowd_table(plan.summary))
     if with_routes:
         written += _run_routes(
@@ -253,7 +254,7 @@ def _run_routes(
     import datetime as dt
 
     from geo.engine import Engine
-    from planner.city import apply_demand_updates, load_city
+    from planner.city import apply_demand_updates, load_city, write_datum_copies
     from planner.daily.run import parse_date, routes_for_day
     from planner.points.plan import make_plan
 
@@ -288,7 +289,7 @@ def _run_routes(
         f"(each with a reason in plan.json); solver {run.timings.get('solver_s', 0):.1f} s"
     )
     written = [p for p in run.paths.values() if isinstance(p, Path)]
-    return written
+    return written + write_datum_copies(written, target, city.scenario.output.coordinates)
 
 
 def _write_maps(scenario: Any, target: Path, *, date: str | None = None) -> list[Path]:

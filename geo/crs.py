@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
+import shapely
 from numpy.typing import ArrayLike, NDArray
 
 logger = logging.getLogger(__name__)
@@ -268,3 +269,28 @@ def pick_metric_crs(area: Any) -> str:
         msg = "`area` is empty: its bounds are not finite"
         raise ValueError(msg)
     return utm_crs((min_lon + max_lon) / 2.0, (min_lat + max_lat) / 2.0)
+
+
+def geometries_from_wgs84(geoms: Any, datum: Datum | str) -> Any:
+    """Shapely geometries (array or single, EPSG:4326 degrees) with every vertex moved to
+    `datum` (e.g. overlays for GCJ-02 tiles, or output files for Amap users)."""
+    d = parse_datum(datum)
+    if d is Datum.WGS84:
+        return geoms
+
+    def move(coords: FloatArray) -> FloatArray:
+        lon, lat = from_wgs84(coords[:, 0], coords[:, 1], d)
+        return np.column_stack([lon, lat])
+
+    return shapely.transform(geoms, move)
+
+
+def frame_from_wgs84(frame: Any, datum: Datum | str) -> Any:
+    """A copy of a GeoDataFrame in EPSG:4326 with its geometry moved to `datum` (the CRS
+    stays EPSG:4326: GCJ-02 has no EPSG code; readers of the file must know)."""
+    d = parse_datum(datum)
+    if d is Datum.WGS84:
+        return frame
+    out = frame.to_crs("EPSG:4326") if frame.crs is not None else frame.copy()
+    moved = geometries_from_wgs84(out.geometry.to_numpy(), d)
+    return out.set_geometry(type(out.geometry)(moved, index=out.index, crs=out.crs))

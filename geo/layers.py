@@ -6,12 +6,17 @@ GeoDataFrame in EPSG:4326 with the columns below (plus ``geometry``).
 
 Column kinds:
 
+Every column may also be headed by one of its aliases (Chinese as bureaus export them, see
+:attr:`Column.aliases`); matching ignores case, full-width forms and a trailing unit in
+brackets (``岗位数（人）``). Two time columns may come as one range column (``营业时间``
+``08:00-18:00``, see :attr:`LayerSpec.ranges`).
+
 ``id``        text, unique within the layer, non-empty
 ``text``      free text (may be empty unless required)
 ``int``       whole number >= 0
-``industry``  one industry code (see :mod:`geo.industries`)
+``industry``  one industry of the scenario's catalogue (code or label, see :mod:`geo.industries`)
 ``industries``  one or more codes separated by ``;`` (e.g. ``textile;toys``)
-``mode``      a travel mode code (``walk``, ``ebike``, ``bus``, ``car``)
+``mode``      a travel mode (``walk``, ``ebike``, ``bus``, ``car``; or 步行, 电动车, 公交, 自驾)
 ``time``      time of day ``HH:MM`` (24 h)
 ``date``      ISO date ``YYYY-MM-DD``
 ``site_kind`` a candidate-site kind (see :data:`SITE_KINDS`)
@@ -19,6 +24,8 @@ Column kinds:
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -43,14 +50,63 @@ SITE_KINDS: dict[str, tuple[str, str]] = {
 }
 """Allowed ``kind`` codes of candidate sites, with English and Chinese labels."""
 
+MODE_ALIASES: dict[str, str] = {
+    "步行": "walk",
+    "走路": "walk",
+    "徒步": "walk",
+    "foot": "walk",
+    "电动车": "ebike",
+    "电瓶车": "ebike",
+    "电单车": "ebike",
+    "电动自行车": "ebike",
+    "e-bike": "ebike",
+    "公交": "bus",
+    "公交车": "bus",
+    "巴士": "bus",
+    "公共交通": "bus",
+    "自驾": "car",
+    "开车": "car",
+    "汽车": "car",
+    "小汽车": "car",
+    "私家车": "car",
+}
+"""Names accepted for travel modes besides the codes (matched ignoring case and width)."""
+
+SITE_KIND_ALIASES: dict[str, str] = {
+    **{zh: code for code, (_, zh) in SITE_KINDS.items()},
+    **{en: code for code, (en, _) in SITE_KINDS.items()},
+    "社区": "community_centre",
+    "社区中心": "community_centre",
+    "党群服务中心": "community_centre",
+    "镇政府": "town_hall",
+    "街道办": "town_hall",
+    "街道办事处": "town_hall",
+    "园区": "industrial_park_office",
+    "管委会": "industrial_park_office",
+    "车站": "transit_hub",
+    "公交站": "transit_hub",
+    "学校": "school",
+    "培训中心": "school",
+    "图书馆": "library",
+    "文化中心": "library",
+    "文化站": "library",
+    "菜市场": "market",
+    "其它": "other",
+}
+"""Names accepted for candidate-site kinds besides the codes: the labels and common words."""
+
+VALUE_ALIASES: dict[str, dict[str, str]] = {"mode": MODE_ALIASES, "site_kind": SITE_KIND_ALIASES}
+"""Value aliases per column kind (industries come from the scenario's catalogue instead)."""
+
 
 @dataclass(frozen=True)
 class Column:
     """One column of a layer: name, kind (see module docstring), whether required.
 
     ``choices`` narrows the codes a code column (``mode``, ``industry`` ...) accepts,
-    ``default`` fills an optional column's empty cells, and ``after`` names a ``time`` column
-    this one must be later than (e.g. ``closes`` after ``opens``).
+    ``default`` fills an optional column's empty cells, ``after`` names a ``time`` column
+    this one must be later than (e.g. ``closes`` after ``opens``), and ``aliases`` are other
+    headers accepted for the column (e.g. ``名称``).
     """
 
     name: str
@@ -60,6 +116,16 @@ class Column:
     choices: tuple[str, ...] | None = None
     default: str | None = None
     after: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Range:
+    """One column holding two time columns as ``HH:MM-HH:MM`` (e.g. ``营业时间``)."""
+
+    start: str
+    end: str
+    headers: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -69,6 +135,7 @@ class LayerSpec:
     name: LayerName
     columns: tuple[Column, ...]
     description: str
+    ranges: tuple[Range, ...] = ()
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -81,40 +148,99 @@ class LayerSpec:
         msg = f"layer `{self.name}` has no column `{name}`"
         raise KeyError(msg)
 
+    def headers(self) -> dict[str, str]:
+        """Normalised header -> column name, for every name and alias of every column."""
+        out = {header_key(c.name): c.name for c in self.columns}
+        for c in self.columns:
+            out.update({header_key(a): c.name for a in c.aliases})
+        return out
+
+
+def header_key(header: object) -> str:
+    """How headers are compared: NFKC, case-folded, no spaces, no trailing ``(unit)``."""
+    text = unicodedata.normalize("NFKC", str(header)).casefold()
+    text = re.sub(r"\s+", "", text)
+    return re.sub(r"\([^()]*\)$", "", text) or text
+
+
+_ID = ("编号", "序号", "代码", "ID号")
+_NAME = ("名称", "姓名")
+_CAPACITY = ("容量", "承载量", "日接待量", "日接待能力", "接待能力", "capacity_per_day")
+_INDUSTRIES = ("行业", "从业行业", "求职行业", "意向行业", "熟悉行业", "擅长行业", "行业经验")
 
 SPECS: dict[LayerName, LayerSpec] = {
     LayerName.EMPLOYERS: LayerSpec(
         LayerName.EMPLOYERS,
         (
-            Column("id", "id"),
-            Column("name", "text"),
-            Column("industry", "industry"),
-            Column("demand", "int", description="open positions (headcount)"),
-            Column("opens", "time", description="opening time, HH:MM"),
+            Column("id", "id", aliases=(*_ID, "企业编号", "单位编号", "统一社会信用代码")),
+            Column("name", "text", aliases=("名称", "企业名称", "单位名称", "公司名称", "企业")),
+            Column("industry", "industry", aliases=("行业", "所属行业", "行业类别", "行业代码")),
             Column(
-                "closes", "time", description="closing time, HH:MM, after `opens`", after="opens"
+                "demand",
+                "int",
+                description="open positions (headcount)",
+                aliases=("岗位数", "用工需求", "招聘人数", "需求人数", "空缺岗位", "岗位需求"),
+            ),
+            Column(
+                "opens",
+                "time",
+                description="opening time, HH:MM",
+                aliases=("开门时间", "上班时间", "营业开始", "开始时间"),
+            ),
+            Column(
+                "closes",
+                "time",
+                description="closing time, HH:MM, after `opens`",
+                after="opens",
+                aliases=("关门时间", "下班时间", "营业结束", "结束时间"),
             ),
         ),
         "Employers (factories, workshops) with their hiring demand.",
+        ranges=(Range("opens", "closes", ("hours", "营业时间", "工作时间", "营业时段")),),
     ),
     LayerName.SEEKERS: LayerSpec(
         LayerName.SEEKERS,
         (
-            Column("id", "id"),
-            Column("industries", "industries", description="industries of experience"),
-            Column("mode", "mode", description="usual travel mode"),
-            Column("registered", "date", description="registration date"),
+            Column("id", "id", aliases=(*_ID, "求职者编号", "人员编号", "登记编号")),
+            Column(
+                "industries",
+                "industries",
+                description="industries of experience",
+                aliases=_INDUSTRIES,
+            ),
+            Column(
+                "mode",
+                "mode",
+                description="usual travel mode",
+                aliases=("出行方式", "交通方式", "通勤方式"),
+            ),
+            Column(
+                "registered",
+                "date",
+                description="registration date",
+                aliases=("登记日期", "登记时间", "注册日期", "求职登记日期"),
+            ),
         ),
         "Registered job seekers at their residence (personal data: never exposed raw).",
     ),
     LayerName.VOLUNTEERS: LayerSpec(
         LayerName.VOLUNTEERS,
         (
-            Column("id", "id"),
-            Column("name", "text"),
-            Column("industries", "industries", description="industries the volunteer knows"),
-            Column("available_from", "time"),
-            Column("available_to", "time", after="available_from"),
+            Column("id", "id", aliases=(*_ID, "志愿者编号", "志愿者")),
+            Column("name", "text", aliases=(*_NAME, "志愿者姓名")),
+            Column(
+                "industries",
+                "industries",
+                description="industries the volunteer knows",
+                aliases=_INDUSTRIES,
+            ),
+            Column("available_from", "time", aliases=("开始时间", "可服务开始", "上岗时间")),
+            Column(
+                "available_to",
+                "time",
+                after="available_from",
+                aliases=("结束时间", "可服务结束", "离岗时间"),
+            ),
             Column(
                 "mode",
                 "mode",
@@ -122,26 +248,38 @@ SPECS: dict[LayerName, LayerSpec] = {
                 description="walk or ebike (default ebike)",
                 choices=("walk", "ebike"),
                 default="ebike",
+                aliases=("出行方式", "交通方式"),
             ),
         ),
         "Employment volunteers at their home.",
+        ranges=(Range("available_from", "available_to", ("available", "可服务时间", "服务时间")),),
     ),
     LayerName.CANDIDATE_SITES: LayerSpec(
         LayerName.CANDIDATE_SITES,
         (
-            Column("id", "id"),
-            Column("name", "text"),
-            Column("kind", "site_kind"),
-            Column("capacity", "int", description="safe number of visitors per day"),
+            Column("id", "id", aliases=(*_ID, "站点编号")),
+            Column("name", "text", aliases=(*_NAME, "站点名称", "地点名称")),
+            Column("kind", "site_kind", aliases=("站点类型", "类型", "场所类型")),
+            Column(
+                "capacity",
+                "int",
+                description="safe number of visitors per day",
+                aliases=_CAPACITY,
+            ),
         ),
         "Places where a job-service point could open.",
     ),
     LayerName.TALENT_MARKET: LayerSpec(
         LayerName.TALENT_MARKET,
         (
-            Column("id", "id"),
-            Column("name", "text"),
-            Column("capacity", "int", description="safe number of visitors per day"),
+            Column("id", "id", aliases=_ID),
+            Column("name", "text", aliases=(*_NAME, "市场名称")),
+            Column(
+                "capacity",
+                "int",
+                description="safe number of visitors per day",
+                aliases=_CAPACITY,
+            ),
         ),
         "The central talent market (usually one row).",
     ),

@@ -2,22 +2,30 @@
 
 :func:`read_layer` returns a GeoDataFrame in EPSG:4326 with
 
-* ``_row``: the 1-based data row the record came from (header excluded; for GeoPackage
-  the feature id ``fid``, which is what QGIS shows), so that every later message can name it;
-* the file's attribute columns, names stripped and lower-cased (``ID`` -> ``id``), values
-  as read (text from CSV, typed cells from Excel/GeoPackage); :mod:`geo.validation`
-  checks and normalises them;
+* ``_row``: the row the record came from as the user sees it, so that every later message
+  can name it: for CSV and Excel the spreadsheet row (the header is row 1, so the first
+  record is row 2, as Excel/WPS show it), for GeoJSON the 1-based feature number, for
+  GeoPackage the feature id ``fid`` (what QGIS shows);
+* the file's attribute columns, named by the layer's column names when the header is one
+  of a column's aliases (``名称`` -> ``name``, see :attr:`geo.layers.Column.aliases`),
+  otherwise stripped and lower-cased (``ID`` -> ``id``); a range column (``营业时间``
+  ``08:00-18:00``) is split into its two time columns; values as read (text from CSV, typed
+  cells from Excel/GeoPackage); :mod:`geo.validation` checks and normalises them;
 * ``_read_problem``: why a row's point could not be read (``None`` if it could);
 * ``geometry``: the point, converted to WGS-84 from the file's `datum`; ``None`` if missing.
 
 CSV and Excel carry points as longitude/latitude columns (``lon``/``lat`` or a common alias,
 see :data:`LON_ALIASES`), GeoJSON and GeoPackage as point geometry in any CRS (reprojected to
 EPSG:4326; a missing CRS is taken as EPSG:4326).
+
+``frame.attrs["headers"]`` maps each column name to the header the file used, so that
+messages name the column as the user wrote it (``missing `营业时间```).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +37,7 @@ import shapely
 
 from ._errors import InputError, Problem
 from .crs import Datum, parse_datum, to_wgs84
-from .layers import LayerName
+from .layers import SPECS, LayerName, LayerSpec, header_key
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +47,17 @@ ROW = "_row"
 READ_PROBLEM = "_read_problem"
 """Column holding why a record's point could not be read (``None`` if it could)."""
 
-LON_ALIASES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "x", "经度")
-"""Accepted longitude column names (case-insensitive), in order of preference."""
+LON_ALIASES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "x", "经度", "东经", "x坐标")
+"""Accepted longitude column names (case- and width-insensitive, a trailing ``(unit)`` such as
+``经度(GCJ-02)`` ignored), in order of preference."""
 
-LAT_ALIASES: tuple[str, ...] = ("lat", "latitude", "y", "纬度")
-"""Accepted latitude column names (case-insensitive), in order of preference."""
+LAT_ALIASES: tuple[str, ...] = ("lat", "latitude", "y", "纬度", "北纬", "y坐标")
+"""Accepted latitude column names (as :data:`LON_ALIASES`), in order of preference."""
+
+HEADERS = "headers"
+"""Key of ``frame.attrs`` mapping column names to the file's own headers."""
+
+_RANGE_SEPARATOR = re.compile(r"\s*(?:-|~|～|－|—|–|至|到)\s*")
 
 TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx")
 VECTOR_SUFFIXES: tuple[str, ...] = (".geojson", ".json", ".gpkg")
@@ -106,18 +120,20 @@ def read_layer(
         raise InputError([Problem(source, None, "file does not exist")])
     d = parse_datum(datum)
 
+    spec = SPECS[name]
     if suffix in VECTOR_SUFFIXES:
         layer = _pick_gpkg_layer(path, name, layer) if suffix == ".gpkg" else None
         source = layer_source(path, layer)
-        frame = _read_vector(path, layer, source)
+        frame, headers = _read_vector(path, layer, source, spec)
     elif suffix == ".csv":
-        frame = _read_csv(path, source)
+        frame, headers = _read_csv(path, source, spec)
     else:
-        frame = _read_xlsx(path, layer, source)
+        frame, headers = _read_xlsx(path, layer, source, spec)
 
     if not isinstance(frame, gpd.GeoDataFrame):
         # A table without geometry (CSV, Excel, or a non-spatial GeoPackage table).
-        frame = _points_from_columns(frame, source)
+        frame = _points_from_columns(frame, source, headers)
+    frame = _split_ranges(frame, spec, headers)
     frame = _points_only(frame)
     frame = _convert_datum(frame, d)
 
@@ -129,6 +145,7 @@ def read_layer(
     if strict and problems:
         raise InputError(problems)
     frame.attrs["source"] = source  # the layer actually read, for messages
+    frame.attrs[HEADERS] = headers
     logger.info("read %d %s from %s", len(frame), name.value, source)
     return frame
 
@@ -154,7 +171,9 @@ def _pick_gpkg_layer(path: Path, name: LayerName, layer: str | None) -> str:
     raise InputError([Problem(str(path), None, msg)])
 
 
-def _read_vector(path: Path, layer: str | None, source: str) -> pd.DataFrame:
+def _read_vector(
+    path: Path, layer: str | None, source: str, spec: LayerSpec
+) -> tuple[pd.DataFrame, dict[str, str]]:
     try:
         frame = gpd.read_file(path, layer=layer, engine="pyogrio", fid_as_index=True)
     except Exception as exc:  # GDAL/pyogrio raise many types for malformed files
@@ -164,7 +183,7 @@ def _read_vector(path: Path, layer: str | None, source: str) -> pd.DataFrame:
     fid = frame.index.to_numpy()
     rows = fid if path.suffix.lower() == ".gpkg" else np.arange(1, len(frame) + 1)
     frame = frame.reset_index(drop=True)
-    frame = _normalise_columns(frame, source)
+    frame, headers = _normalise_columns(frame, source, spec)
     frame.insert(0, ROW, np.asarray(rows, dtype=np.int64))
     if isinstance(frame, gpd.GeoDataFrame):
         if frame.crs is None:
@@ -173,10 +192,10 @@ def _read_vector(path: Path, layer: str | None, source: str) -> pd.DataFrame:
         elif pyproj.CRS(frame.crs).to_epsg() != 4326:
             logger.info("%s: reprojecting from %s to EPSG:4326", source, frame.crs)
             frame = frame.to_crs("EPSG:4326")
-    return frame
+    return frame, headers
 
 
-def _read_csv(path: Path, source: str) -> pd.DataFrame:
+def _read_csv(path: Path, source: str, spec: LayerSpec) -> tuple[pd.DataFrame, dict[str, str]]:
     last: Exception | None = None
     for encoding in _CSV_ENCODINGS:
         try:
@@ -197,10 +216,12 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
     else:
         msg = f"cannot decode CSV as UTF-8 or GB18030: {last}"
         raise InputError([Problem(source, None, msg)])
-    return _finish_table(frame.astype(object), source)
+    return _finish_table(frame.astype(object), source, spec)
 
 
-def _read_xlsx(path: Path, sheet: str | None, source: str) -> pd.DataFrame:
+def _read_xlsx(
+    path: Path, sheet: str | None, source: str, spec: LayerSpec
+) -> tuple[pd.DataFrame, dict[str, str]]:
     try:
         frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object)
     except ValueError as exc:
@@ -216,13 +237,16 @@ def _read_xlsx(path: Path, sheet: str | None, source: str) -> pd.DataFrame:
     except Exception as exc:  # zipfile/openpyxl errors for corrupt workbooks
         msg = f"cannot read Excel file: {type(exc).__name__}: {exc}"
         raise InputError([Problem(source, None, msg)]) from exc
-    return _finish_table(frame, source)
+    return _finish_table(frame, source, spec)
 
 
-def _finish_table(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Number the rows, normalise headers, drop wholly empty rows (blank lines)."""
-    frame = _normalise_columns(frame.reset_index(drop=True), source)
-    frame.insert(0, ROW, np.arange(1, len(frame) + 1, dtype=np.int64))
+def _finish_table(
+    frame: pd.DataFrame, source: str, spec: LayerSpec
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Number the rows as a spreadsheet does (header = row 1), normalise headers, drop
+    wholly empty rows (blank lines)."""
+    frame, headers = _normalise_columns(frame.reset_index(drop=True), source, spec)
+    frame.insert(0, ROW, np.arange(2, len(frame) + 2, dtype=np.int64))
     data = frame.drop(columns=[ROW])
     blank = np.ones(len(frame), dtype=bool)
     for name in data.columns:  # only rows still blank so far need a look at the next column
@@ -232,22 +256,31 @@ def _finish_table(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         blank[candidates] = _blank_cells(data[name].iloc[candidates])
     if blank.any():
         logger.debug("%s: ignoring %d blank row(s)", source, int(blank.sum()))
-    return frame.loc[~blank].reset_index(drop=True)
+    return frame.loc[~blank].reset_index(drop=True), headers
 
 
 def _blank_cells(column: pd.Series) -> np.ndarray:
     """True where a cell is empty: missing, or text of only whitespace."""
-    empty = column.isna().to_numpy()
+    empty: np.ndarray = column.isna().to_numpy()
     if pd.api.types.infer_dtype(column, skipna=True) == "string":
-        return empty | column.fillna("").str.strip().eq("").to_numpy()
-    text = np.array([isinstance(v, str) and not v.strip() for v in column], dtype=bool)
-    return empty | text
+        text: np.ndarray = column.fillna("").str.strip().eq("").to_numpy()
+    else:
+        text = np.array([isinstance(v, str) and not v.strip() for v in column], dtype=bool)
+    blank: np.ndarray = empty | text  # typed: numpy's `|` on bare arrays is Any to mypy
+    return blank
 
 
-def _normalise_columns(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Strip and lower-case column names; two columns that then collide are an error."""
+def _normalise_columns(
+    frame: pd.DataFrame, source: str, spec: LayerSpec
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Name columns by the spec (aliases) or stripped and lower-cased; two columns that then
+    collide are an error. Also returns column name -> the file's header."""
     geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
-    names = [c if c == geometry else str(c).strip().lower() for c in frame.columns]
+    known = spec.headers()
+    names = [
+        c if c == geometry else known.get(header_key(c), str(c).strip().lower())
+        for c in frame.columns
+    ]
     seen: dict[str, Any] = {}
     problems = []
     for original, new in zip(frame.columns, names, strict=True):
@@ -258,7 +291,7 @@ def _normalise_columns(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     if problems:
         raise InputError(problems)
     frame.columns = pd.Index(names)
-    return frame
+    return frame, {new: str(original).strip() for new, original in seen.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,11 +299,13 @@ def _normalise_columns(frame: pd.DataFrame, source: str) -> pd.DataFrame:
 
 
 def _find_column(columns: pd.Index, aliases: tuple[str, ...]) -> str | None:
-    present = set(columns)
-    return next((a for a in aliases if a in present), None)
+    present = {header_key(c): str(c) for c in columns}
+    return next((present[a] for a in aliases if a in present), None)
 
 
-def _points_from_columns(frame: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
+def _points_from_columns(
+    frame: pd.DataFrame, source: str, headers: dict[str, str]
+) -> gpd.GeoDataFrame:
     """Build point geometry from longitude/latitude columns (degrees)."""
     lon_col = _find_column(frame.columns, LON_ALIASES)
     lat_col = _find_column(frame.columns, LAT_ALIASES)
@@ -282,6 +317,7 @@ def _points_from_columns(frame: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
     if problems or lon_col is None or lat_col is None:
         raise InputError(problems)
 
+    headers["lon"], headers["lat"] = headers.get(lon_col, lon_col), headers.get(lat_col, lat_col)
     lon_raw, lat_raw = frame[lon_col], frame[lat_col]
     lon = pd.to_numeric(lon_raw, errors="coerce").to_numpy(dtype=float)
     lat = pd.to_numeric(lat_raw, errors="coerce").to_numpy(dtype=float)
@@ -290,8 +326,8 @@ def _points_from_columns(frame: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
     for i in np.flatnonzero(~ok).tolist():
         parts = []
         for value, raw, col in (
-            (lon[i], lon_raw.iloc[i], lon_col),
-            (lat[i], lat_raw.iloc[i], lat_col),
+            (lon[i], lon_raw.iloc[i], headers["lon"]),
+            (lat[i], lat_raw.iloc[i], headers["lat"]),
         ):
             if not np.isfinite(value):
                 parts.append(
@@ -304,6 +340,35 @@ def _points_from_columns(frame: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
     attrs[READ_PROBLEM] = pd.Series(reasons, index=frame.index, dtype=object)
     points = gpd.GeoSeries(geometry, index=frame.index, crs="EPSG:4326")
     return gpd.GeoDataFrame(attrs, geometry=points)
+
+
+def _split_ranges(
+    frame: gpd.GeoDataFrame, spec: LayerSpec, headers: dict[str, str]
+) -> gpd.GeoDataFrame:
+    """Split a range column (``营业时间`` ``08:00-18:00``) into its two time columns.
+
+    Only when neither time column is present. A value that does not split in two goes to
+    both columns unchanged, so that validation reports it once under the range's header.
+    """
+    for r in spec.ranges:
+        if r.start in frame.columns or r.end in frame.columns:
+            continue
+        keys = {header_key(h) for h in r.headers}
+        column = next((c for c in frame.columns if header_key(c) in keys), None)
+        if column is None:
+            continue
+        start, end = [], []
+        for value in frame[column]:
+            text = "" if _blank(value) else str(value).strip()
+            parts = _RANGE_SEPARATOR.split(text)
+            a, b = (parts[0], parts[1]) if len(parts) == 2 else (text, text)
+            start.append(a)
+            end.append(b)
+        frame = frame.drop(columns=[column])
+        frame[r.start] = pd.Series(start, index=frame.index, dtype=object)
+        frame[r.end] = pd.Series(end, index=frame.index, dtype=object)
+        headers[r.start] = headers[r.end] = headers.pop(column, str(column))
+    return frame
 
 
 def _blank(value: Any) -> bool:

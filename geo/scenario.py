@@ -14,12 +14,13 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 
 from ._errors import InputError, ScenarioError
-from .crs import Datum, parse_datum, pick_metric_crs
+from .crs import DATUM_CODES, Datum, parse_datum, pick_metric_crs
+from .industries import DEFAULT_CATALOGUE, PALETTE, IndustryCatalogue, IndustryInfo
 from .layers import SPECS, LayerName
 from .readers import SUPPORTED_SUFFIXES, layer_source, read_layer
 from .validation import LayerCheck, NetworkArea, check_layer, finish_checks, write_problem_report
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "LayerSource",
     "MapSettings",
+    "OutputSettings",
     "PlanningParams",
     "Scenario",
     "load_layers",
@@ -40,7 +42,7 @@ NETWORK_SUFFIXES: tuple[str, ...] = (".graphml", ".osm", ".xml", ".pbf")
 """``[network] source`` values ending like this are files; anything else is a place name."""
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_KNOWN_SECTIONS = ("scenario", "network", "layers", "planning", "map")
+_KNOWN_SECTIONS = ("scenario", "network", "layers", "planning", "map", "industries", "output")
 
 
 SITING_MODELS = ("capacitated", "pmedian", "coverage", "min_points")
@@ -159,16 +161,24 @@ class MapSettings:
         a tile URL template with ``{z}``, ``{x}`` and ``{y}``.
     attribution
         Attribution shown on the map; required for a custom tile URL.
+    coordinates
+        Datum of the tiles: ``wgs84`` (OpenStreetMap and most services) or ``gcj02`` (Amap,
+        Tencent: every overlay is shifted to GCJ-02 so that it sits on their streets).
     """
 
     tiles: str = "none"
     attribution: str = ""
+    coordinates: Datum = Datum.WGS84
 
     def __post_init__(self) -> None:
         if not isinstance(self.tiles, str) or not isinstance(self.attribution, str):
             msg = "`tiles` and `attribution` must be text"
             raise ValueError(msg)
+        object.__setattr__(self, "coordinates", _datum_value(self.coordinates, ("wgs84", "gcj02")))
         if self.tiles in ("none", "osm"):
+            if self.coordinates is not Datum.WGS84:
+                msg = f"`coordinates` = {self.coordinates.value!r} needs a GCJ-02 `tiles` URL"
+                raise ValueError(msg)
             return
         if not all(k in self.tiles for k in ("{z}", "{x}", "{y}")):
             msg = (
@@ -182,11 +192,40 @@ class MapSettings:
 
 
 @dataclass(frozen=True)
+class OutputSettings:
+    """What ``[output]`` asks of the written files.
+
+    Parameters
+    ----------
+    coordinates
+        ``wgs84`` (default) or ``gcj02``: with ``gcj02`` every output layer is also written
+        in GCJ-02 under ``out/<scenario>/gcj02/`` for Amap/Tencent users (the files maps
+        and the API read stay WGS-84).
+    """
+
+    coordinates: Datum = Datum.WGS84
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "coordinates", _datum_value(self.coordinates, ("wgs84", "gcj02")))
+
+
+def _datum_value(value: object, allowed: tuple[str, ...]) -> Datum:
+    if not isinstance(value, str) or value.strip().lower() not in allowed:
+        msg = f"`coordinates` {value!r} is unknown; allowed: {', '.join(allowed)}"
+        raise ValueError(msg)
+    return Datum(value.strip().lower())
+
+
+@dataclass(frozen=True)
 class LayerSource:
-    """Where one layer is stored: a file and, for GeoPackage/Excel, a layer or sheet."""
+    """Where one layer is stored: a file and, for GeoPackage/Excel, a layer or sheet.
+
+    ``datum`` is the layer's own ``coordinates`` (``None``: the scenario's).
+    """
 
     path: Path
     layer: str | None = None
+    datum: Datum | None = None
 
     @property
     def source(self) -> str:
@@ -209,7 +248,8 @@ class Scenario:
     synthetic
         True for an invented city (maps use a plain background).
     datum
-        Datum of the points in the layer files (converted to WGS-84 when read).
+        Datum of the points in the layer files (converted to WGS-84 when read), unless a
+        layer gives its own (:meth:`layer_datum`).
     network_source
         The street network: an existing file (absolute path) or a place name for osmnx.
     layers
@@ -218,6 +258,10 @@ class Scenario:
         Planner parameters.
     map
         Map background settings.
+    industries
+        The scenario's industries (``[industries]``; default the bureau's six and ``other``).
+    output
+        Output settings (``[output]``).
     """
 
     folder: Path
@@ -229,10 +273,16 @@ class Scenario:
     layers: Mapping[LayerName, LayerSource]
     planning: PlanningParams = field(default_factory=PlanningParams)
     map: MapSettings = field(default_factory=MapSettings)
+    industries: IndustryCatalogue = DEFAULT_CATALOGUE
+    output: OutputSettings = field(default_factory=OutputSettings)
 
     @property
     def network_is_file(self) -> bool:
         return isinstance(self.network_source, Path)
+
+    def layer_datum(self, name: LayerName | str) -> Datum:
+        """Datum of one layer's file: its own ``coordinates`` or the scenario's."""
+        return self.layers[LayerName(name)].datum or self.datum
 
     @classmethod
     def load(cls, folder: str | Path) -> Scenario:
@@ -262,11 +312,51 @@ class Scenario:
 
 
 def _parse(data: dict[str, Any], folder: Path, toml_path: Path) -> Scenario:
+    """Parse every section, one function each, collecting all problems before raising."""
     errors: list[str] = []
     for section in data:
         if section not in _KNOWN_SECTIONS:
             logger.warning("%s: ignoring unknown section [%s]", toml_path, section)
+    head = _parse_head(data, errors)
+    network_source = _parse_network(data, folder, errors)
+    layers: dict[LayerName, LayerSource] = {}
+    if "layers" in data:
+        layers = _parse_layers(_section(data, "layers", errors), folder, errors)
+    else:
+        errors.append("missing section `[layers]`")
+    planning = _parse_planning(data, errors)
+    map_settings = _parse_settings(data, "map", MapSettings, errors)
+    output = _parse_settings(data, "output", OutputSettings, errors)
+    industries = _parse_industries(data, errors)
+    if errors:
+        shown = "\n".join(f"  - {e}" for e in errors)
+        msg = f"{len(errors)} problem(s) in `{toml_path}`:\n{shown}"
+        raise ScenarioError(msg)
+    return Scenario(
+        folder=folder,
+        name=head.name,
+        title=head.title,
+        synthetic=head.synthetic,
+        datum=head.datum,
+        network_source=network_source,
+        layers=layers,
+        planning=planning,
+        map=map_settings,
+        industries=industries,
+        output=output,
+    )
 
+
+@dataclass(frozen=True)
+class _Head:
+    name: str
+    title: str
+    synthetic: bool
+    datum: Datum
+
+
+def _parse_head(data: dict[str, Any], errors: list[str]) -> _Head:
+    """``[scenario]``: name, title, synthetic, coordinates."""
     scen = _section(data, "scenario", errors, required=True)
     _unknown_keys(scen, "scenario", ("name", "title", "synthetic", "coordinates"), errors)
     # A missing section is reported once, not once more per required key in it.
@@ -280,67 +370,111 @@ def _parse(data: dict[str, Any], folder: Path, toml_path: Path) -> Scenario:
     if not isinstance(synthetic, bool):
         errors.append(f"`scenario.synthetic` must be true or false, got {synthetic!r}")
         synthetic = False
-    datum = Datum.WGS84
-    coordinates = scen.get("coordinates", "wgs84")
-    try:
-        datum = parse_datum(coordinates)
-    except ValueError:
-        errors.append(
-            f"`scenario.coordinates` {coordinates!r} is unknown; allowed: wgs84, gcj02, bd09"
-        )
+    datum = _datum(scen.get("coordinates", "wgs84"), "scenario.coordinates", errors)
+    return _Head(name, title, synthetic, datum or Datum.WGS84)
 
+
+def _datum(value: Any, where: str, errors: list[str]) -> Datum | None:
+    try:
+        return parse_datum(value)
+    except ValueError:
+        errors.append(f"`{where}` {value!r} is unknown; allowed: {', '.join(DATUM_CODES)}")
+        return None
+
+
+def _parse_network(data: dict[str, Any], folder: Path, errors: list[str]) -> Path | str:
+    """``[network]``: a file next to ``scenario.toml`` or a place name."""
     net = _section(data, "network", errors, required=True)
     _unknown_keys(net, "network", ("source",), errors)
-    network_source: Path | str = ""
     source = _text(net, "network", "source", errors, required="network" in data)
-    if source:
-        if source.lower().endswith(NETWORK_SUFFIXES):
-            network_source = (folder / source).resolve()
-            if not network_source.is_file():
-                errors.append(f"`network.source` file `{network_source}` does not exist")
-        else:
-            network_source = source  # a place name for osmnx to geocode
+    if not source:
+        return ""
+    if not source.lower().endswith(NETWORK_SUFFIXES):
+        return source  # a place name for osmnx to geocode
+    path = (folder / source).resolve()
+    if not path.is_file():
+        errors.append(f"`network.source` file `{path}` does not exist")
+    return path
 
-    layers: dict[LayerName, LayerSource] = {}
-    if "layers" in data:
-        layers = _parse_layers(_section(data, "layers", errors), folder, errors)
-    else:
-        errors.append("missing section `[layers]`")
 
-    planning = PlanningParams()
+def _parse_planning(data: dict[str, Any], errors: list[str]) -> PlanningParams:
     plan = _section(data, "planning", errors)
     known = tuple(f.name for f in fields(PlanningParams))
     _unknown_keys(plan, "planning", known, errors)
     try:
-        planning = PlanningParams(**{k: v for k, v in plan.items() if k in known})
+        return PlanningParams(**{k: v for k, v in plan.items() if k in known})
     except ValueError as exc:
         errors.append(f"[planning] {exc}")
+        return PlanningParams()
 
-    map_settings = MapSettings()
-    map_data = _section(data, "map", errors)
-    _unknown_keys(map_data, "map", ("tiles", "attribution"), errors)
+
+_Settings = TypeVar("_Settings", MapSettings, OutputSettings)
+
+
+def _parse_settings(
+    data: dict[str, Any], name: str, kind: type[_Settings], errors: list[str]
+) -> _Settings:
+    """A small section whose keys are the fields of `kind` (``[map]``, ``[output]``)."""
+    section = _section(data, name, errors)
+    known = tuple(f.name for f in fields(kind))
+    _unknown_keys(section, name, known, errors)
     try:
-        map_settings = MapSettings(
-            **{k: v for k, v in map_data.items() if k in ("tiles", "attribution")}
-        )
+        return kind(**{k: v for k, v in section.items() if k in known})
     except (ValueError, TypeError) as exc:
-        errors.append(f"[map] {exc}")
+        errors.append(f"[{name}] {exc}")
+        return kind()
 
-    if errors:
-        shown = "\n".join(f"  - {e}" for e in errors)
-        msg = f"{len(errors)} problem(s) in `{toml_path}`:\n{shown}"
-        raise ScenarioError(msg)
-    return Scenario(
-        folder=folder,
-        name=name,
-        title=title,
-        synthetic=synthetic,
-        datum=datum,
-        network_source=network_source,
-        layers=layers,
-        planning=planning,
-        map=map_settings,
-    )
+
+_INDUSTRY_KEYS = ("zh", "en", "colour", "gbt4754", "aliases")
+
+
+def _parse_industries(data: dict[str, Any], errors: list[str]) -> IndustryCatalogue:
+    """``[industries.<code>]`` tables (display order = file order), or the default."""
+    section = _section(data, "industries", errors)
+    if not section:
+        return DEFAULT_CATALOGUE
+    infos: list[IndustryInfo] = []
+    for code, table in section.items():
+        info = _industry(code, table, len(infos), errors)
+        if info is not None:
+            infos.append(info)
+    try:
+        return IndustryCatalogue(tuple(infos))
+    except ValueError as exc:
+        errors.append(f"[industries] {exc}")
+        return DEFAULT_CATALOGUE
+
+
+def _industry(code: str, table: Any, index: int, errors: list[str]) -> IndustryInfo | None:
+    where = f"industries.{code}"
+    if not isinstance(table, dict):
+        errors.append(
+            f'`{where}` must be a table such as {{ zh = "电子信息", en = "Electronics" }}, '
+            f"got {table!r}"
+        )
+        return None
+    _unknown_keys(table, where, _INDUSTRY_KEYS, errors)
+    lists = {}
+    for key in ("gbt4754", "aliases"):
+        value = table.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            errors.append(f"`{where}.{key}` must be a list of texts, got {value!r}")
+            value = []
+        lists[key] = tuple(value)
+    try:
+        return IndustryInfo(
+            code=code,
+            zh=table.get("zh", ""),
+            en=table.get("en", ""),
+            colour=table.get("colour", PALETTE[index % len(PALETTE)]),
+            gbt4754=lists["gbt4754"],
+            aliases=lists["aliases"],
+        )
+    except ValueError as exc:
+        errors.append(f"`{where}`: {exc}")
+        return None
 
 
 def _section(
@@ -379,49 +513,55 @@ def _text(
     return value.strip()
 
 
+_LAYER_KEYS = ("path", "layer", "coordinates")
+
+
 def _parse_layers(
     section: dict[str, Any], folder: Path, errors: list[str]
 ) -> dict[LayerName, LayerSource]:
+    """``[layers]``: each layer a file name or ``{ path, layer, coordinates }``."""
     allowed = [n.value for n in LayerName]
     layers: dict[LayerName, LayerSource] = {}
     for key, value in section.items():
         if key not in allowed:
             errors.append(f"unknown layer `layers.{key}`; layers: {', '.join(allowed)}")
             continue
-        where = f"layers.{key}"
-        layer: str | None = None
-        file: Any = None
-        if isinstance(value, str):
-            file = value
-        elif isinstance(value, dict):
-            for k in value:
-                if k not in ("path", "layer"):
-                    errors.append(f"unknown key `{where}.{k}`; known: path, layer")
-            file = value.get("path")
-            given = value.get("layer")
-            if isinstance(given, str) and given.strip():
-                layer = given.strip()
-            elif given is not None:
-                errors.append(f"`{where}.layer` must be non-empty text, got {given!r}")
-        if not isinstance(file, str) or not file.strip():
-            errors.append(
-                f'`{where}` must be a file name or {{ path = "file", layer = "name" }}, '
-                f"got {value!r}"
-            )
-            continue
-        path = (folder / file).resolve()
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            errors.append(
-                f"`{where}` file `{file}` has an unsupported type; "
-                f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
-            )
-        elif not path.is_file():
-            errors.append(f"`{where}` file `{path}` does not exist")
-        layers[LayerName(key)] = LayerSource(path=path, layer=layer)
+        source = _layer_source(f"layers.{key}", value, folder, errors)
+        if source is not None:
+            layers[LayerName(key)] = source
     for name in LayerName:
         if name.value not in section:
             errors.append(f"missing layer `layers.{name.value}`")
     return layers
+
+
+def _layer_source(where: str, value: Any, folder: Path, errors: list[str]) -> LayerSource | None:
+    table = value if isinstance(value, dict) else {"path": value}
+    _unknown_keys(table, where, _LAYER_KEYS, errors)
+    file = table.get("path")
+    if not isinstance(file, str) or not file.strip():
+        errors.append(
+            f'`{where}` must be a file name or {{ path = "file", layer = "name" }}, got {value!r}'
+        )
+        return None
+    layer: str | None = None
+    given = table.get("layer")
+    if isinstance(given, str) and given.strip():
+        layer = given.strip()
+    elif given is not None:
+        errors.append(f"`{where}.layer` must be non-empty text, got {given!r}")
+    datum = None
+    if "coordinates" in table:
+        datum = _datum(table["coordinates"], f"{where}.coordinates", errors)
+    path = (folder / file).resolve()
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        errors.append(
+            f"`{where}` file `{file}` has an unsupported type; "
+            f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    elif not path.is_file():
+        errors.append(f"`{where}` file `{path}` does not exist")
+    return LayerSource(path=path, layer=layer, datum=datum)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,7 +610,7 @@ def load_layers(
         where = scenario.layers[name]
         try:
             gdf = read_layer(
-                where.path, name, layer=where.layer, datum=scenario.datum, strict=False
+                where.path, name, layer=where.layer, datum=scenario.layer_datum(name), strict=False
             )
         except InputError as exc:
             unreadable.extend(exc.problems)
@@ -483,11 +623,12 @@ def load_layers(
             source=source,
             network_bounds=network_bounds,
             max_outside_m=scenario.planning.max_snap_m,
+            industries=scenario.industries,
         )
     try:
         problems = finish_checks(list(checks.values()), sources, skip_invalid=skip_invalid)
     except InputError as exc:
-        raise InputError(unreadable + exc.problems) from None
+        raise InputError(unreadable + exc.problems, causes=exc.causes) from None
     if unreadable:
         raise InputError(unreadable + problems)
     if problems and report is not None:

@@ -2,8 +2,9 @@
 
 Every problem in a layer is collected (missing columns, bad values, bad or far-away points,
 duplicate ids) and reported at once as one :class:`~geo._errors.InputError` whose
-:class:`~geo._errors.Problem` entries name the file, the 1-based data row and the reason,
-with the column in backticks. With ``skip_invalid=True`` rows with problems are dropped
+:class:`~geo._errors.Problem` entries name the file, the row as the user sees it (see
+:mod:`geo.readers`) and the reason, with the column in backticks under the file's own
+header (``missing `名称```). With ``skip_invalid=True`` rows with problems are dropped
 instead, and the problems are returned so that the caller writes them down
 (:func:`write_problem_report`); problems with the file itself (missing columns, no rows)
 can never be skipped.
@@ -16,8 +17,9 @@ column kind     normalised value
 ==============  ===========================================================
 ``id``, text    stripped ``str`` (``1001.0`` from Excel becomes ``"1001"``)
 ``int``         ``int64`` >= 0
-codes           lower-case code (``industry``, ``mode``, ``site_kind``)
-``industries``  codes joined by ``;``, lower-case, duplicates removed
+codes           code (``industry`` from the scenario's catalogue, ``mode``, ``site_kind``;
+                labels and aliases such as ``纺织服装鞋业`` or ``步行`` become codes)
+``industries``  codes joined by ``;``, duplicates removed
 ``time``        ``"HH:MM"`` (24 h)
 ``date``        ``"YYYY-MM-DD"``
 ==============  ===========================================================
@@ -27,10 +29,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -41,11 +44,11 @@ import pyproj
 import shapely
 
 from ._errors import InputError, Problem
-from .crs import pick_metric_crs
-from .industries import INDUSTRY_CODES
-from .layers import SITE_KINDS, SPECS, Column, LayerName, LayerSpec
+from .crs import Datum, from_wgs84, out_of_china, pick_metric_crs, to_wgs84
+from .industries import DEFAULT_CATALOGUE, IndustryCatalogue, normalise_key
+from .layers import SITE_KINDS, SPECS, VALUE_ALIASES, Column, LayerName, LayerSpec
 from .modes import MODE_CODES
-from .readers import READ_PROBLEM, ROW
+from .readers import HEADERS, READ_PROBLEM, ROW
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +65,12 @@ floats exact and ``int64`` safe)."""
 Reasons = np.ndarray  # object array: None or a reason per row
 
 _CODES: dict[str, tuple[str, ...]] = {
-    "industry": INDUSTRY_CODES,
     "mode": MODE_CODES,
     "site_kind": tuple(SITE_KINDS),
+}
+_VALUE_KEYS: dict[str, dict[str, str]] = {
+    kind: {normalise_key(k): v for k, v in aliases.items()}
+    for kind, aliases in VALUE_ALIASES.items()
 }
 _INDUSTRY_SEPARATORS = re.compile(r"[;,；，、\s]+")
 _TIME = re.compile(r"^(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?$")
@@ -105,6 +111,7 @@ def validate_layer(
     network_bounds: NetworkArea | None = None,
     max_outside_m: float = DEFAULT_MAX_OUTSIDE_M,
     skip_invalid: bool = False,
+    industries: IndustryCatalogue = DEFAULT_CATALOGUE,
 ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Check a layer read by :func:`geo.readers.read_layer` and return it normalised.
 
@@ -123,6 +130,9 @@ def validate_layer(
         Largest accepted distance (metres) of a point outside `network_bounds`.
     skip_invalid
         Drop rows with problems instead of raising, and return their problems.
+    industries
+        The scenario's industry catalogue (``industry``/``industries`` values resolve
+        against it).
 
     Returns
     -------
@@ -137,7 +147,12 @@ def validate_layer(
         always for file-level problems and when no valid row would be left.
     """
     check = check_layer(
-        gdf, spec, source=source, network_bounds=network_bounds, max_outside_m=max_outside_m
+        gdf,
+        spec,
+        source=source,
+        network_bounds=network_bounds,
+        max_outside_m=max_outside_m,
+        industries=industries,
     )
     problems = finish_checks([check], [source], skip_invalid=skip_invalid)
     return check.clean(), problems
@@ -157,15 +172,15 @@ def finish_checks(
     problems = [p for c in checks for p in c.problems]
     if not problems:
         return []
-    if not skip_invalid or any(c.fatal for c in checks):
-        raise InputError(problems)
+    # The cause comes first: a layer none of whose rows would survive is said so plainly.
     emptied = [
-        Problem(source, None, "no valid rows left after skipping invalid ones")
+        f"{source}: no valid rows left: every one of its {c.bad.size:,} rows has a problem "
+        "(skipping invalid rows cannot help; the reasons follow)"
         for c, source in zip(checks, sources, strict=True)
         if c.bad.size and c.bad.all()
     ]
-    if emptied:
-        raise InputError(problems + emptied)
+    if not skip_invalid or any(c.fatal for c in checks) or emptied:
+        raise InputError(problems, causes=emptied)
     n_rows = int(sum(c.bad.sum() for c in checks))
     logger.warning("skipping %d invalid row(s) (%d problem(s))", n_rows, len(problems))
     return problems
@@ -197,6 +212,7 @@ def check_layer(
     source: str,
     network_bounds: NetworkArea | None = None,
     max_outside_m: float = DEFAULT_MAX_OUTSIDE_M,
+    industries: IndustryCatalogue = DEFAULT_CATALOGUE,
 ) -> LayerCheck:
     """Check every row and column of a layer without raising (see :func:`validate_layer`)."""
     if not isinstance(spec, LayerSpec):
@@ -204,6 +220,7 @@ def check_layer(
     if max_outside_m < 0:
         msg = f"`max_outside_m` must be >= 0, got {max_outside_m}"
         raise ValueError(msg)
+    headers: dict[str, str] = dict(gdf.attrs.get(HEADERS, {}))
     gdf = _in_wgs84(gdf).reset_index(drop=True)
     n = len(gdf)
     rows = gdf[ROW].to_numpy(dtype=np.int64) if ROW in gdf else np.arange(1, n + 1)
@@ -215,31 +232,47 @@ def check_layer(
     reasons: list[list[str]] = [[] for _ in range(n)]
     values: dict[str, pd.Series] = {}
     col_bad: dict[str, np.ndarray] = {}
+    checkers = _checkers(industries)
     for col in spec.columns:
         if col.name not in gdf.columns:
             if col.required:
-                file_problems.append(Problem(source, None, f"missing column `{col.name}`"))
+                file_problems.append(Problem(source, None, _missing_column(col)))
             else:
                 values[col.name] = pd.Series([col.default or ""] * n, dtype=object)
             continue
-        normalised, errs = _CHECKERS[col.kind](_as_text(gdf[col.name]), col)
+        shown = _shown(col, headers)  # messages name the column as the file does
+        normalised, errs = checkers[col.kind](_as_text(gdf[col.name]), shown)
         values[col.name] = normalised
         col_bad[col.name] = _add(reasons, errs)
 
     for col in spec.columns:
+        shown = _shown(col, headers)
         if col.kind == "id" and col.name in values:
-            _add(reasons, _duplicates(values[col.name], rows, col.name))
+            _add(reasons, _duplicates(values[col.name], rows, shown.name))
         if col.after and col.name in col_bad and col.after in col_bad:
             ok = ~(col_bad[col.name] | col_bad[col.after])
-            _add(reasons, _not_after(values[col.name], values[col.after], ok, col))
-    _add(reasons, _check_points(gdf, network_bounds, max_outside_m))
+            _add(reasons, _not_after(values[col.name], values[col.after], ok, shown))
+    lonlat = (headers.get("lon", "lon"), headers.get("lat", "lat"))
+    _add(reasons, _check_points(gdf, network_bounds, max_outside_m, lonlat))
 
     problems = list(file_problems)
     for r, rs in zip(rows, reasons, strict=True):
-        problems += [Problem(source, int(r), why) for why in rs]
+        # A range column (营业时间) split in two may give the same reason twice.
+        problems += [Problem(source, int(r), why) for why in dict.fromkeys(rs)]
     bad = np.array([bool(rs) for rs in reasons], dtype=bool)
     frame = _assemble(gdf, spec, values, rows)
     return LayerCheck(frame=frame, problems=problems, bad=bad, fatal=bool(file_problems))
+
+
+def _shown(col: Column, headers: dict[str, str]) -> Column:
+    """`col` named (and its ``after`` column) by the file's headers, for messages."""
+    after = headers.get(col.after, col.after) if col.after else None
+    return replace(col, name=headers.get(col.name, col.name), after=after)
+
+
+def _missing_column(col: Column) -> str:
+    also = f" (also accepted: {', '.join(col.aliases)})" if col.aliases else ""
+    return f"missing column `{col.name}`{also}"
 
 
 def _in_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -356,7 +389,14 @@ def _check_int(text: pd.Series, col: Column) -> tuple[pd.Series, Reasons]:
 
 def _check_code(text: pd.Series, col: Column) -> tuple[pd.Series, Reasons]:
     allowed = col.choices or _CODES[col.kind]
-    codes = text.str.lower().where(text != "", col.default or "")
+    aliases = _VALUE_KEYS.get(col.kind, {})
+    known = {normalise_key(c): c for c in allowed}
+
+    def resolve(value: str) -> str:
+        key = normalise_key(value)
+        return known.get(key) or aliases.get(key) or key
+
+    codes = text.map(resolve).where(text != "", col.default or "")
     errs = _missing(codes, col)
     unknown = ((codes != "") & ~codes.isin(allowed)).to_numpy()
     for i in np.flatnonzero(unknown):
@@ -364,22 +404,39 @@ def _check_code(text: pd.Series, col: Column) -> tuple[pd.Series, Reasons]:
     return codes, errs
 
 
-def _check_industries(text: pd.Series, col: Column) -> tuple[pd.Series, Reasons]:
-    allowed = col.choices or INDUSTRY_CODES
+def _check_industry(
+    text: pd.Series, col: Column, *, catalogue: IndustryCatalogue
+) -> tuple[pd.Series, Reasons]:
+    """One industry per cell: code, label, alias or GB/T 4754 code of the catalogue."""
+    resolved = {v: catalogue.resolve(v) for v in text.unique() if v}
+    codes = text.map(lambda v: resolved.get(v) or "").astype(object)
     errs = _missing(text, col)
-    lower = text.str.lower()
+    for i in np.flatnonzero(((text != "") & (codes == "")).to_numpy()):
+        errs[i] = f"unknown `{col.name}` {text.iloc[i]!r}; allowed: {catalogue.allowed()}"
+    return codes, errs
+
+
+def _check_industries(
+    text: pd.Series, col: Column, *, catalogue: IndustryCatalogue
+) -> tuple[pd.Series, Reasons]:
+    """Several industries per cell, separated by ``;``, ``,``, ``、`` or spaces."""
+    errs = _missing(text, col)
     # Parse each distinct value once: a layer has few distinct combinations of industries.
     parsed: dict[str, tuple[str, str | None]] = {}
-    for value in lower.unique():
-        codes = [c for c in _INDUSTRY_SEPARATORS.split(value) if c]
-        unknown = [c for c in codes if c not in allowed]
+    for value in text.unique():
+        names = [c for c in _INDUSTRY_SEPARATORS.split(value) if c]
+        if len(names) > 1 and catalogue.resolve(value) is not None:
+            names = [value]  # a label with a space in it ("Food & beverage")
+        codes = [catalogue.resolve(c) for c in names]
+        unknown = [n for n, c in zip(names, codes, strict=True) if c is None]
         why = None
         if unknown:
             listed = ", ".join(repr(c) for c in unknown)
-            why = f"unknown `{col.name}` code(s) {listed}; allowed: {', '.join(allowed)}"
-        parsed[value] = (";".join(dict.fromkeys(codes)), why)  # ordered, no duplicates
-    normalised = lower.map(lambda v: parsed[v][0]).astype(object)
-    reasons = lower.map(lambda v: parsed[v][1]).to_numpy(dtype=object)
+            why = f"unknown `{col.name}` {listed}; allowed: {catalogue.allowed()}"
+        found = [c for c in codes if c is not None]
+        parsed[value] = (";".join(dict.fromkeys(found)), why)  # ordered, no duplicates
+    normalised = text.map(lambda v: parsed[v][0]).astype(object)
+    reasons = text.map(lambda v: parsed[v][1]).to_numpy(dtype=object)
     has_reason = np.asarray(pd.notna(reasons), dtype=bool)
     errs[has_reason] = reasons[has_reason]
     return normalised, errs
@@ -447,17 +504,22 @@ def _not_after(later: pd.Series, earlier: pd.Series, ok: np.ndarray, col: Column
     return errs
 
 
-_CHECKERS: dict[str, Callable[[pd.Series, Column], tuple[pd.Series, Reasons]]] = {
-    "id": _check_id,
-    "text": _check_text,
-    "int": _check_int,
-    "industry": _check_code,
-    "mode": _check_code,
-    "site_kind": _check_code,
-    "industries": _check_industries,
-    "time": _check_time,
-    "date": _check_date,
-}
+Checker: TypeAlias = Callable[[pd.Series, Column], tuple[pd.Series, Reasons]]
+
+
+def _checkers(catalogue: IndustryCatalogue) -> dict[str, Checker]:
+    """The checker of each column kind; industries resolve against `catalogue`."""
+    return {
+        "id": _check_id,
+        "text": _check_text,
+        "int": _check_int,
+        "industry": functools.partial(_check_industry, catalogue=catalogue),
+        "mode": _check_code,
+        "site_kind": _check_code,
+        "industries": functools.partial(_check_industries, catalogue=catalogue),
+        "time": _check_time,
+        "date": _check_date,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,7 +527,10 @@ _CHECKERS: dict[str, Callable[[pd.Series, Column], tuple[pd.Series, Reasons]]] =
 
 
 def _check_points(
-    gdf: gpd.GeoDataFrame, network_bounds: NetworkArea | None, max_outside_m: float
+    gdf: gpd.GeoDataFrame,
+    network_bounds: NetworkArea | None,
+    max_outside_m: float,
+    lonlat: tuple[str, str] = ("lon", "lat"),
 ) -> Reasons:
     n = len(gdf)
     errs = np.full(n, None, dtype=object)
@@ -491,9 +556,11 @@ def _check_points(
             errs[i] = "point has missing (NaN) coordinates"
         else:
             swapped = abs(y[i]) <= 180.0 and abs(x[i]) <= 90.0
-            hint = "; are `lon` and `lat` swapped?" if swapped else ""
+            lon, lat = lonlat
+            hint = f"; are `{lon}` and `{lat}` swapped?" if swapped else ""
             errs[i] = (
-                f"`lon`/`lat` ({x[i]:g}, {y[i]:g}) out of range (|lon| <= 180, |lat| <= 90){hint}"
+                f"`{lon}`/`{lat}` ({x[i]:g}, {y[i]:g}) out of range "
+                f"(|lon| <= 180, |lat| <= 90){hint}"
             )
     in_range &= ~has_read_problem
     if network_bounds is not None and in_range.any():
@@ -520,3 +587,101 @@ def distance_outside_m(lon: np.ndarray, lat: np.ndarray, area: NetworkArea) -> n
     geom_m = shapely.transform(geom, lambda c: np.column_stack(to_metric.transform(*c.T)))
     px, py = to_metric.transform(np.asarray(lon, float), np.asarray(lat, float))
     return np.asarray(shapely.distance(shapely.points(px, py), geom_m), dtype=float)
+
+
+# ---------------------------------------------------------------------------------------------
+# Datum sanity check
+
+DATUM_SAMPLE = 1000
+"""Points per layer the datum check measures (evenly spread over the layer)."""
+
+DATUM_MIN_GAIN_M = 100.0
+"""A datum is "markedly closer" when its median distance to the streets is at least this
+much (metres) and at least half smaller than the declared datum's."""
+
+
+@dataclass(frozen=True)
+class DatumFinding:
+    """A layer whose points sit markedly closer to the streets in another datum.
+
+    Distances are medians (metres) from the layer's points to the nearest street segment.
+    """
+
+    layer: str
+    source: str
+    declared: Datum
+    declared_m: float
+    better: Datum
+    better_m: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.source}: points look like {self.better.value.upper()}, not "
+            f"{self.declared.value.upper()}: median distance to the nearest street "
+            f"{self.declared_m:,.0f} m as {self.declared.value}, {self.better_m:,.0f} m if read "
+            f'as {self.better.value}; set `coordinates = "{self.better.value}"` on '
+            f"`layers.{self.layer}` in scenario.toml if so"
+        )
+
+
+def street_distance_m(
+    lon: np.ndarray, lat: np.ndarray, segments: shapely.STRtree, crs: str
+) -> np.ndarray:
+    """Distance (metres, in the metric `crs` of `segments`) from each point to the nearest
+    segment of `segments` (see :func:`street_tree`)."""
+    to_metric = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x, y = to_metric.transform(np.asarray(lon, float), np.asarray(lat, float))
+    points = shapely.points(x, y)
+    index, dist = segments.query_nearest(points, return_distance=True, all_matches=False)
+    out = np.full(len(points), np.inf)
+    out[index[0]] = dist
+    return out
+
+
+def street_tree(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray) -> shapely.STRtree:
+    """Spatial index of straight street segments between nodes (`x`, `y`)[`u`] and [`v`]."""
+    coords = np.stack([np.column_stack([x[u], y[u]]), np.column_stack([x[v], y[v]])], axis=1)
+    return shapely.STRtree(shapely.linestrings(coords))
+
+
+def check_datum(
+    layer: str,
+    frame: gpd.GeoDataFrame,
+    declared: Datum,
+    segments: shapely.STRtree,
+    crs: str,
+    *,
+    source: str = "",
+) -> DatumFinding | None:
+    """Would reading `frame`'s file in another datum bring its points markedly closer to the
+    streets? (A WGS-84 layer among GCJ-02 tables sits ~600 m off in China.)
+
+    Parameters
+    ----------
+    layer
+        The layer's name (for the message).
+    frame
+        The layer as validated: points in EPSG:4326, converted from `declared`.
+    declared
+        The datum the file was read with.
+    segments, crs
+        Streets (:func:`street_tree`) in the metric `crs`.
+    """
+    geoms = frame.geometry.to_numpy()
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if geoms.size == 0:
+        return None
+    take = np.unique(np.linspace(0, geoms.size - 1, min(DATUM_SAMPLE, geoms.size)).astype(int))
+    lon, lat = shapely.get_x(geoms[take]), shapely.get_y(geoms[take])
+    if out_of_china(lon, lat).all():
+        return None  # GCJ-02 equals WGS-84 there; BD-09 alone is not worth guessing
+    raw_lon, raw_lat = from_wgs84(lon, lat, declared)  # the file's own numbers
+    medians: dict[Datum, float] = {}
+    for datum in (Datum.WGS84, Datum.GCJ02, Datum.BD09):
+        x, y = to_wgs84(raw_lon, raw_lat, datum)
+        medians[datum] = float(np.median(street_distance_m(x, y, segments, crs)))
+    best = min(medians, key=lambda d: medians[d])
+    gain = medians[declared] - medians[best]
+    if best is declared or gain < DATUM_MIN_GAIN_M or medians[best] > 0.5 * medians[declared]:
+        return None
+    return DatumFinding(layer, source or layer, declared, medians[declared], best, medians[best])

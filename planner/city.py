@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.industries import INDUSTRY_CODES, Industry
+from geo.crs import Datum, frame_from_wgs84
+from geo.industries import IndustryCatalogue
 from geo.layers import LayerName
 from geo.network import StreetNetwork, load_network_cached
 from geo.scenario import Scenario, load_layers
+from geo.validation import DatumFinding, check_datum, street_tree
 from planner.hexbin import hexbin
 
 logger = logging.getLogger(__name__)
@@ -40,9 +42,15 @@ class City:
     network: StreetNetwork
     layers: dict[LayerName, gpd.GeoDataFrame]
     skipped_report: Path | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def layer(self, name: LayerName | str) -> gpd.GeoDataFrame:
         return self.layers[LayerName(name)]
+
+    @property
+    def industries(self) -> IndustryCatalogue:
+        """The scenario's industry catalogue (codes, labels, colours)."""
+        return self.scenario.industries
 
     def summary(self) -> dict[str, Any]:
         """Counts per layer, per industry (employers and their demand, seekers) and network."""
@@ -51,10 +59,11 @@ class City:
         industries: dict[str, Any] = {}
         seeker_codes = seekers["industries"].astype(str).str.split(";").explode()
         seeker_counts = seeker_codes.value_counts()
-        for code in INDUSTRY_CODES:
+        for info in self.industries:
+            code = info.code
             sub = employers[employers["industry"] == code]
             industries[code] = {
-                "label": f"{Industry(code).label_en} {Industry(code).label_zh}",
+                "label": info.label,
                 "employers": len(sub),
                 "demand": int(sub["demand"].sum()),
                 "seekers": int(seeker_counts.get(code, 0)),
@@ -64,6 +73,8 @@ class City:
             "title": self.scenario.title,
             "layers": {name.value: len(gdf) for name, gdf in self.layers.items()},
             "industries": industries,
+            "industry_catalogue": self.industries.to_records(),
+            "warnings": list(self.warnings),
             "network": {
                 "nodes": net["nodes"],
                 "edges": net["edges"],
@@ -140,7 +151,33 @@ def load_city(
         report=report if skip_invalid else None,
     )
     skipped = report if skip_invalid and report.exists() else None
-    return City(scenario=scenario, network=network, layers=layers, skipped_report=skipped)
+    say("datum check")
+    findings = datum_findings(scenario, layers, network)
+    for finding in findings:
+        logger.warning("%s", finding)
+    return City(
+        scenario=scenario,
+        network=network,
+        layers=layers,
+        skipped_report=skipped,
+        warnings=[str(f) for f in findings],
+    )
+
+
+def datum_findings(
+    scenario: Scenario, layers: dict[LayerName, gpd.GeoDataFrame], network: StreetNetwork
+) -> list[DatumFinding]:
+    """Layers whose points would sit markedly closer to the streets in another datum."""
+    tree = street_tree(network.x, network.y, network.edge_u, network.edge_v)
+    findings = []
+    for name, frame in layers.items():
+        source = scenario.layers[name].source
+        found = check_datum(
+            name.value, frame, scenario.layer_datum(name), tree, network.crs, source=source
+        )
+        if found is not None:
+            findings.append(found)
+    return findings
 
 
 def seeker_cells(city: City, *, cell_m: float = 500.0) -> gpd.GeoDataFrame:
@@ -151,7 +188,7 @@ def seeker_cells(city: City, *, cell_m: float = 500.0) -> gpd.GeoDataFrame:
         metric_crs=city.network.crs,
         cell_m=cell_m,
         category="industries",
-        categories=list(INDUSTRY_CODES),
+        categories=list(city.industries.codes),
     )
     if by_industry.suppressed:
         logger.info(
@@ -215,6 +252,41 @@ def write_city(city: City, out_dir: str | Path, *, progress: Progress | None = N
     summary_path = out / "city_summary.json"
     summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=_json))
     return [gpkg, summary_path]
+
+
+def write_datum_copies(paths: list[Path], out_dir: str | Path, datum: Datum) -> list[Path]:
+    """Copies of the GeoPackage/GeoJSON files in `paths` with coordinates in `datum`, under
+    ``<out_dir>/<datum>/`` at the same relative path (``[output] coordinates``; the
+    originals, which maps and the API read, stay WGS-84).
+
+    GCJ-02 has no EPSG code: the copies are labelled EPSG:4326 but hold GCJ-02 numbers, which
+    is what Amap and Tencent expect of imported data.
+    """
+    if datum is Datum.WGS84:
+        return []
+    import pyogrio
+
+    target = Path(out_dir) / datum.value
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in paths:
+        suffix = path.suffix.lower()
+        if suffix not in (".gpkg", ".geojson") or not path.is_file():
+            continue
+        try:
+            copy = target / path.resolve().relative_to(Path(out_dir).resolve())
+        except ValueError:
+            copy = target / path.name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if copy.exists():
+            copy.unlink()
+        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]] if suffix == ".gpkg" else [None]
+        for name in names:
+            frame = gpd.read_file(path, layer=name)
+            moved = frame_from_wgs84(frame, datum)
+            moved.to_file(copy, layer=name, driver="GPKG" if suffix == ".gpkg" else "GeoJSON")
+        written.append(copy)
+    return written
 
 
 def _json(value: Any) -> Any:

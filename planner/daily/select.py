@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo import Industry
 from planner.daily.vrp import visit_priority
 
 MIN_CYCLE_DAYS = 7
@@ -72,7 +71,7 @@ def employer_priorities(employers: pd.DataFrame, date: dt.date) -> tuple[np.ndar
 class Claimant:
     """A volunteer as seen by the selection: what they know, where and when they work."""
 
-    industries: frozenset[Industry]
+    industries: frozenset[str]
     quota: int
     reach_row: np.ndarray  # travel time (s) from their point to every employer (own mode)
     shift: tuple[int, int]
@@ -92,7 +91,7 @@ def claim_visits(
     order = np.lexsort((np.arange(priority.size), -priority))  # priority desc, index asc
     lists: list[np.ndarray] = []
     for c in claimants:
-        knows = np.isin(industry, [i.value for i in c.industries])
+        knows = np.isin(industry, [str(i) for i in c.industries])
         start, end = c.shift
         # Open long enough inside the shift for one visit.
         fits = (np.minimum(closes_s, end) - np.maximum(opens_s, start)) >= service_s

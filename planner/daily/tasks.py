@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from geo import Industry, InputError, Problem, TravelMode
+from geo import InputError, Problem, TravelMode
 from geo.engine import Engine, SnappedPoints
 from geo.layers import LayerName
 from planner.daily.select import (
@@ -173,8 +173,8 @@ def _times(values: Iterable[Any]) -> np.ndarray:
     return np.array([hhmm(str(v)) for v in values], dtype=np.int64)
 
 
-def _industries(value: Any) -> frozenset[Industry]:
-    return frozenset(Industry(s) for s in str(value).split(";") if s.strip())
+def _industries(value: Any) -> frozenset[str]:
+    return frozenset(s.strip() for s in str(value).split(";") if s.strip())
 
 
 def _snap_all(
@@ -367,7 +367,7 @@ def day_tasks(
             Visit(
                 id=f"visit:{emps['id'].iat[e]}",
                 node=emp_node[e],
-                industry=Industry(industry[e]),
+                industry=str(industry[e]),
                 service_s=int(service[e]),
                 windows=(TimeWindow(int(opens[e]), int(closes[e])),),
                 priority=float(priority[e]),
@@ -381,7 +381,7 @@ def day_tasks(
                 id=f"escort:{day.isoformat()}:{k + 1:03d}",
                 pickup_node=n_v + d.point,
                 delivery_node=emp_node[d.employer],
-                industry=Industry(d.industry),
+                industry=str(d.industry),
                 seekers=d.seekers,
                 ready_s=d.interview_s - lead,
                 interview_s=d.interview_s,
@@ -440,7 +440,7 @@ def _escort_drafts(
     *,
     n: int,
     point_of: np.ndarray,
-    vol_inds: list[frozenset[Industry]],
+    vol_inds: list[frozenset[str]],
     shifts: list[TimeWindow],
     walk_s: np.ndarray,
     industry: np.ndarray,
@@ -469,7 +469,7 @@ def _escort_drafts(
     shifts_at: dict[tuple[int, str], list[tuple[int, int]]] = {}
     for v, p in enumerate(point_of.tolist()):
         for ind in vol_inds[v]:
-            shifts_at.setdefault((p, ind.value), []).append((shifts[v].start_s, shifts[v].end_s))
+            shifts_at.setdefault((p, str(ind)), []).append((shifts[v].start_s, shifts[v].end_s))
     pairs = sorted(k for k in weight if k in shifts_at)
     w = np.array([weight[k] for k in pairs], dtype=float)
     rng = np.random.default_rng([params.seed, day.toordinal()])

@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from geo.engine import Engine
-from geo.industries import BELT_INDUSTRIES, INDUSTRY_CODES
 from geo.layers import LayerName
 from geo.scenario import PlanningParams
 from planner.errors import InfeasibleError
@@ -149,7 +148,9 @@ def make_plan(
     open_mask = np.zeros(len(facilities), dtype=bool)
     open_mask[siting.open_sites] = True
     open_mask[market] = True
-    industries = _point_industries(demand, siting.assignment[siting_row], len(facilities), market)
+    industries = _point_industries(
+        demand, siting.assignment[siting_row], len(facilities), market, city.industries.codes
+    )
 
     say("assignment")
     capacities = np.where(open_mask, facilities["capacity"].to_numpy(dtype=float), 0.0)
@@ -260,31 +261,32 @@ def _solve_siting(
 
 
 def _point_industries(
-    demand: Demand, site_of_group: np.ndarray, n_fac: int, market: int
+    demand: Demand, site_of_group: np.ndarray, n_fac: int, market: int, codes: tuple[str, ...]
 ) -> list[set[str]]:
-    """Industries each open point serves: those with at least 10 % of its siting load."""
+    """Industries (of the catalogue's `codes`) each open point serves: those with at least
+    10 % of its siting load."""
     groups = demand.groups
     w = groups["weight"].to_numpy()
-    load = np.zeros((n_fac, len(INDUSTRY_CODES)))
-    col = {c: i for i, c in enumerate(INDUSTRY_CODES)}
+    load = np.zeros((n_fac, len(codes)))
+    col = {c: i for i, c in enumerate(codes)}
     for g, site in enumerate(site_of_group):
         if site < 0:
             continue
-        codes = str(groups["industries"].iat[g]).split(";")
-        for c in codes:
-            load[site, col[c]] += w[g] / len(codes)
+        group_codes = str(groups["industries"].iat[g]).split(";")
+        for c in group_codes:
+            load[site, col[c]] += w[g] / len(group_codes)
     out: list[set[str]] = []
     for j in range(n_fac):
         if j == market:
-            out.append(set(INDUSTRY_CODES))
+            out.append(set(codes))
             continue
         total = load[j].sum()
         if total <= 0:
             out.append(set())
             continue
         share = load[j] / total
-        chosen = {INDUSTRY_CODES[i] for i in np.flatnonzero(share >= MIN_INDUSTRY_SHARE)}
-        chosen.add(INDUSTRY_CODES[int(np.argmax(share))])
+        chosen = {codes[i] for i in np.flatnonzero(share >= MIN_INDUSTRY_SHARE)}
+        chosen.add(codes[int(np.argmax(share))])
         out.append(chosen)
     return out
 
@@ -475,7 +477,7 @@ def write_plan(plan: Plan, city: Any, out_dir: str | Path) -> list[Path]:
         gpkg.unlink()
     plan.service_points().to_file(gpkg, layer="service_points", driver="GPKG")
     belts = plan.belts.copy()
-    belts["label"] = [_industry_label(c) for c in belts["industry"]]
+    belts["label"] = [city.industries.label(c) for c in belts["industry"]]
     belts.to_file(gpkg, layer="belts", driver="GPKG")
     cells = assignment_cells(plan, city.network.crs)
     cells.to_file(gpkg, layer="assignment_cells", driver="GPKG")
@@ -484,10 +486,3 @@ def write_plan(plan: Plan, city: Any, out_dir: str | Path) -> list[Path]:
     summary_path = out / "plan_summary.json"
     summary_path.write_text(json.dumps(plan.summary, ensure_ascii=False, indent=2, default=float))
     return [gpkg, summary_path]
-
-
-def _industry_label(code: str) -> str:
-    for ind in BELT_INDUSTRIES:
-        if ind.value == code:
-            return f"{ind.label_en} {ind.label_zh}"
-    return code

@@ -92,9 +92,9 @@ def test_problems_of_all_layers_are_raised_once(folder: Path) -> None:
         load_layers(Scenario.load(folder))
     text = str(info.value)
     assert text.startswith("4 problems in input:")
-    assert f"{folder / 'employers.csv'}, row 2: missing `name`" in text
-    assert f"{folder / 'employers.csv'}, row 2: `demand` '4.5' is not a whole number" in text
-    assert f"{folder / 'seekers.csv'}, row 2: unknown `mode` 'bike'" in text
+    assert f"{folder / 'employers.csv'}, row 3: missing `name`" in text
+    assert f"{folder / 'employers.csv'}, row 3: `demand` '4.5' is not a whole number" in text
+    assert f"{folder / 'seekers.csv'}, row 3: unknown `mode` 'bike'" in text
     assert f"{folder / 'volunteers.geojson'}, row 2: `available_from` '25:30'" in text
 
 
@@ -121,7 +121,7 @@ def test_skip_invalid_writes_the_report(folder: Path, tmp_path: Path) -> None:
     assert rows == [
         {
             "source": str(folder / "seekers.csv"),
-            "row": "2",
+            "row": "3",
             "reason": "unknown `mode` 'bike'; allowed: walk, ebike, bus, car",
         }
     ]

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo import InputError, Problem
+from geo.industries import DEFAULT_CATALOGUE
 from geo.layers import SPECS, LayerName
 from geo.readers import read_layer
 from geo.validation import distance_outside_m, validate_layer, write_problem_report
@@ -45,50 +46,50 @@ def check(path: Path, layer: str, **kwargs: object) -> tuple[gpd.GeoDataFrame, l
     ("file", "layer", "row", "reason"),
     [
         ("employers_missing_column.csv", "employers", None, "missing column `demand`"),
-        ("employers_demand_fraction.csv", "employers", 2, "`demand` '12.5' is not a whole number"),
-        ("employers_demand_text.csv", "employers", 2, "`demand` 'many' is not a whole number"),
-        ("employers_demand_negative.csv", "employers", 2, "`demand` '-3' is negative"),
-        ("employers_bad_time.csv", "employers", 2, "`opens` '25:00' is not a time of day HH:MM"),
-        ("employers_closes_before_opens.csv", "employers", 2, "`closes` 07:00 is not after"),
-        ("volunteers_to_before_from.csv", "volunteers", 2, "`available_to` 12:00 is not after"),
-        ("seekers_bad_date.csv", "seekers", 2, "`registered` '2024-02-30' is not a date"),
-        ("employers_missing_lon.csv", "employers", 2, "missing `lon`"),
-        ("employers_lon_text.csv", "employers", 2, "`lon` 'abc' is not a number"),
-        ("employers_out_of_range.csv", "employers", 2, "out of range (|lon| <= 180, |lat| <= 90)"),
-        ("employers_out_of_range.csv", "employers", 2, "are `lon` and `lat` swapped?"),
-        ("employers_empty_id.csv", "employers", 2, "empty `id`"),
-        ("employers_duplicate_id.csv", "employers", 2, "duplicate `id` 'E1' (also in row 1)"),
-        ("employers_missing_name.csv", "employers", 2, "missing `name`"),
+        ("employers_demand_fraction.csv", "employers", 3, "`demand` '12.5' is not a whole number"),
+        ("employers_demand_text.csv", "employers", 3, "`demand` 'many' is not a whole number"),
+        ("employers_demand_negative.csv", "employers", 3, "`demand` '-3' is negative"),
+        ("employers_bad_time.csv", "employers", 3, "`opens` '25:00' is not a time of day HH:MM"),
+        ("employers_closes_before_opens.csv", "employers", 3, "`closes` 07:00 is not after"),
+        ("volunteers_to_before_from.csv", "volunteers", 3, "`available_to` 12:00 is not after"),
+        ("seekers_bad_date.csv", "seekers", 3, "`registered` '2024-02-30' is not a date"),
+        ("employers_missing_lon.csv", "employers", 3, "missing `lon`"),
+        ("employers_lon_text.csv", "employers", 3, "`lon` 'abc' is not a number"),
+        ("employers_out_of_range.csv", "employers", 3, "out of range (|lon| <= 180, |lat| <= 90)"),
+        ("employers_out_of_range.csv", "employers", 3, "are `lon` and `lat` swapped?"),
+        ("employers_empty_id.csv", "employers", 3, "empty `id`"),
+        ("employers_duplicate_id.csv", "employers", 3, "duplicate `id` 'E1' (also in row 2)"),
+        ("employers_missing_name.csv", "employers", 3, "missing `name`"),
         (
             "employers_unknown_industry.csv",
             "employers",
-            2,
-            "unknown `industry` 'steel'; allowed: textile, electrical, furniture, toys, food",
+            3,
+            "unknown `industry` 'steel'; allowed: textile (纺织服装鞋业), electrical (电气机械)",
         ),
         (
             "seekers_unknown_industries.csv",
             "seekers",
-            2,
-            "unknown `industries` code(s) 'steel'; allowed: textile",
+            3,
+            "unknown `industries` 'steel'; allowed: textile (纺织服装鞋业)",
         ),
         (
             "seekers_unknown_mode.csv",
             "seekers",
-            2,
+            3,
             "unknown `mode` 'bike'; allowed: walk, ebike, bus, car",
         ),
-        ("volunteers_mode_car.csv", "volunteers", 2, "unknown `mode` 'car'; allowed: walk, ebike"),
+        ("volunteers_mode_car.csv", "volunteers", 3, "unknown `mode` 'car'; allowed: walk, ebike"),
         (
             "candidate_sites_unknown_kind.csv",
             "candidate_sites",
-            2,
+            3,
             "unknown `kind` 'mall'; allowed: community_centre, town_hall",
         ),
         ("talent_market_empty.csv", "talent_market", None, "the layer has no rows"),
         ("employers_nonpoint.geojson", "employers", 2, "geometry is a LineString"),
         ("employers_nonpoint.geojson", "employers", 3, "missing point (no geometry"),
         ("employers_nonpoint.geojson", "employers", 4, "geometry is a Polygon"),
-        ("employers_far.csv", "employers", 2, "m outside the street network's area"),
+        ("employers_far.csv", "employers", 3, "m outside the street network's area"),
     ],
 )
 def test_each_malformed_file_is_reported(
@@ -100,8 +101,10 @@ def test_each_malformed_file_is_reported(
     where = f"{path}, row {row}: " if row is not None else f"{path}: "
     lines = [line for line in str(info.value).splitlines() if where in line]
     assert any(reason in line for line in lines), str(info.value)
-    # Only the bad row (or the file) is blamed: row 1 of every fixture is fine.
-    assert all(p.row != 1 or "also in row" in p.reason for p in info.value.problems)
+    # Only the bad row (or the file) is blamed: the first record of every fixture is fine
+    # (spreadsheet row 2 of a CSV, whose header is row 1; feature 1 of a GeoJSON).
+    first = 2 if file.endswith(".csv") else 1
+    assert all(p.row != first or "also in row" in p.reason for p in info.value.problems)
 
 
 def test_all_problems_are_collected_and_raised_once() -> None:
@@ -110,20 +113,14 @@ def test_all_problems_are_collected_and_raised_once() -> None:
         check(path, "employers")
     got = [(p.row, p.reason) for p in info.value.problems]
     assert got == [
-        (
-            2,
-            "unknown `industry` 'steel'; allowed: "
-            + ", ".join(
-                ["textile", "electrical", "furniture", "toys", "food", "chemical", "other"]
-            ),
-        ),
-        (2, "`demand` '12.5' is not a whole number"),
-        (2, "`opens` '25:00' is not a time of day HH:MM (00:00-23:59)"),
-        (2, "`lon` 'abc' is not a number"),
-        (3, "missing `name`"),
-        (3, "`demand` '-1' is negative; must be >= 0"),
-        (3, "duplicate `id` 'E1' (also in row 1)"),
-        (3, "`closes` 08:00 is not after `opens` 09:00"),
+        (3, f"unknown `industry` 'steel'; allowed: {DEFAULT_CATALOGUE.allowed()}"),
+        (3, "`demand` '12.5' is not a whole number"),
+        (3, "`opens` '25:00' is not a time of day HH:MM (00:00-23:59)"),
+        (3, "`lon` 'abc' is not a number"),
+        (4, "missing `name`"),
+        (4, "`demand` '-1' is negative; must be >= 0"),
+        (4, "duplicate `id` 'E1' (also in row 2)"),
+        (4, "`closes` 08:00 is not after `opens` 09:00"),
     ]
     assert str(info.value).startswith("8 problems in input:")
 
@@ -199,7 +196,7 @@ def test_geodataframe_in_another_crs_is_reprojected() -> None:
 def test_skip_invalid_drops_rows_and_returns_problems(tmp_path: Path) -> None:
     path = BAD / "employers_many.csv"
     clean, problems = check(path, "employers", skip_invalid=True)
-    assert list(clean["_row"]) == [1]
+    assert list(clean["_row"]) == [2]
     assert len(problems) == 8
     report = write_problem_report(problems, tmp_path / "out" / "problems.csv")
     with report.open(encoding="utf-8-sig", newline="") as fh:
@@ -207,7 +204,7 @@ def test_skip_invalid_drops_rows_and_returns_problems(tmp_path: Path) -> None:
     assert len(rows) == 8
     assert rows[0] == {
         "source": str(path),
-        "row": "2",
+        "row": "3",
         "reason": problems[0].reason,
     }
 
@@ -286,14 +283,15 @@ def test_bad_times(value: str) -> None:
     gdf.loc[1, "opens"] = value
     with pytest.raises(InputError) as info:
         validate_layer(gdf, "employers", source="m.csv")
-    assert f"m.csv, row 2: `opens` {value!r} is not a time of day" in str(info.value)
+    # The file heads the column `Opens`: messages use its own header and spreadsheet row.
+    assert f"m.csv, row 3: `Opens` {value!r} is not a time of day" in str(info.value)
 
 
 @pytest.mark.parametrize("value", ["2024-13-01", "2023-02-29", "05/03/2024", "yesterday"])
 def test_bad_dates(value: str) -> None:
     gdf = read_layer(LAYERS / "seekers_gbk.csv", "seekers")
     gdf.loc[0, "registered"] = value
-    with pytest.raises(InputError, match=rf"row 1: `registered` '{value}' is not a date"):
+    with pytest.raises(InputError, match=rf"row 2: `registered` '{value}' is not a date"):
         validate_layer(gdf, "seekers", source="m.csv")
 
 

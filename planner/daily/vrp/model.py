@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from geo import Industry, InputError, Problem, TravelMode
+from geo import InputError, Problem, TravelMode
 
 ROUTING_MODES: tuple[TravelMode, ...] = (TravelMode.WALK, TravelMode.EBIKE)
 """Travel modes a volunteer may use on their round."""
@@ -112,7 +112,7 @@ class Visit:
 
     id: str
     node: int
-    industry: Industry | None
+    industry: str | None
     service_s: int
     windows: tuple[TimeWindow, ...]
     priority: float = 1.0
@@ -174,7 +174,7 @@ class Escort:
     id: str
     pickup_node: int
     delivery_node: int
-    industry: Industry | None
+    industry: str | None
     seekers: int
     ready_s: int
     interview_s: int
@@ -265,7 +265,7 @@ class Volunteer:
     end_node: int
     shift: TimeWindow
     mode: TravelMode
-    industries: frozenset[Industry]
+    industries: frozenset[str]
     max_tasks: int = 12
     seats: int = 4
     lunch: Lunch | None = None

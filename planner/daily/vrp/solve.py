@@ -36,7 +36,7 @@ import numpy as np
 import pyvrp
 from pyvrp.stop import MaxRuntime
 
-from geo import Industry, TravelMode
+from geo import TravelMode
 from planner.daily.vrp.model import (
     DayProblem,
     Escort,
@@ -301,7 +301,7 @@ def plan_day(
                 v.id for v in problem.volunteers if t.industry is None or t.industry in v.industries
             ]
             if isinstance(t, Visit) and capable and all(v in full for v in capable):
-                skill = f" ({t.industry.value})" if t.industry is not None else ""
+                skill = f" ({t.industry})" if t.industry is not None else ""
                 reason = (
                     f"every volunteer who can do it{skill} is at their daily task limit "
                     f"(priority {t.priority:g})"
@@ -353,7 +353,7 @@ def _build(
     n_dims = code0 + n_code
 
     def load(
-        units: int = 0, seekers: int = 0, ind: Industry | None = None, crew: int | None = None
+        units: int = 0, seekers: int = 0, ind: str | None = None, crew: int | None = None
     ) -> list[int]:
         v = [0] * n_dims
         v[0], v[1] = units, seekers
