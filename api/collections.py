@@ -17,8 +17,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import INDUSTRY_CODES
-
 COORD_DECIMALS = 7
 """Decimals of longitude/latitude in answers (about 1 cm)."""
 
@@ -110,7 +108,14 @@ def build_collection(spec: CollectionSpec, frame: gpd.GeoDataFrame) -> Collectio
         lambda c: np.round(c, COORD_DECIMALS),
     )
     ids = spec.id_of(frame)
-    fields = [f for f in spec.fields if f in frame.columns]
+    # A field ending in `*` stands for every column with that prefix (``n_*``: the seeker
+    # counts per industry of the scenario's own catalogue).
+    fields = [
+        c
+        for f in spec.fields
+        for c in ([f] if not f.endswith("*") else list(frame.columns))
+        if c in frame.columns and (c == f or (f.endswith("*") and c.startswith(f[:-1])))
+    ]
     columns = {f: [_plain(v) for v in frame[f].tolist()] for f in fields}
     if "industries" in columns:  # stored ';'-separated, served as a list of codes
         columns["industries"] = [_codes(v) for v in columns["industries"]]
@@ -187,7 +192,8 @@ def _many_industries(frame: pd.DataFrame) -> list[frozenset[str]]:
 
 
 def _cell_industries(frame: pd.DataFrame) -> list[frozenset[str]]:
-    cols = [c for c in frame.columns if c.startswith("n_") and c[2:] in INDUSTRY_CODES]
+    # Seeker cells count seekers per industry code of the scenario's catalogue as `n_<code>`.
+    cols = [c for c in frame.columns if c.startswith("n_")]
     if not cols:
         return [frozenset() for _ in range(len(frame))]
     counts = frame[cols].fillna(0).to_numpy()
@@ -196,7 +202,7 @@ def _cell_industries(frame: pd.DataFrame) -> list[frozenset[str]]:
 
 
 def _seeker_fields() -> tuple[str, ...]:
-    return ("cell", "count", *(f"n_{code}" for code in INDUSTRY_CODES))
+    return ("cell", "count", "n_*")
 
 
 SPECS: dict[str, CollectionSpec] = {

@@ -82,3 +82,17 @@ def unprocessable(loc: tuple[str, ...], msg: str) -> HTTPException:
         status.HTTP_422_UNPROCESSABLE_CONTENT,
         detail=[{"loc": list(loc), "msg": msg, "type": "value_error"}],
     )
+
+
+def resolve_industry(state: ApiState, value: str | None, where: tuple[str, ...]) -> str | None:
+    """The code of `value` in the served scenario's catalogue; 422 listing the allowed ones."""
+    if value is None:
+        return None
+    code = state.industries.resolve(value)
+    if code is None:
+        raise unprocessable(
+            where,
+            f"`industry` {value!r} is not an industry of this scenario; allowed: "
+            f"{state.industries.allowed()}",
+        )
+    return code

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from geo import Industry, TravelMode
+from geo import TravelMode
 
 Lon = Annotated[
     float,
@@ -112,13 +112,37 @@ class RouteGeometry(StrEnum):
     ROUTE = "route"
 
 
+class Crs(StrEnum):
+    """Datum of longitudes/latitudes in a request and its answer."""
+
+    WGS84 = "wgs84"
+    GCJ02 = "gcj02"
+
+
+IndustryParam = Annotated[
+    str | None,
+    Field(
+        max_length=100,
+        description=(
+            "Only points serving this industry of the served scenario's catalogue: its code, "
+            "Chinese or English label (e.g. `textile`, `纺织服装鞋业`)."
+        ),
+    ),
+]
+CRS_DESCRIPTION = (
+    "Datum of `lon`/`lat` given and answered: `wgs84` (GPS, OpenStreetMap) or `gcj02` "
+    "(Amap, Tencent); a GCJ-02 point is ~300-700 m off if read as WGS-84."
+)
+
+
 class NearestQueryBase(BaseModel):
     """Query parameters of ``GET /service-points/nearest`` (``k`` added with its bound)."""
 
     lon: Lon
     lat: Lat
     mode: TravelMode = Field(default=TravelMode.WALK, description="Travel mode.")
-    industry: Industry | None = Field(default=None, description="Only points serving it.")
+    industry: IndustryParam = None
+    crs: Crs = Field(default=Crs.WGS84, description=CRS_DESCRIPTION)
     geometry: RouteGeometry = Field(
         default=RouteGeometry.NONE, description="`route` adds each street-following route."
     )
@@ -156,8 +180,9 @@ class NearestAnswer(BaseModel):
     lon: float
     lat: float
     mode: TravelMode
-    industry: Industry | None
+    industry: str | None
     k: int
+    crs: Crs = Crs.WGS84
     snap: SnapPublic
     results: list[NearestPublic]
 
@@ -173,8 +198,9 @@ class NearestBatchCreate(_Strict):
 
     points: list[PointCreate] = Field(min_length=1)
     mode: TravelMode = TravelMode.WALK
-    industry: Industry | None = None
+    industry: IndustryParam = None
     k: int = Field(default=1, ge=1)
+    crs: Crs = Field(default=Crs.WGS84, description=CRS_DESCRIPTION)
 
 
 class NearestBrief(BaseModel):
@@ -195,8 +221,9 @@ class NearestBatchItem(BaseModel):
 
 class NearestBatchAnswer(BaseModel):
     mode: TravelMode
-    industry: Industry | None
+    industry: str | None
     k: int
+    crs: Crs = Crs.WGS84
     results: list[NearestBatchItem]
 
 

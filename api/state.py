@@ -24,7 +24,8 @@ import numpy as np
 from api.collections import LAYERS, SPECS, Collection, build_collection
 from api.nearest import NearestIndex
 from api.settings import Settings
-from geo import INDUSTRY_CODES, ScenarioError, TravelMode
+from geo import ScenarioError, TravelMode
+from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from geo.network import StreetNetwork, load_network_cached
 from geo.scenario import Scenario
 from planner.store import Store, store_url
@@ -54,8 +55,11 @@ class ServicePoints:
         return len(self.ids)
 
     @classmethod
-    def from_frame(cls, frame: gpd.GeoDataFrame) -> ServicePoints:
-        """From the ``service_points`` layer (``industries`` ``;``-separated)."""
+    def from_frame(
+        cls, frame: gpd.GeoDataFrame, codes: tuple[str, ...] = DEFAULT_CATALOGUE.codes
+    ) -> ServicePoints:
+        """From the ``service_points`` layer (``industries`` ``;``-separated; the market
+        serves all `codes` unless told otherwise)."""
         if frame.crs is not None and frame.crs.to_epsg() != 4326:
             frame = frame.to_crs("EPSG:4326")
         missing = [c for c in ("id", "name", "industries") if c not in frame.columns]
@@ -69,9 +73,9 @@ class ServicePoints:
         )
         industries = []
         for value, market in zip(frame["industries"].tolist(), is_market.tolist(), strict=True):
-            codes = [c.strip() for c in str(value or "").split(";") if c.strip()]
+            serves = [c.strip() for c in str(value or "").split(";") if c.strip()]
             # The talent market serves every industry unless told otherwise.
-            industries.append(codes if codes or not market else list(INDUSTRY_CODES))
+            industries.append(serves if serves or not market else list(codes))
         kinds = frame["kind"].tolist() if "kind" in frame.columns else [None] * len(frame)
         return cls(
             ids=[str(v) for v in frame["id"].tolist()],
@@ -83,11 +87,11 @@ class ServicePoints:
             lat=frame.geometry.y.to_numpy(dtype=float),
         )
 
-    def groups(self) -> dict[str, np.ndarray]:
-        """Indices of the service points serving each industry code."""
+    def groups(self, codes: tuple[str, ...] = DEFAULT_CATALOGUE.codes) -> dict[str, np.ndarray]:
+        """Indices of the service points serving each industry code of `codes`."""
         return {
             code: np.array([i for i, inds in enumerate(self.industries) if code in inds], int)
-            for code in INDUSTRY_CODES
+            for code in codes
         }
 
 
@@ -167,6 +171,8 @@ class ApiState:
         Database of demand reports and completed tasks.
     max_snap_m
         Points farther than this (m) from every street are outside the network area.
+    industries
+        The scenario's industry catalogue (the ``industry`` parameters resolve against it).
     """
 
     name: str
@@ -179,6 +185,7 @@ class ApiState:
     routes: RouteBook
     store: Store
     max_snap_m: float
+    industries: IndustryCatalogue = DEFAULT_CATALOGUE
 
     @property
     def modes(self) -> tuple[TravelMode, ...]:
@@ -208,6 +215,7 @@ def build_state(
     modes: Iterable[TravelMode | str] = (TravelMode.WALK, TravelMode.EBIKE),
     k_max: int = 5,
     max_snap_m: float = 2000.0,
+    industries: IndustryCatalogue = DEFAULT_CATALOGUE,
 ) -> ApiState:
     """An :class:`ApiState` from layers in memory.
 
@@ -224,8 +232,8 @@ def build_state(
     if unknown:
         msg = f"`layers` has unknown collection(s) {unknown}; known: {', '.join(SPECS)}"
         raise ScenarioError(msg)
-    points = ServicePoints.from_frame(layers["service-points"])
-    groups = points.groups()
+    points = ServicePoints.from_frame(layers["service-points"], industries.codes)
+    groups = points.groups(industries.codes)
     nearest = {}
     for mode in modes:
         m = TravelMode(mode)
@@ -244,6 +252,7 @@ def build_state(
         routes=routes or RouteBook(None),
         store=store,
         max_snap_m=max_snap_m,
+        industries=industries,
     )
 
 
@@ -317,4 +326,5 @@ def load_state(
         modes=settings.modes,
         k_max=settings.max_k,
         max_snap_m=max_snap_m,
+        industries=scenario.industries,
     )

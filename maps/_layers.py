@@ -29,7 +29,8 @@ import pandas as pd
 import shapely
 from folium import plugins
 
-from geo import INDUSTRY_CODES, Industry, Problem
+from geo import Problem
+from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from geo.layers import SITE_KINDS
 from maps._base import (
     LegendItem,
@@ -61,20 +62,26 @@ LAYER_NAMES = {
 """Names of the context layers in the layer control (English + Chinese)."""
 
 
-def industry_label(code: str) -> str:
-    ind = Industry(code)
-    return f"{ind.label_en} {ind.label_zh}"
+def industry_label(code: str, industries: IndustryCatalogue = DEFAULT_CATALOGUE) -> str:
+    """``"English 中文"`` of an industry of the scenario's catalogue."""
+    return industries.label(code)
 
 
-def _check_codes(frame: gpd.GeoDataFrame, column: str, name: str, problems: list[Problem]) -> None:
-    bad = ~frame[column].astype(str).isin(INDUSTRY_CODES)
+def _check_codes(
+    frame: gpd.GeoDataFrame,
+    column: str,
+    name: str,
+    problems: list[Problem],
+    industries: IndustryCatalogue = DEFAULT_CATALOGUE,
+) -> None:
+    bad = ~frame[column].astype(str).isin(industries.codes)
     for i in np.flatnonzero(bad.to_numpy())[:20]:
         value = frame[column].iloc[i]
         problems.append(
             Problem(
                 name,
                 int(i) + 1,
-                f"unknown industry `{value}` in `{column}`; allowed: {', '.join(INDUSTRY_CODES)}",
+                f"unknown industry `{value}` in `{column}`; allowed: {', '.join(industries.codes)}",
             )
         )
 
@@ -98,11 +105,13 @@ class SeekerCells:
     suppressed_cells: int | None
 
 
-def check_employers(frame: object, problems: list[Problem]) -> gpd.GeoDataFrame | None:
+def check_employers(
+    frame: object, problems: list[Problem], industries: IndustryCatalogue = DEFAULT_CATALOGUE
+) -> gpd.GeoDataFrame | None:
     cols = ("id", "name", "industry", "demand")
     out = check_frame(frame, "employers", columns=cols, geom_types=POINT, problems=problems)
     if out is not None:
-        _check_codes(out, "industry", "employers", problems)
+        _check_codes(out, "industry", "employers", problems, industries)
         _check_nonneg(out, "demand", "employers", problems)
     return out
 
@@ -149,10 +158,12 @@ def check_talent_market(frame: object, problems: list[Problem]) -> gpd.GeoDataFr
     return out
 
 
-def check_belts(frame: object, problems: list[Problem]) -> gpd.GeoDataFrame | None:
+def check_belts(
+    frame: object, problems: list[Problem], industries: IndustryCatalogue = DEFAULT_CATALOGUE
+) -> gpd.GeoDataFrame | None:
     out = check_frame(frame, "belts", columns=("industry",), geom_types=POLYGON, problems=problems)
     if out is not None:
-        _check_codes(out, "industry", "belts", problems)
+        _check_codes(out, "industry", "belts", problems, industries)
     return out
 
 
@@ -160,10 +171,11 @@ def check_roads(frame: object, problems: list[Problem]) -> gpd.GeoDataFrame | No
     return check_frame(frame, "roads", columns=(), geom_types=LINE, problems=problems)
 
 
-def industries_legend(codes: set[str]) -> LegendSection:
-    items = [
-        LegendItem(i.colour, f"{i.label_en} {i.label_zh}") for i in Industry if i.value in codes
-    ]
+def industries_legend(
+    codes: set[str], industries: IndustryCatalogue = DEFAULT_CATALOGUE
+) -> LegendSection:
+    """Legend rows of `codes`, in the catalogue's display order."""
+    items = [LegendItem(i.colour, i.label) for i in industries if i.code in codes]
     return LegendSection("Industries 行业", items)
 
 
@@ -198,11 +210,17 @@ def add_roads(m: folium.Map, roads: gpd.GeoDataFrame) -> None:
     register(m, "roads", layer)
 
 
-def add_belts(m: folium.Map, belts: gpd.GeoDataFrame, *, show: bool = True) -> LegendSection:
+def add_belts(
+    m: folium.Map,
+    belts: gpd.GeoDataFrame,
+    *,
+    show: bool = True,
+    industries: IndustryCatalogue = DEFAULT_CATALOGUE,
+) -> LegendSection:
     data = gpd.GeoDataFrame(
         {
             "industry": belts["industry"].astype(str),
-            "label": belts["industry"].astype(str).map(industry_label),
+            "label": belts["industry"].astype(str).map(industries.label),
             "name": belts["name"].map(esc) if "name" in belts else "",
         },
         geometry=belts.geometry.values,
@@ -212,26 +230,30 @@ def add_belts(m: folium.Map, belts: gpd.GeoDataFrame, *, show: bool = True) -> L
     geojson(
         round_coords(data),
         style_function=lambda f: {
-            "color": Industry(f["properties"]["industry"]).colour,
+            "color": industries.colour(f["properties"]["industry"]),
             "weight": 1.5,
-            "fillColor": Industry(f["properties"]["industry"]).colour,
+            "fillColor": industries.colour(f["properties"]["industry"]),
             "fillOpacity": 0.18,
         },
         tooltip=folium.GeoJsonTooltip(fields=["label", "name"], labels=False),
     ).add_to(group)
     register(m, "belts", group)
-    return industries_legend(set(data["industry"]))
+    return industries_legend(set(data["industry"]), industries)
 
 
 def add_employers(
-    m: folium.Map, employers: gpd.GeoDataFrame, *, show: bool = True
+    m: folium.Map,
+    employers: gpd.GeoDataFrame,
+    *,
+    show: bool = True,
+    industries: IndustryCatalogue = DEFAULT_CATALOGUE,
 ) -> LegendSection:
     data = gpd.GeoDataFrame(
         {
             "id": employers["id"].map(esc),
             "name": employers["name"].map(esc),
             "industry": employers["industry"].astype(str),
-            "label": employers["industry"].astype(str).map(industry_label),
+            "label": employers["industry"].astype(str).map(industries.label),
             "demand": pd.to_numeric(employers["demand"]).astype(int),
         },
         geometry=employers.geometry.values,
@@ -250,14 +272,14 @@ def add_employers(
             )
         ),
         # Per-feature icon HTML: folium merges the style dict into the DivIcon options.
-        style_function=lambda f: {"html": dot_html(Industry(f["properties"]["industry"]).colour)},
+        style_function=lambda f: {"html": dot_html(industries.colour(f["properties"]["industry"]))},
         on_each_feature=marker_popup(
             ["name", "label", "demand", "id"],
             ["Employer 企业", "Industry 行业", "Open positions 岗位需求", "ID"],
         ),
     ).add_to(cluster)
     register(m, "employers", cluster)
-    return industries_legend(set(data["industry"]))
+    return industries_legend(set(data["industry"]), industries)
 
 
 def seeker_breaks(counts: np.ndarray, classes: int = len(SEEKER_COLOURS)) -> np.ndarray:

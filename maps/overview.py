@@ -13,6 +13,7 @@ import folium
 import geopandas as gpd
 
 from geo import InputError, Problem
+from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from maps import _layers as layers
 from maps._base import LegendSection, add_legend, base_map, bounds_of, finish
 from planner.hexbin import HexBins
@@ -32,6 +33,7 @@ def overview_map(
     synthetic: bool,
     tiles: str | None = None,
     attribution: str | None = None,
+    industries: IndustryCatalogue = DEFAULT_CATALOGUE,
 ) -> folium.Map:
     """Build the city overview map.
 
@@ -58,6 +60,8 @@ def overview_map(
         True for a synthetic city: plain background, no real-world tiles.
     tiles, attribution
         Real cities only: tile name or XYZ URL and its attribution (default OpenStreetMap).
+    industries
+        The scenario's industry catalogue (labels and colours of belts and employers).
 
     Raises
     ------
@@ -66,11 +70,11 @@ def overview_map(
         unknown industry codes, seeker cells below the suppression threshold ...).
     """
     problems: list[Problem] = []
-    emp = layers.check_employers(employers, problems)
+    emp = layers.check_employers(employers, problems, industries)
     seekers = layers.check_seeker_cells(seeker_cells, problems)
     sites = layers.check_candidate_sites(candidate_sites, problems)
     market = layers.check_talent_market(talent_market, problems)
-    belt = layers.check_belts(belts, problems) if belts is not None else None
+    belt = layers.check_belts(belts, problems, industries) if belts is not None else None
     road = layers.check_roads(roads, problems) if roads is not None else None
     if problems:
         raise InputError(problems)
@@ -87,15 +91,15 @@ def overview_map(
     if road is not None:
         layers.add_roads(m, road)
     legend: list[LegendSection] = []
-    industries: set[str] = set(emp["industry"].astype(str))
+    shown: set[str] = set(emp["industry"].astype(str))
     if belt is not None:
-        layers.add_belts(m, belt)
-        industries |= set(belt["industry"].astype(str))
+        layers.add_belts(m, belt, industries=industries)
+        shown |= set(belt["industry"].astype(str))
     seeker_section = layers.add_seeker_cells(m, seekers)
-    layers.add_employers(m, emp)
+    layers.add_employers(m, emp, industries=industries)
     places = layers.add_candidate_sites(m, sites)
     places.items.append(layers.add_talent_market(m, market))
-    legend += [layers.industries_legend(industries), seeker_section, places]
+    legend += [layers.industries_legend(shown, industries), seeker_section, places]
     if belt is not None:
         legend[0].note = "Shaded areas: industry belts; dots: employers. 色块为产业带，圆点为企业。"
     add_legend(m, legend)

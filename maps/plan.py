@@ -30,7 +30,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import INDUSTRY_CODES, Industry, InputError, Problem
+from geo import InputError, Problem
+from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from maps import _layers as layers
 from maps._base import (
     HtmlControl,
@@ -72,9 +73,8 @@ MIN_RADIUS_PX = 5.0
 MAX_RADIUS_PX = 18.0
 
 
-def points_layer_name(industry: str) -> str:
-    ind = Industry(industry)
-    return f"Service points: {ind.label_en} {ind.label_zh}"
+def points_layer_name(industry: str, industries: IndustryCatalogue = DEFAULT_CATALOGUE) -> str:
+    return f"Service points: {industries.label(industry)}"
 
 
 CATCHMENTS_LAYER = "Catchment areas 服务范围"
@@ -107,7 +107,9 @@ def _split_codes(value: object) -> list[str]:
     return [c.strip().lower() for c in str(value).replace(",", ";").split(";") if c.strip()]
 
 
-def check_service_points(frame: object, problems: list[Problem]) -> gpd.GeoDataFrame | None:
+def check_service_points(
+    frame: object, problems: list[Problem], industries: IndustryCatalogue = DEFAULT_CATALOGUE
+) -> gpd.GeoDataFrame | None:
     cols = ("id", "name", "kind", "industries", "load", "capacity")
     out = check_frame(
         frame, "service_points", columns=cols, geom_types=layers.POINT, problems=problems
@@ -118,13 +120,13 @@ def check_service_points(frame: object, problems: list[Problem]) -> gpd.GeoDataF
         layers._check_nonneg(out, col, "service_points", problems)
     for i, value in enumerate(out["industries"]):
         codes = _split_codes(value)
-        bad = [c for c in codes if c not in INDUSTRY_CODES]
+        bad = [c for c in codes if c not in industries]
         if bad or not codes:
             problems.append(
                 Problem(
                     "service_points",
                     i + 1,
-                    f"`industries` {value!r} must list codes from {', '.join(INDUSTRY_CODES)}",
+                    f"`industries` {value!r} must list codes from {', '.join(industries.codes)}",
                 )
             )
     dup = out["id"][out["id"].duplicated()].tolist()
@@ -209,7 +211,9 @@ def crowd_panel_html(
     )
 
 
-def _points_frame(points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _points_frame(
+    points: gpd.GeoDataFrame, industries: IndustryCatalogue = DEFAULT_CATALOGUE
+) -> gpd.GeoDataFrame:
     load = pd.to_numeric(points["load"]).to_numpy(dtype=float)
     cap = pd.to_numeric(points["capacity"]).to_numpy(dtype=float)
     codes = points["industries"].map(_split_codes)
@@ -219,7 +223,7 @@ def _points_frame(points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             "name": points["name"].map(esc),
             "kind": points["kind"].map(layers._kind_label),
             "codes": codes.map(";".join),
-            "industries": codes.map(lambda cs: ", ".join(layers.industry_label(c) for c in cs)),
+            "industries": codes.map(lambda cs: ", ".join(industries.label(c) for c in cs)),
             "load": np.round(load).astype(int),
             "capacity": np.round(cap).astype(int),
             "utilisation": [
@@ -233,10 +237,15 @@ def _points_frame(points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
 
 
-def _add_points(m: folium.Map, data: gpd.GeoDataFrame, industry: str) -> None:
+def _add_points(
+    m: folium.Map,
+    data: gpd.GeoDataFrame,
+    industry: str,
+    industries: IndustryCatalogue = DEFAULT_CATALOGUE,
+) -> None:
     subset = data[data["codes"].str.split(";").map(lambda cs: industry in cs)]
-    group = folium.FeatureGroup(name=points_layer_name(industry)).add_to(m)
-    colour = Industry(industry).colour
+    group = folium.FeatureGroup(name=points_layer_name(industry, industries)).add_to(m)
+    colour = industries.colour(industry)
     geojson(
         round_coords(subset.drop(columns=["codes"])),
         marker=folium.CircleMarker(radius=MIN_RADIUS_PX),
@@ -314,6 +323,7 @@ def plan_map(
     synthetic: bool,
     tiles: str | None = None,
     attribution: str | None = None,
+    industries: IndustryCatalogue = DEFAULT_CATALOGUE,
 ) -> folium.Map:
     """Build the plan map.
 
@@ -330,7 +340,7 @@ def plan_map(
     employers, seeker_cells, candidate_sites, talent_market, belts, roads
         Optional context layers, as in :func:`maps.overview.overview_map`; employers and
         candidate sites start hidden.
-    title, synthetic, tiles, attribution
+    title, synthetic, tiles, attribution, industries
         As in :func:`maps.overview.overview_map`.
 
     Raises
@@ -339,11 +349,11 @@ def plan_map(
         Listing every problem found in the inputs.
     """
     problems: list[Problem] = []
-    points = check_service_points(service_points, problems)
+    points = check_service_points(service_points, problems, industries)
     ids = set(points["id"].astype(str)) if points is not None else None
     catch = check_catchments(catchments, ids, problems) if catchments is not None else None
     crowd_d = check_crowd(crowd, problems) if crowd is not None else None
-    emp = layers.check_employers(employers, problems) if employers is not None else None
+    emp = layers.check_employers(employers, problems, industries) if employers is not None else None
     seekers = (
         layers.check_seeker_cells(seeker_cells, problems) if seeker_cells is not None else None
     )
@@ -355,7 +365,7 @@ def plan_map(
     market = (
         layers.check_talent_market(talent_market, problems) if talent_market is not None else None
     )
-    belt = layers.check_belts(belts, problems) if belts is not None else None
+    belt = layers.check_belts(belts, problems, industries) if belts is not None else None
     road = layers.check_roads(roads, problems) if roads is not None else None
     if problems:
         raise InputError(problems)
@@ -373,21 +383,21 @@ def plan_map(
         layers.add_roads(m, road)
     legend: list[LegendSection] = []
     if belt is not None:
-        layers.add_belts(m, belt)
+        layers.add_belts(m, belt, industries=industries)
     if seekers is not None:
         legend.append(layers.add_seeker_cells(m, seekers))
     if catch is not None:
         _add_catchments(m, catch, points)
     if emp is not None:
-        layers.add_employers(m, emp, show=False)
+        layers.add_employers(m, emp, show=False, industries=industries)
     places = LegendSection("Places 地点")
     if sites is not None:
         places = layers.add_candidate_sites(m, sites, show=False)
-    data = _points_frame(points)
+    data = _points_frame(points, industries)
     served = {c for cs in data["codes"] for c in cs.split(";")}
-    for code in INDUSTRY_CODES:  # display order, one toggle per served industry
+    for code in industries.codes:  # display order, one toggle per served industry
         if code in served:
-            _add_points(m, data, code)
+            _add_points(m, data, code, industries)
     market_capacity = None
     if market is not None:
         load = float(crowd_d["market_after"]) if crowd_d is not None else None
@@ -407,8 +417,8 @@ def plan_map(
             "圆越大负荷越高，外圈颜色表示行业。",
         ),
     )
-    industries = set(served) | (set(belt["industry"].astype(str)) if belt is not None else set())
-    legend.insert(1, layers.industries_legend(industries))
+    shown = set(served) | (set(belt["industry"].astype(str)) if belt is not None else set())
+    legend.insert(1, layers.industries_legend(shown, industries))
     legend.append(places)
     if catch is not None:
         legend.append(

@@ -5,14 +5,23 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
+import shapely
+import shapely.geometry
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from api.collections import SPECS, Collection
-from api.deps import StateDep, unprocessable
-from api.schemas import CollectionPublic, CollectionsPublic, Feature, FeatureCollection
+from api.deps import StateDep, resolve_industry, unprocessable
+from api.schemas import (
+    CRS_DESCRIPTION,
+    CollectionPublic,
+    CollectionsPublic,
+    Crs,
+    Feature,
+    FeatureCollection,
+)
 from api.settings import Settings
-from geo import Industry
+from geo.crs import geometries_from_wgs84, to_wgs84
 
 GEOJSON = "application/geo+json"
 
@@ -69,17 +78,25 @@ def make_router(settings: Settings) -> APIRouter:
         bbox: Annotated[
             str | None,
             Query(
-                description="minLon,minLat,maxLon,maxLat (degrees, WGS-84)",
+                description="minLon,minLat,maxLon,maxLat (degrees, in `crs`)",
                 examples=["115.4,21.4,115.6,21.6"],
                 max_length=200,
             ),
         ] = None,
         limit: Annotated[int, Query(ge=1, le=max_page)] = 100,
         offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-        industry: Annotated[Industry | None, Query()] = None,
+        industry: Annotated[
+            str | None,
+            Query(max_length=100, description="An industry of the scenario (code or label)."),
+        ] = None,
+        crs: Annotated[Crs, Query(description=CRS_DESCRIPTION)] = Crs.WGS84,
     ) -> GeoJSONResponse:
         coll = _get(state.collections, name)
         box = parse_bbox(bbox) if bbox is not None else None
+        if box is not None and crs is not Crs.WGS84:
+            (x0, x1), (y0, y1) = to_wgs84([box[0], box[2]], [box[1], box[3]], crs.value)
+            box = (float(x0), float(y0), float(x1), float(y1))
+        industry = resolve_industry(state, industry, ("query", "industry"))
         if industry is not None and coll.industries is None:
             with_industries = ", ".join(
                 n for n, c in state.collections.items() if c.industries is not None
@@ -101,7 +118,7 @@ def make_router(settings: Settings) -> APIRouter:
         return GeoJSONResponse(
             {
                 "type": "FeatureCollection",
-                "features": [coll.features[i] for i in page.tolist()],
+                "features": [in_crs(coll.features[i], crs) for i in page.tolist()],
                 "numberMatched": int(hits.size),
                 "numberReturned": int(page.size),
                 "timeStamp": datetime.now(UTC).isoformat(),
@@ -120,6 +137,7 @@ def make_router(settings: Settings) -> APIRouter:
         state: StateDep,
         name: Annotated[CollectionName, Path()],
         feature_id: Annotated[str, Path(max_length=200)],
+        crs: Annotated[Crs, Query(description=CRS_DESCRIPTION)] = Crs.WGS84,
     ) -> GeoJSONResponse:
         coll = _get(state.collections, name)
         feature = coll.get(feature_id)
@@ -128,9 +146,18 @@ def make_router(settings: Settings) -> APIRouter:
                 status.HTTP_404_NOT_FOUND,
                 detail=f"collection `{coll.name}` has no feature with id {feature_id!r}",
             )
-        return GeoJSONResponse(feature)
+        return GeoJSONResponse(in_crs(feature, crs))
 
     return router
+
+
+def in_crs(feature: dict[str, Any], crs: Crs) -> dict[str, Any]:
+    """`feature` (GeoJSON, WGS-84) with its geometry in `crs` (a copy when moved)."""
+    if crs is Crs.WGS84 or feature.get("geometry") is None:
+        return feature
+    geom = geometries_from_wgs84(shapely.geometry.shape(feature["geometry"]), crs.value)
+    geom = shapely.set_precision(geom, 1e-7)  # about 1 cm, as the WGS-84 answers
+    return {**feature, "geometry": shapely.geometry.mapping(geom)}
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:

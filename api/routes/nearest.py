@@ -8,9 +8,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import Field, create_model
 
-from api.deps import StateDep, unprocessable
+from api.deps import StateDep, resolve_industry, unprocessable
 from api.nearest import ALL, NearestIndex
 from api.schemas import (
+    Crs,
     NearestAnswer,
     NearestBatchAnswer,
     NearestBatchCreate,
@@ -20,6 +21,7 @@ from api.schemas import (
 from api.settings import Settings
 from api.state import ApiState
 from geo import DisconnectedError, TravelMode
+from geo.crs import from_wgs84, to_wgs84
 
 BAD_INPUT: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid parameter; the message names it and the allowed values."}
@@ -56,16 +58,20 @@ def make_router(settings: Settings) -> APIRouter:
         query: Annotated[nearest_query, Query()],  # type: ignore[valid-type]
     ) -> JSONResponse:
         q: NearestQueryBase = query
-        lon, lat, mode, industry, k = q.lon, q.lat, q.mode, q.industry, q.k  # type: ignore[attr-defined]
+        lon, lat, mode, k = q.lon, q.lat, q.mode, q.k  # type: ignore[attr-defined]
         geometry = q.geometry
+        industry = resolve_industry(state, q.industry, ("query", "industry"))
         # Runs on the event loop: a query is a snap and a lookup (~0.1 ms), cheaper than a
         # thread hop. Only route drawing (a Dijkstra) goes to the thread pool.
         index = _index(state, mode)
         k = _check_k(state, k)
-        got = index.query(np.array([lon]), np.array([lat]), k=k, group=industry or ALL)
+        # GCJ-02 is converted here, at the HTTP boundary: the index speaks WGS-84 only.
+        wlon, wlat = _to_wgs84(np.array([lon]), np.array([lat]), q.crs)
+        got = index.query(wlon, wlat, k=k, group=industry or ALL)
         if not got.valid[0]:
             raise unprocessable(("query", "lon"), _outside(state, mode, lon, lat))
         sp = state.service_points
+        sp_lon, sp_lat = _from_wgs84(sp.lon, sp.lat, q.crs)
         results = []
         for r in range(k):
             j = int(got.facility[0, r])
@@ -79,15 +85,17 @@ def make_router(settings: Settings) -> APIRouter:
                     "kind": sp.kinds[j],
                     "industries": sp.industries[j],
                     "is_market": bool(sp.is_market[j]),
-                    "lon": float(sp.lon[j]),
-                    "lat": float(sp.lat[j]),
+                    "lon": float(sp_lon[j]),
+                    "lat": float(sp_lat[j]),
                 },
                 "travel_time_s": round(float(got.time_s[0, r]), 3),
                 "distance_m": round(float(got.length_m[0, r]), 2),
                 "route": None,
             }
             if geometry is RouteGeometry.ROUTE:
-                item["route"] = await run_in_threadpool(_route, index, lon, lat, j)
+                item["route"] = await run_in_threadpool(
+                    _route, index, float(wlon[0]), float(wlat[0]), j, q.crs
+                )
             results.append(item)
         # Built to the documented model (checked by the schema tests); returning a response
         # skips FastAPI's re-validation of our own output on the hot path.
@@ -96,8 +104,9 @@ def make_router(settings: Settings) -> APIRouter:
                 "lon": lon,
                 "lat": lat,
                 "mode": mode.value,
-                "industry": None if industry is None else industry.value,
+                "industry": industry,
                 "k": k,
+                "crs": q.crs.value,
                 "snap": {"distance_m": round(float(got.snap_m[0]), 2)},
                 "results": results,
             }
@@ -125,15 +134,18 @@ def make_router(settings: Settings) -> APIRouter:
             raise unprocessable(("body", "k"), f"`k` must be in 1..{k_max}, got {body.k}")
         index = _index(state, body.mode)
         k = _check_k(state, body.k)
+        industry = resolve_industry(state, body.industry, ("body", "industry"))
         lon = np.fromiter((p.lon for p in body.points), float, len(body.points))
         lat = np.fromiter((p.lat for p in body.points), float, len(body.points))
-        got = await run_in_threadpool(index.query, lon, lat, k=k, group=body.industry or ALL)
+        lon, lat = _to_wgs84(lon, lat, body.crs)
+        got = await run_in_threadpool(index.query, lon, lat, k=k, group=industry or ALL)
         results = batch_results(state, got, [p.id for p in body.points], limit=index.max_snap_m)
         return JSONResponse(
             {
                 "mode": body.mode.value,
-                "industry": None if body.industry is None else body.industry.value,
+                "industry": industry,
                 "k": k,
+                "crs": body.crs.value,
                 "results": results,
             }
         )
@@ -180,6 +192,14 @@ def batch_results(
     return out
 
 
+def _to_wgs84(lon: np.ndarray, lat: np.ndarray, crs: Crs) -> tuple[np.ndarray, np.ndarray]:
+    return (lon, lat) if crs is Crs.WGS84 else to_wgs84(lon, lat, crs.value)
+
+
+def _from_wgs84(lon: np.ndarray, lat: np.ndarray, crs: Crs) -> tuple[np.ndarray, np.ndarray]:
+    return (lon, lat) if crs is Crs.WGS84 else from_wgs84(lon, lat, crs.value)
+
+
 def _index(state: ApiState, mode: TravelMode) -> NearestIndex:
     index = state.nearest.get(mode)
     if index is None:
@@ -205,10 +225,14 @@ def _outside(state: ApiState, mode: TravelMode, lon: float, lat: float) -> str:
     )
 
 
-def _route(index: NearestIndex, lon: float, lat: float, facility: int) -> dict[str, Any] | None:
+def _route(
+    index: NearestIndex, lon: float, lat: float, facility: int, crs: Crs = Crs.WGS84
+) -> dict[str, Any] | None:
     try:
         route = index.route(lon, lat, facility)
     except DisconnectedError:  # ranked answers are reachable; kept for safety
         return None
-    coords = np.round(np.asarray(route.line_lonlat.coords), 7).tolist()
+    xy = np.asarray(route.line_lonlat.coords)
+    x, y = _from_wgs84(xy[:, 0], xy[:, 1], crs)
+    coords = np.round(np.column_stack([x, y]), 7).tolist()
     return {"type": "LineString", "coordinates": coords}

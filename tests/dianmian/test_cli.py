@@ -78,7 +78,7 @@ def test_bad_row_exits_2_naming_file_row_and_reason(scenario):
     result = runner.invoke(app, ["validate", str(scenario)])
     assert result.exit_code == EXIT_BAD_INPUT
     assert "error:" in result.output
-    assert "employers.csv, row 1" in result.output
+    assert "employers.csv, row 2" in result.output  # as Excel shows it: header = row 1
     assert "`demand`" in result.output
     assert "Traceback" not in result.output
 
