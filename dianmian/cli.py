@@ -303,6 +303,8 @@ def _write_maps(scenario: Any, target: Path, *, date: str | None = None) -> list
         tiles=None if tiles in ("none", "osm") else tiles,
         attribution=scenario.map.attribution or None,
         date=date,
+        industries=scenario.industries,
+        coordinates=scenario.map.coordinates,
     )
 
 

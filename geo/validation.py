@@ -595,9 +595,15 @@ def distance_outside_m(lon: np.ndarray, lat: np.ndarray, area: NetworkArea) -> n
 DATUM_SAMPLE = 1000
 """Points per layer the datum check measures (evenly spread over the layer)."""
 
-DATUM_MIN_GAIN_M = 100.0
-"""A datum is "markedly closer" when its median distance to the streets is at least this
-much (metres) and at least half smaller than the declared datum's."""
+DATUM_MIN_POINTS = 5
+"""Layers with fewer points are not judged (one point can sit anywhere)."""
+
+DATUM_MIN_GAIN_M = 15.0
+DATUM_MAX_RATIO = 0.5
+"""Another datum is "markedly closer" when its median distance to the streets is at most
+half the declared datum's and at least 15 m less. Addresses lie a few metres to tens of
+metres off their street; the ~300-700 m GCJ-02 offset puts points at random against the
+street grid, several times farther on the median, however dense the grid."""
 
 
 @dataclass(frozen=True)
@@ -615,9 +621,10 @@ class DatumFinding:
     better_m: float
 
     def __str__(self) -> str:
+        names = {Datum.WGS84: "WGS-84", Datum.GCJ02: "GCJ-02", Datum.BD09: "BD-09"}
         return (
-            f"{self.source}: points look like {self.better.value.upper()}, not "
-            f"{self.declared.value.upper()}: median distance to the nearest street "
+            f"{self.source}: points look like {names[self.better]}, not "
+            f"{names[self.declared]}: median distance to the nearest street "
             f"{self.declared_m:,.0f} m as {self.declared.value}, {self.better_m:,.0f} m if read "
             f'as {self.better.value}; set `coordinates = "{self.better.value}"` on '
             f"`layers.{self.layer}` in scenario.toml if so"
@@ -669,7 +676,7 @@ def check_datum(
     """
     geoms = frame.geometry.to_numpy()
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-    if geoms.size == 0:
+    if geoms.size < DATUM_MIN_POINTS:
         return None
     take = np.unique(np.linspace(0, geoms.size - 1, min(DATUM_SAMPLE, geoms.size)).astype(int))
     lon, lat = shapely.get_x(geoms[take]), shapely.get_y(geoms[take])
@@ -682,6 +689,10 @@ def check_datum(
         medians[datum] = float(np.median(street_distance_m(x, y, segments, crs)))
     best = min(medians, key=lambda d: medians[d])
     gain = medians[declared] - medians[best]
-    if best is declared or gain < DATUM_MIN_GAIN_M or medians[best] > 0.5 * medians[declared]:
+    if (
+        best is declared
+        or gain < DATUM_MIN_GAIN_M
+        or medians[best] > DATUM_MAX_RATIO * medians[declared]
+    ):
         return None
     return DatumFinding(layer, source or layer, declared, medians[declared], best, medians[best])

@@ -17,6 +17,8 @@ import geopandas as gpd
 import pyogrio
 
 from geo import ScenarioError
+from geo.crs import Datum, frame_from_wgs84, from_wgs84
+from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from maps.plan import PlanLayers
 from maps.write import write_maps
 
@@ -44,6 +46,36 @@ def latest_routes(out_dir: Path, date: str | None = None) -> list[dict[str, Any]
     return list(json.loads(days[-1].read_text(encoding="utf-8")))
 
 
+def shift_routes(routes: list[dict[str, Any]], datum: Datum) -> list[dict[str, Any]]:
+    """Route records (``routes.json``) with stops and lines moved from WGS-84 to `datum`."""
+    if datum is Datum.WGS84:
+        return routes
+    out = []
+    for route in routes:
+        moved = dict(route)
+        stops = []
+        for stop in route.get("stops") or []:
+            stop = dict(stop)
+            if isinstance(stop.get("lon"), int | float) and isinstance(
+                stop.get("lat"), int | float
+            ):
+                x, y = from_wgs84(stop["lon"], stop["lat"], datum)
+                stop["lon"], stop["lat"] = round(float(x), 7), round(float(y), 7)
+            stops.append(stop)
+        moved["stops"] = stops
+        geometry = route.get("geometry")
+        if isinstance(geometry, dict) and geometry.get("type") == "LineString":
+            xy = [c for c in geometry.get("coordinates") or [] if len(c) >= 2]
+            if xy:
+                x, y = from_wgs84([c[0] for c in xy], [c[1] for c in xy], datum)
+                coords = [
+                    [round(float(a), 7), round(float(b), 7)] for a, b in zip(x, y, strict=True)
+                ]
+                moved["geometry"] = {**geometry, "coordinates": coords}
+        out.append(moved)
+    return out
+
+
 def write_scenario_maps(
     out_dir: str | Path,
     *,
@@ -52,8 +84,14 @@ def write_scenario_maps(
     tiles: str | None = None,
     attribution: str | None = None,
     date: str | None = None,
+    industries: IndustryCatalogue | None = None,
+    coordinates: Datum = Datum.WGS84,
 ) -> list[Path]:
     """Write ``<out_dir>/maps/*.html`` from the planned scenario in `out_dir`.
+
+    `industries` gives labels and colours (default: the catalogue recorded in
+    ``city_summary.json``); with `coordinates` ``gcj02`` every overlay is shifted to GCJ-02 to
+    sit on GCJ-02 tiles (Amap, Tencent; ``[map] coordinates``).
 
     Raises
     ------
@@ -73,6 +111,8 @@ def write_scenario_maps(
     if missing:
         msg = f"`{city}` lacks layer(s) {missing}; re-run `dianmian plan`"
         raise ScenarioError(msg)
+    if industries is None:
+        industries = _recorded_industries(out)
     plan_gpkg = out / "plan.gpkg"
     plan = None
     belts = _layer(plan_gpkg, "belts")
@@ -95,6 +135,20 @@ def write_scenario_maps(
             catch = catch[catch["point_id"].isin(new_points["id"])].reset_index(drop=True)
         plan = PlanLayers(service_points=new_points, catchments=catch, crowd=crowd)
     routes = latest_routes(out, date)
+    if coordinates is not Datum.WGS84:
+        layers = {
+            k: None if v is None else frame_from_wgs84(v, coordinates) for k, v in layers.items()
+        }
+        belts = None if belts is None else frame_from_wgs84(belts, coordinates)
+        if plan is not None:
+            plan = PlanLayers(
+                service_points=frame_from_wgs84(plan.service_points, coordinates),
+                catchments=None
+                if plan.catchments is None
+                else frame_from_wgs84(plan.catchments, coordinates),
+                crowd=plan.crowd,
+            )
+        routes = None if routes is None else shift_routes(routes, coordinates)
     return write_maps(
         out / "maps",
         employers=layers["employers"],
@@ -109,4 +163,15 @@ def write_scenario_maps(
         synthetic=synthetic,
         tiles=tiles,
         attribution=attribution,
+        industries=industries,
     )
+
+
+def _recorded_industries(out: Path) -> IndustryCatalogue:
+    """The catalogue ``dianmian plan`` recorded in ``city_summary.json`` (or the default)."""
+    path = out / "city_summary.json"
+    try:
+        records = json.loads(path.read_text(encoding="utf-8")).get("industry_catalogue")
+        return IndustryCatalogue.from_records(records) if records else DEFAULT_CATALOGUE
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return DEFAULT_CATALOGUE

@@ -23,6 +23,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from maps._base import render_html
 from maps.daily import ROUTE_PALETTE, parse_routes, route_page, routes_map
 from maps.overview import overview_map
@@ -72,6 +73,7 @@ def write_maps(
     synthetic: bool,
     tiles: str | None = None,
     attribution: str | None = None,
+    industries: IndustryCatalogue = DEFAULT_CATALOGUE,
 ) -> list[Path]:
     """Write the overview, and the plan and route maps when given; return the paths written.
 
@@ -88,6 +90,8 @@ def write_maps(
         Volunteer routes (see :mod:`maps.daily`); None skips ``routes.html`` and the pages.
     title, synthetic, tiles, attribution
         As in :func:`maps.overview.overview_map`.
+    industries
+        The scenario's industry catalogue (labels and colours).
 
     Raises
     ------
@@ -108,6 +112,7 @@ def write_maps(
         "talent_market": talent_market,
         "belts": belts,
         "roads": roads,
+        "industries": industries,
     }
     # Build (and so validate) every map before writing any file.
     pages: dict[str, str] = {"overview.html": render_html(overview_map(**context, **common))}
