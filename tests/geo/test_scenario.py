@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import shapely
 
 from geo import InputError, ScenarioError
 from geo.crs import Datum, gcj02_to_wgs84
+from geo.industries import DEFAULT_CATALOGUE
 from geo.layers import LayerName
 from geo.scenario import MapSettings, PlanningParams, Scenario, load_layers
 
@@ -194,6 +196,41 @@ def test_defaults_for_optional_keys(folder: Path) -> None:
         ('tiles = "none"', 'tiles = "https://t.example/{z}/{x}/{y}.png"', "`attribution` is requ"),
         ('tiles = "none"', 'tiles = "google"', "`tiles` must be 'none', 'osm' or a URL template"),
         ('name = "small"', 'name = "small', "is not valid TOML"),
+        (
+            'employers = "employers.csv"',
+            'employers = { path = "employers.csv", coordinates = "utm" }',
+            "`layers.employers.coordinates` 'utm' is unknown; allowed: wgs84, gcj02, bd09",
+        ),
+        ('tiles = "none"', 'tiles = "none"\ncoordinates = "gcj02"', "needs a GCJ-02 `tiles` URL"),
+        ('tiles = "none"', 'tiles = "none"\ncoordinates = "bd09"', "allowed: wgs84, gcj02"),
+        ("[map]", '[output]\ncoordinates = "mars"\n[map]', "[output] `coordinates` 'mars'"),
+        ("[map]", '[output]\nformat = "shp"\n[map]', "unknown key `output.format`"),
+        ("[map]", '[industries]\nsteel = 3\n[map]', "`industries.steel` must be a table"),
+        (
+            "[map]",
+            '[industries.Steel]\nzh = "钢铁"\nen = "Steel"\n[map]',
+            "`industries.Steel`: `code` 'Steel' must be lower-case",
+        ),
+        (
+            "[map]",
+            '[industries.steel]\nen = "Steel"\n[map]',
+            "`industries.steel`: `zh` must be non-empty text",
+        ),
+        (
+            "[map]",
+            '[industries.steel]\nzh = "钢铁"\nen = "Steel"\nlabel = "x"\n[map]',
+            "unknown key `industries.steel.label`",
+        ),
+        (
+            "[map]",
+            '[industries.steel]\nzh = "钢铁"\nen = "Steel"\ngbt4754 = 31\n[map]',
+            "`industries.steel.gbt4754` must be a list of texts",
+        ),
+        (
+            "[map]",
+            '[industries.a]\nzh = "钢铁"\nen = "A"\n[industries.b]\nzh = "钢铁"\nen = "B"\n[map]',
+            "[industries] '钢铁' names both `a` and `b`",
+        ),
     ],
 )
 def test_scenario_errors_name_the_key(folder: Path, old: str, new: str, message: str) -> None:
@@ -283,3 +320,130 @@ def test_planning_params_defaults_and_hours():
     params = PlanningParams(opens="08:30", closes="17:45", n_points=12)
     assert params.open_hours == (8.5, 17.75)
     assert isinstance(params.n_points, int) and params.model == "capacitated"
+
+
+# ---------------------------------------------------------------------------------------------
+# A real bureau's files: own industries, Chinese headers and labels, datums per layer
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+def test_industries_section_is_the_scenario_catalogue() -> None:
+    scen = Scenario.load(DATA / "scenario_electronics")
+    assert scen.industries.codes == ("electronics", "logistics", "garment", "other")
+    assert scen.industries["electronics"].colour == "#1f77b4"
+    assert scen.industries["logistics"].colour.startswith("#")  # from the palette
+    assert scen.industries["garment"].gbt4754 == ("18",)
+    assert Scenario.load(SMALL).industries is DEFAULT_CATALOGUE
+
+
+def test_layers_resolve_against_the_scenario_catalogue() -> None:
+    layers = load_layers(Scenario.load(DATA / "scenario_electronics"))
+    employers = layers[LayerName.EMPLOYERS]
+    # 电子信息 (label), Logistics (English), C3982 and G5810 (GB/T 4754), garment (code)
+    assert list(employers["industry"]) == [
+        "electronics",
+        "logistics",
+        "electronics",
+        "garment",
+        "logistics",
+    ]
+    seekers = layers[LayerName.SEEKERS]
+    assert list(seekers["industries"]) == [
+        "electronics;garment",
+        "logistics",
+        "electronics",
+        "logistics",
+    ]
+    assert list(seekers["mode"]) == ["walk", "bus", "ebike", "car"]  # 步行, 公交, 电动车, 自驾
+
+
+def test_default_codes_are_unknown_to_a_city_with_its_own_industries(folder: Path) -> None:
+    (folder / "scenario.toml").write_text(
+        GOOD_TOML + '\n[industries.electronics]\nzh = "电子信息"\nen = "Electronics"\n'
+    )
+    with pytest.raises(InputError) as info:
+        load_layers(Scenario.load(folder))
+    assert "unknown `industry` 'textile'; allowed: electronics (电子信息), other (其他)" in str(
+        info.value
+    )
+
+
+def test_bureau_export_reads_with_chinese_headers_and_labels() -> None:
+    """GBK CSV with Chinese headers, an Excel sheet with numeric ids and date cells."""
+    scen = Scenario.load(DATA / "scenario_gbk")
+    layers = load_layers(scen)
+    employers = layers[LayerName.EMPLOYERS]
+    assert list(employers["id"][:2]) == ["1001", "1002"]
+    assert employers["name"].iloc[0] == "华丽制衣厂"
+    assert list(employers["industry"]) == [
+        "textile",  # 纺织服装鞋业
+        "electrical",  # 电气机械
+        "furniture",
+        "toys",
+        "food",
+        "textile",  # Textile
+        "chemical",  # C2614 (GB/T 4754)
+        "textile",  # 鞋业 (alias)
+        "electrical",
+        "textile",  # 纺织
+        "other",  # 其他
+        "toys",  # TOYS
+    ]
+    assert list(employers["demand"][:3]) == [120, 45, 30]  # header 岗位数（人）
+    assert (employers["opens"].iloc[0], employers["closes"].iloc[0]) == ("08:00", "17:30")
+    assert list(employers["_row"][:2]) == [2, 3]  # as Excel shows them
+    seekers = layers[LayerName.SEEKERS]
+    assert seekers["id"].iloc[0] == "20240001"  # numeric cell, no ".0"
+    assert seekers["registered"].iloc[0] == "2024-03-01"  # date cell
+    assert list(seekers["mode"][:3]) == ["walk", "bus", "ebike"]
+    assert seekers["industries"].iloc[0] == "textile;toys"  # 纺织服装鞋业、玩具
+    volunteers = layers[LayerName.VOLUNTEERS]
+    assert list(volunteers["available_from"][:2]) == ["09:00", "13:30"]  # 可服务时间 range
+    assert volunteers["mode"].iloc[2] == "ebike"  # empty cell: the default
+    sites = layers[LayerName.CANDIDATE_SITES]
+    assert list(sites["kind"][:3]) == ["community_centre", "library", "school"]
+    assert list(sites["capacity"][:2]) == [150, 170]  # header 日接待量
+    assert layers[LayerName.TALENT_MARKET]["name"].iloc[0] == "市人才市场"
+
+
+def test_messages_use_the_files_own_headers_and_spreadsheet_rows(tmp_path: Path) -> None:
+    folder = Path(shutil.copytree(DATA / "scenario_gbk", tmp_path / "gbk"))
+    shutil.copy(DATA / "scenario_mixed_datum" / "grid.graphml", folder / "grid.graphml")
+    toml = folder / "scenario.toml"
+    toml.write_text(toml.read_text().replace("../scenario_mixed_datum/", ""))
+    path = folder / "employers.csv"
+    lines = path.read_bytes().decode("gbk").splitlines()
+    lines[3] = lines[3].replace(",家具,30,08:00-17:00,", ",钢铁,三十,8点,")
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
+    with pytest.raises(InputError) as info:
+        load_layers(Scenario.load(folder))
+    text = str(info.value)
+    assert f"{path}, row 4: unknown `所属行业` '钢铁'; allowed: textile (纺织服装鞋业)" in text
+    assert f"{path}, row 4: `岗位数（人）` '三十' is not a whole number" in text
+    assert f"{path}, row 4: `营业时间` '8点' is not a time of day HH:MM" in text
+
+
+def test_per_layer_coordinates_override_the_scenarios(tmp_path: Path) -> None:
+    folder = Path(shutil.copytree(DATA / "scenario_mixed_datum", tmp_path / "mixed"))
+    toml = folder / "scenario.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            'volunteers = "volunteers.geojson"',
+            'volunteers = { path = "volunteers.geojson", coordinates = "wgs84" }',
+        )
+    )
+    scen = Scenario.load(folder)
+    assert scen.layer_datum(LayerName.VOLUNTEERS) is Datum.WGS84
+    assert scen.layer_datum(LayerName.EMPLOYERS) is Datum.GCJ02
+    layers = load_layers(scen)
+    raw = json.loads((folder / "volunteers.geojson").read_text())["features"]
+    got = shapely.get_coordinates(layers[LayerName.VOLUNTEERS].geometry.to_numpy())
+    np.testing.assert_allclose(got, [f["geometry"]["coordinates"] for f in raw])
+
+
+def test_output_and_map_coordinates() -> None:
+    scen = Scenario.load(DATA / "scenario_gbk")
+    assert scen.output.coordinates is Datum.GCJ02
+    assert scen.map.coordinates is Datum.GCJ02
+    assert Scenario.load(SMALL).output.coordinates is Datum.WGS84

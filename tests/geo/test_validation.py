@@ -300,3 +300,103 @@ def test_date_cells_and_timestamps_are_accepted() -> None:
     gdf["registered"] = pd.Series([pd.Timestamp("2024-03-05"), "2024-3-6"], dtype=object)
     clean, _ = validate_layer(gdf, "seekers", source="m")
     assert list(clean["registered"]) == ["2024-03-05", "2024-03-06"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Summaries that lead with the cause
+
+
+def test_thousands_of_problems_read_as_a_few_causes() -> None:
+    n = 5300
+    gdf = employers().iloc[[0] * n].reset_index(drop=True)
+    gdf["id"] = [f"E{i}" for i in range(n)]
+    gdf["industry"] = "steel"
+    gdf.loc[::2, "demand"] = "many"
+    gdf["_row"] = np.arange(2, n + 2)
+    with pytest.raises(InputError) as info:
+        validate_layer(gdf, "employers", source="e.csv", skip_invalid=True)
+    text = str(info.value)
+    lines = text.splitlines()
+    # The cause first: no row would survive, so skipping cannot help.
+    assert lines[0].startswith("e.csv: no valid rows left: every one of its 5,300 rows")
+    assert lines[1] == "7,950 problems in input:"
+    # Counts per reason, then the first rows of each, not 20 lines of the same thing.
+    assert "  - e.csv: 5,300 rows: unknown `Industry` …; allowed: textile" in text
+    assert "      row 2: unknown `Industry` 'steel'" in text
+    assert "      ... and 5,297 more like it" in text
+    assert "  - e.csv: 2,650 rows: `Demand` … is not a whole number" in text
+    assert len(lines) < 15
+    assert len(info.value.problems) == 7950  # every problem is still listed for the report
+
+
+def test_reason_kind_blanks_values_but_keeps_column_names() -> None:
+    from geo._errors import reason_kind
+
+    assert reason_kind("`岗位数2` '12.5' is not a whole number") == "`岗位数2` … is not a whole number"
+    assert reason_kind("point lies 2,345 m outside (limit 2,000 m)") == (
+        "point lies … m outside (limit … m)"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Datum sanity check
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+def _mixed_layers(volunteers: str = "gcj02"):  # type: ignore[no-untyped-def]
+    from geo.crs import Datum
+    from geo.network import load_network
+    from geo.scenario import Scenario, load_layers
+    from geo.validation import street_tree
+
+    scen = Scenario.load(DATA / "scenario_mixed_datum")
+    layers = load_layers(scen)
+    net = load_network(scen.network_source)
+    tree = street_tree(net.x, net.y, net.edge_u, net.edge_v)
+    datums = {name: scen.layer_datum(name) for name in layers}
+    datums[LayerName.VOLUNTEERS] = Datum(volunteers)
+    return scen, layers, net, tree, datums
+
+
+def test_datum_check_flags_the_wgs84_layer_among_gcj02_tables() -> None:
+    from geo.crs import Datum, gcj02_to_wgs84
+    from geo.validation import check_datum, street_distance_m
+
+    scen, layers, net, tree, datums = _mixed_layers()
+    found = {
+        name: check_datum(name.value, frame, datums[name], tree, net.crs, source=name.value)
+        for name, frame in layers.items()
+    }
+    assert found[LayerName.EMPLOYERS] is None
+    assert found[LayerName.SEEKERS] is None
+    assert found[LayerName.TALENT_MARKET] is None  # one point: not judged
+    finding = found[LayerName.VOLUNTEERS]
+    assert finding is not None
+    assert (finding.declared, finding.better) == (Datum.GCJ02, Datum.WGS84)
+    # Independent truth: the file's numbers as WGS-84 vs converted as if GCJ-02.
+    raw = shapely.get_coordinates(
+        read_layer(DATA / "scenario_mixed_datum" / "volunteers.geojson", "volunteers").geometry
+    )
+    as_wgs = np.median(street_distance_m(raw[:, 0], raw[:, 1], tree, net.crs))
+    as_gcj = np.median(street_distance_m(*gcj02_to_wgs84(raw[:, 0], raw[:, 1]), tree, net.crs))
+    assert finding.better_m == pytest.approx(as_wgs, abs=0.01)
+    assert finding.declared_m == pytest.approx(as_gcj, abs=0.01)
+    assert finding.better_m < 25 < 40 < finding.declared_m
+    text = str(finding)
+    assert "points look like WGS-84, not GCJ-02" in text
+    assert f"{finding.declared_m:,.0f} m as gcj02, {finding.better_m:,.0f} m if read as wgs84" in text
+    assert '`coordinates = "wgs84"` on `layers.volunteers`' in text
+
+
+def test_street_distance_matches_shapely_on_the_segments() -> None:
+    from geo.validation import street_distance_m
+
+    _, _, net, tree, _ = _mixed_layers()
+    to_m = pyproj.Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
+    lon, lat = np.array([113.7491, 113.7555]), np.array([23.0150, 23.0233])
+    got = street_distance_m(lon, lat, tree, net.crs)
+    lines = [net.edge_line(i) for i in range(net.n_edges)]
+    for k in range(2):
+        p = shapely.Point(*to_m.transform(lon[k], lat[k]))
+        assert got[k] == pytest.approx(min(p.distance(line) for line in lines), abs=1e-6)
