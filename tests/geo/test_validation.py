@@ -332,7 +332,8 @@ def test_thousands_of_problems_read_as_a_few_causes() -> None:
 def test_reason_kind_blanks_values_but_keeps_column_names() -> None:
     from geo._errors import reason_kind
 
-    assert reason_kind("`岗位数2` '12.5' is not a whole number") == "`岗位数2` … is not a whole number"
+    kind = reason_kind("`岗位数2` '12.5' is not a whole number")
+    assert kind == "`岗位数2` … is not a whole number"
     assert reason_kind("point lies 2,345 m outside (limit 2,000 m)") == (
         "point lies … m outside (limit … m)"
     )
@@ -363,7 +364,7 @@ def test_datum_check_flags_the_wgs84_layer_among_gcj02_tables() -> None:
     from geo.crs import Datum, gcj02_to_wgs84
     from geo.validation import check_datum, street_distance_m
 
-    scen, layers, net, tree, datums = _mixed_layers()
+    _, layers, net, tree, datums = _mixed_layers()
     found = {
         name: check_datum(name.value, frame, datums[name], tree, net.crs, source=name.value)
         for name, frame in layers.items()
@@ -385,7 +386,8 @@ def test_datum_check_flags_the_wgs84_layer_among_gcj02_tables() -> None:
     assert finding.better_m < 25 < 40 < finding.declared_m
     text = str(finding)
     assert "points look like WGS-84, not GCJ-02" in text
-    assert f"{finding.declared_m:,.0f} m as gcj02, {finding.better_m:,.0f} m if read as wgs84" in text
+    medians = f"{finding.declared_m:,.0f} m as gcj02, {finding.better_m:,.0f} m if read as wgs84"
+    assert medians in text
     assert '`coordinates = "wgs84"` on `layers.volunteers`' in text
 
 
