@@ -95,6 +95,12 @@ SITE_KIND_ALIASES: dict[str, str] = {
 }
 """Names accepted for candidate-site kinds besides the codes: the labels and common words."""
 
+CODE_LABELS: dict[str, dict[str, str]] = {
+    "mode": {"walk": "步行", "ebike": "电动车", "bus": "公交", "car": "自驾"},
+    "site_kind": {code: zh for code, (_, zh) in SITE_KINDS.items()},
+}
+"""Chinese label of each code, shown next to it in messages (``walk (步行)``)."""
+
 VALUE_ALIASES: dict[str, dict[str, str]] = {"mode": MODE_ALIASES, "site_kind": SITE_KIND_ALIASES}
 """Value aliases per column kind (industries come from the scenario's catalogue instead)."""
 

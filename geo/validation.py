@@ -46,7 +46,15 @@ import shapely
 from ._errors import InputError, Problem
 from .crs import Datum, from_wgs84, out_of_china, pick_metric_crs, to_wgs84
 from .industries import DEFAULT_CATALOGUE, IndustryCatalogue, normalise_key
-from .layers import SITE_KINDS, SPECS, VALUE_ALIASES, Column, LayerName, LayerSpec
+from .layers import (
+    CODE_LABELS,
+    SITE_KINDS,
+    SPECS,
+    VALUE_ALIASES,
+    Column,
+    LayerName,
+    LayerSpec,
+)
 from .modes import MODE_CODES
 from .readers import HEADERS, READ_PROBLEM, ROW
 
@@ -399,8 +407,10 @@ def _check_code(text: pd.Series, col: Column) -> tuple[pd.Series, Reasons]:
     codes = text.map(resolve).where(text != "", col.default or "")
     errs = _missing(codes, col)
     unknown = ((codes != "") & ~codes.isin(allowed)).to_numpy()
+    labels = CODE_LABELS.get(col.kind, {})
+    listed = ", ".join(f"{c} ({labels[c]})" if c in labels else c for c in allowed)
     for i in np.flatnonzero(unknown):
-        errs[i] = f"unknown `{col.name}` {text.iloc[i]!r}; allowed: {', '.join(allowed)}"
+        errs[i] = f"unknown `{col.name}` {text.iloc[i]!r}; allowed: {listed}"
     return codes, errs
 
 

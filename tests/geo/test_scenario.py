@@ -124,7 +124,8 @@ def test_skip_invalid_writes_the_report(folder: Path, tmp_path: Path) -> None:
         {
             "source": str(folder / "seekers.csv"),
             "row": "3",
-            "reason": "unknown `mode` 'bike'; allowed: walk, ebike, bus, car",
+            "reason": "unknown `mode` 'bike'; allowed: "
+            "walk (步行), ebike (电动车), bus (公交), car (自驾)",
         }
     ]
 
@@ -205,7 +206,7 @@ def test_defaults_for_optional_keys(folder: Path) -> None:
         ('tiles = "none"', 'tiles = "none"\ncoordinates = "bd09"', "allowed: wgs84, gcj02"),
         ("[map]", '[output]\ncoordinates = "mars"\n[map]', "[output] `coordinates` 'mars'"),
         ("[map]", '[output]\nformat = "shp"\n[map]', "unknown key `output.format`"),
-        ("[map]", '[industries]\nsteel = 3\n[map]', "`industries.steel` must be a table"),
+        ("[map]", "[industries]\nsteel = 3\n[map]", "`industries.steel` must be a table"),
         (
             "[map]",
             '[industries.Steel]\nzh = "钢铁"\nen = "Steel"\n[map]',
