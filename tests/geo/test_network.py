@@ -116,10 +116,31 @@ def test_largest_strong_component_matches_networkx():
 
 @pytest.mark.parametrize(
     ("lon", "lat", "expected"),
-    [(113.75, 23.02, "EPSG:32649"), (24.94, 60.17, "EPSG:32635"), (-70.6, -33.4, "EPSG:32719")],
+    [
+        (113.75, 23.02, "EPSG:32649"),
+        (115.5, 21.5, "EPSG:32650"),  # Dongcao (geo.democity.frame.UTM_CRS)
+        (24.94, 60.17, "EPSG:32635"),  # Helsinki
+        (-70.6, -33.4, "EPSG:32719"),
+        (114.0, 22.0, "EPSG:32650"),  # on a zone boundary: the eastern zone, as before
+    ],
 )
 def test_utm_crs(lon, lat, expected):
     assert utm_crs(lon, lat) == expected
+
+
+@pytest.mark.parametrize(("lon", "lat"), [(113.75, 23.02), (115.5, 21.5), (24.94, 60.17)])
+def test_utm_crs_agrees_with_geopandas_estimate(lon, lat):
+    import geopandas as gpd
+    import shapely
+
+    points = gpd.GeoSeries([shapely.Point(lon, lat)], crs="EPSG:4326")
+    assert utm_crs(lon, lat) == points.estimate_utm_crs().to_string()
+
+
+@pytest.mark.parametrize(("lon", "lat"), [(200.0, 0.0), (0.0, 85.0), (float("nan"), 0.0)])
+def test_utm_crs_out_of_range(lon, lat):
+    with pytest.raises(ValueError, match="outside the UTM range"):
+        utm_crs(lon, lat)
 
 
 @pytest.mark.parametrize(
