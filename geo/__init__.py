@@ -3,7 +3,7 @@
 This package imports nothing else of dianmian; everything else builds on it.
 """
 
-from ._errors import (
+from .errors import (
     DianmianError,
     DisconnectedError,
     InputError,

@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, create_model
 
 from api.deps import StateDep, unprocessable
-from api.nearest import ALL, NearestIndex
 from api.schemas import (
     NearestAnswer,
     NearestBatchAnswer,
@@ -20,6 +19,7 @@ from api.schemas import (
 from api.settings import Settings
 from api.state import ApiState
 from geo import DisconnectedError, TravelMode
+from geo.engine import NearestIndex, NearestResult
 
 BAD_INPUT: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid parameter; the message names it and the allowed values."}
@@ -62,7 +62,7 @@ def make_router(settings: Settings) -> APIRouter:
         # thread hop. Only route drawing (a Dijkstra) goes to the thread pool.
         index = _index(state, mode)
         k = _check_k(state, k)
-        got = index.query(np.array([lon]), np.array([lat]), k=k, group=industry or ALL)
+        got = index.query(np.array([lon]), np.array([lat]), k=k, group=industry)
         if not got.valid[0]:
             raise unprocessable(("query", "lon"), _outside(state, mode, lon, lat))
         sp = state.service_points
@@ -127,7 +127,7 @@ def make_router(settings: Settings) -> APIRouter:
         k = _check_k(state, body.k)
         lon = np.fromiter((p.lon for p in body.points), float, len(body.points))
         lat = np.fromiter((p.lat for p in body.points), float, len(body.points))
-        got = await run_in_threadpool(index.query, lon, lat, k=k, group=body.industry or ALL)
+        got = await run_in_threadpool(index.query, lon, lat, k=k, group=body.industry)
         results = batch_results(state, got, [p.id for p in body.points], limit=index.max_snap_m)
         return JSONResponse(
             {
@@ -142,7 +142,7 @@ def make_router(settings: Settings) -> APIRouter:
 
 
 def batch_results(
-    state: ApiState, got: Any, ids: list[str | None], *, limit: float
+    state: ApiState, got: NearestResult, ids: list[str | None], *, limit: float
 ) -> list[dict[str, Any]]:
     """Per point: its snap distance and nearest service points (ids, time s, distance m)."""
     sp_ids = state.service_points.ids

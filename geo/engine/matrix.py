@@ -17,8 +17,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..modes import TravelMode
-from ._base import ModeBase
-from ._search import many_to_many
+from .base import ModeBase
+from .search import many_to_many
 from .snap import SnappedPoints, arriving_arcs, direct_arcs, leaving_arcs
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 
-from .._errors import NetworkError
+from ..errors import NetworkError
 from ..modes import DEFAULT_HIGHWAY, TravelMode, speed_kph
 from .model import ModeGraph, StreetNetwork
 from .projection import to_metric

@@ -26,7 +26,7 @@ from zipfile import BadZipFile
 import numpy as np
 import shapely
 
-from .._errors import CacheError
+from ..errors import CacheError
 from ..modes import MODE_CODES, TravelMode, speed_table
 from .model import ModeGraph, StreetNetwork
 

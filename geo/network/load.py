@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from .._errors import CacheError
+from ..errors import CacheError
 from ..modes import TravelMode
 from .build import Speeds, network_from_graph
 from .cache import cache_path, default_cache_dir, file_sha256, read_network, save_network

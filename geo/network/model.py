@@ -16,7 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from .._errors import NetworkError
+from ..errors import NetworkError
 from ..modes import TravelMode
 
 MIN_EDGE_TIME_S = 1e-3

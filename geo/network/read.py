@@ -12,7 +12,7 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 
-from .._errors import NetworkError
+from ..errors import NetworkError
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geo._errors import CacheError
+from geo.errors import CacheError
 from geo.network import load_network, load_network_cached, read_network, save_network
 from geo.network.cache import CACHE_VERSION, file_sha256, network_arrays
 

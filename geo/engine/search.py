@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from ._base import Arcs
+from .base import Arcs
 
 logger = logging.getLogger(__name__)
 
