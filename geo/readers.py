@@ -173,7 +173,8 @@ def _read_vector(path: Path, layer: str | None, source: str) -> pd.DataFrame:
         elif pyproj.CRS(frame.crs).to_epsg() != 4326:
             logger.info("%s: reprojecting from %s to EPSG:4326", source, frame.crs)
             frame = frame.to_crs("EPSG:4326")
-    return frame
+    out: pd.DataFrame = frame
+    return out
 
 
 def _read_csv(path: Path, source: str) -> pd.DataFrame:
@@ -241,7 +242,7 @@ def _blank_cells(column: pd.Series) -> np.ndarray:
     if pd.api.types.infer_dtype(column, skipna=True) == "string":
         return empty | column.fillna("").str.strip().eq("").to_numpy()
     text = np.array([isinstance(v, str) and not v.strip() for v in column], dtype=bool)
-    return empty | text
+    return np.asarray(empty | text, dtype=bool)
 
 
 def _normalise_columns(frame: pd.DataFrame, source: str) -> pd.DataFrame:

@@ -59,7 +59,7 @@ class TravelMatrix:
 
     @property
     def is_sparse(self) -> bool:
-        return sp.issparse(self.time_s)
+        return bool(sp.issparse(self.time_s))
 
     def dense_time(self) -> np.ndarray:
         """Times as a dense array, ``inf`` where there is none."""
