@@ -20,16 +20,18 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import NetworkError
-from ..modes import DEFAULT_HIGHWAY, TravelMode, speed_kph
+from ..modes import TravelMode, speed_kph
 from .model import ModeGraph, StreetNetwork
 from .projection import to_metric
+from .tags import ROUTING_TAGS, known_highways, mode_reason, summarise, tag_frame
 
 logger = logging.getLogger(__name__)
 
 Speeds = dict[str, dict[str, float | None]]
 """Overrides of the default speed table, ``{highway: {mode: km/h or None}}``."""
 
-_EDGE_COLUMNS = ["u", "v", "length", "highway", "oneway", "maxspeed", "geometry"]
+_EDGE_COLUMNS = ["u", "v", "length", "highway", "oneway", "maxspeed", "geometry", "way", "ways"]
+_TAG_COLUMNS = [t for t in ROUTING_TAGS if t not in ("highway", "oneway", "maxspeed")]
 
 
 def network_from_graph(
@@ -72,9 +74,15 @@ def network_from_graph(
     highway = frame["highway"].to_numpy(dtype=object)
     oneway = frame["oneway"].to_numpy(dtype=bool)
     maxspeed = frame["maxspeed"].to_numpy(dtype=float)
-    mode_graphs = {
-        TravelMode(m): build_mode_graph(
-            TravelMode(m),
+    way = frame["way"].to_numpy(dtype=np.int64)
+    tags, known = tag_frame(frame), known_highways(speeds)
+    mode_graphs: dict[TravelMode, ModeGraph] = {}
+    reasons: dict[str, np.ndarray] = {}
+    for m in map(TravelMode, modes):
+        reason = mode_reason(tags, m, kph=mode_speeds(highway, m, speeds), known=known)
+        reasons[m.value] = reason
+        mode_graphs[m] = build_mode_graph(
+            m,
             edge_u=edge_u,
             edge_v=edge_v,
             length_m=length,
@@ -83,9 +91,9 @@ def network_from_graph(
             maxspeed_kph=maxspeed,
             n_nodes=node_ids.size,
             speeds=speeds,
+            allowed=reason == "",
         )
-        for m in modes
-    }
+    ingest = summarise(reasons, frame["ways"].to_list(), graph.graph.get("dropped_ways") or {})
     net = StreetNetwork(
         crs=crs,
         node_id=node_ids,
@@ -101,7 +109,17 @@ def network_from_graph(
         edge_geometry=project_geometries(frame["geometry"].to_numpy(dtype=object), transformer),
         modes=mode_graphs,
         source=source,
+        edge_way=way,
+        ingest=ingest,
     )
+    for mode, counts in ingest.items():
+        logger.info(
+            "%s: %d OSM ways kept, %d dropped %s",
+            mode,
+            counts["ways_kept"],
+            counts["ways_dropped"],
+            counts["dropped_by_reason"],
+        )
     logger.info(
         "network %s: %d nodes, %d street edges (%s)",
         source,
@@ -127,13 +145,31 @@ def street_table(graph: nx.MultiDiGraph[int]) -> pd.DataFrame:
                 u,
                 v,
                 float(data.get("length", np.nan)),
-                str(first(data.get("highway")) or DEFAULT_HIGHWAY),
+                str(first(data.get("highway")) or "").strip().lower(),
                 truthy(data.get("oneway")),
                 parse_maxspeed(data.get("maxspeed")),
                 data.get("geometry"),
+                way_id(data.get("osmid")),
+                way_ids(data.get("osmid")),
+                *(data.get(t) for t in _TAG_COLUMNS),
             )
         )
-    return dedupe_twoway(pd.DataFrame(rows, columns=_EDGE_COLUMNS))
+    return dedupe_twoway(pd.DataFrame(rows, columns=[*_EDGE_COLUMNS, *_TAG_COLUMNS]))
+
+
+def way_ids(osmid: Any) -> tuple[int, ...]:
+    """All OSM way ids merged into an edge (empty if unknown)."""
+    values = osmid if isinstance(osmid, list) else [osmid]
+    return tuple(i for i in map(way_id, values) if i >= 0)
+
+
+def way_id(osmid: Any) -> int:
+    """The OSM way id of an edge (the first of merged ways), ``-1`` if unknown."""
+    value = first(osmid)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
 
 
 def project_geometries(geoms: np.ndarray, transformer: pyproj.Transformer) -> np.ndarray | None:
@@ -221,17 +257,22 @@ def build_mode_graph(
     maxspeed_kph: np.ndarray | None = None,
     n_nodes: int,
     speeds: Speeds | None = None,
+    allowed: np.ndarray | None = None,
 ) -> ModeGraph:
     """Directed graph of `mode` over street edges (see :class:`ModeGraph`).
 
     Speeds come from :func:`geo.modes.speed_kph`, overridden by `speeds`; a car never goes
     faster than an edge's ``maxspeed`` tag, and a bus never faster than 60 % of it.
+    `allowed` (default all) masks the edges the mode's tag rules let it use
+    (:func:`geo.network.tags.mode_reason`).
     """
     kph_arr = mode_speeds(highway, mode, speeds)
     if maxspeed_kph is not None and mode in (TravelMode.CAR, TravelMode.BUS):
         cap = maxspeed_kph * (1.0 if mode is TravelMode.CAR else 0.6)
         kph_arr = np.where(np.isfinite(cap), np.fmin(kph_arr, cap), kph_arr)
     usable = np.isfinite(kph_arr) & (kph_arr > 0)
+    if allowed is not None:
+        usable &= allowed
     idx = np.flatnonzero(usable)
     t = length_m[idx] / (kph_arr[idx] / 3.6)
 

@@ -31,8 +31,9 @@ from ..modes import MODE_CODES, TravelMode, speed_table
 from .model import ModeGraph, StreetNetwork
 
 FORMAT = "dianmian-network"
-CACHE_VERSION = 2
-"""Version of the cache layout; files of another version are rebuilt (1 was pickled)."""
+CACHE_VERSION = 3
+"""Version of the cache layout; files of another version are rebuilt (1 was pickled; 3 added
+way ids and the ingest summary)."""
 
 _KIND = {
     "node_id": "i",
@@ -48,6 +49,7 @@ _KIND = {
     "geom_index": "i",
     "geom_offsets": "i",
     "geom_wkb": "u",
+    "edge_way": "i",
 }
 """Expected dtype kind of each network-level array."""
 
@@ -109,6 +111,8 @@ def network_arrays(net: StreetNetwork) -> dict[str, np.ndarray]:
         "edge_oneway": net.edge_oneway,
         "edge_highway": net.edge_highway.astype(str),
     }
+    if net.edge_way is not None:
+        arrays["edge_way"] = np.asarray(net.edge_way, dtype=np.int64)
     if net.edge_geometry is not None:
         has = np.array([g is not None for g in net.edge_geometry], dtype=bool)
         wkb = [bytes(b) for b in shapely.to_wkb(net.edge_geometry[has])]
@@ -135,6 +139,7 @@ def save_network(net: StreetNetwork, path: Path, *, source_sha256: str = "") -> 
         "crs": net.crs,
         "source": net.source,
         "modes": [m.value for m in net.modes],
+        "ingest": net.ingest,
         "arrays": {k: {"dtype": a.dtype.str, "shape": list(a.shape)} for k, a in arrays.items()},
     }
     blob = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
@@ -209,6 +214,7 @@ def _header(data: Any, path: Path, source_sha256: str | None) -> dict[str, Any]:
         and isinstance(modes, list)
         and all(m in MODE_CODES for m in modes)
         and isinstance(header.get("crs"), str)
+        and isinstance(header.get("ingest", {}), dict)
     )
     if not well_formed:
         msg = f"`{path}` has a malformed header"
@@ -225,9 +231,12 @@ def _check_arrays(arrays: dict[str, np.ndarray], header: dict[str, Any], path: P
     modes = [TravelMode(m) for m in header["modes"]]
     n = arrays["node_id"].shape[0] if "node_id" in arrays else -1
     m = arrays["edge_u"].shape[0] if "edge_u" in arrays else -1
+    optional = ("geom_index", "geom_offsets", "geom_wkb", "edge_way")
     expected: dict[str, tuple[str, tuple[int, ...] | None]] = {
-        k: (kind, None) for k, kind in _KIND.items() if not k.startswith("geom_")
+        k: (kind, None) for k, kind in _KIND.items() if k not in optional
     }
+    if "edge_way" in arrays:
+        expected["edge_way"] = (_KIND["edge_way"], (m,))
     for k in ("node_id", "x", "y", "lon", "lat"):
         expected[k] = (_KIND[k], (n,))
     for k in ("edge_u", "edge_v", "edge_length_m", "edge_oneway", "edge_highway"):
@@ -335,4 +344,6 @@ def _network(arrays: dict[str, np.ndarray], header: dict[str, Any], path: Path) 
         edge_geometry=geometry,
         modes=modes,
         source=str(header["source"]),
+        edge_way=arrays.get("edge_way"),
+        ingest=dict(header.get("ingest") or {}),
     )

@@ -39,7 +39,7 @@ def load_network(
     NetworkError
         If the file is missing or unreadable, or the network is empty.
     """
-    graph = read_osm_graph(source)
+    graph = read_osm_graph(source, speeds=speeds)
     return network_from_graph(graph, modes=modes, speeds=speeds, source=str(source))
 
 

@@ -92,7 +92,10 @@ class StreetNetwork:
 
     Node coordinates ``x``/``y`` are metres in :attr:`crs`; ``lon``/``lat`` are degrees
     (EPSG:4326). Edge arrays describe each stored street edge once, in its digitised
-    direction; per-mode directed graphs are in :attr:`modes`.
+    direction; per-mode directed graphs are in :attr:`modes`. :attr:`edge_way` is the OSM
+    way id of each street edge (``-1`` where unknown, ``None`` if the source had none);
+    :attr:`ingest` counts, per mode, the OSM ways kept and dropped by reason
+    (:mod:`geo.network.tags`).
     """
 
     crs: str
@@ -109,6 +112,8 @@ class StreetNetwork:
     edge_geometry: np.ndarray | None
     modes: dict[TravelMode, ModeGraph]
     source: str = ""
+    edge_way: np.ndarray | None = None
+    ingest: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_nodes(self) -> int:
@@ -161,6 +166,7 @@ class StreetNetwork:
                 }
                 for m, g in self.modes.items()
             },
+            "ingest": self.ingest,
         }
 
     def to_networkx(self, mode: TravelMode | str) -> nx.DiGraph[int]:

@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse.csgraph as csg
 
 from geo import NetworkError, TravelMode
+from geo.modes import speed_table
 from geo.network import (
     MIN_EDGE_TIME_S,
     build_mode_graph,
@@ -189,14 +190,17 @@ def test_helsinki_pbf_walk_distances_match_independent_networkx(helsinki_path):
     assert 0 < net.mode("car").in_component.sum() < net.mode("walk").in_component.sum()
 
     # Independent truth: an undirected networkx graph straight from pyrosm's edge table,
-    # without walk-barred classes, shortest paths by length.
+    # keeping the classes people walk on (a speed in the table) unless foot/access say no,
+    # shortest paths by length.
     _, edges = pyrosm.OSM(helsinki_path).get_network(network_type="all", nodes=True)
-    barred = {"motorway", "motorway_link"}
+    walkable = {hw for hw, s in speed_table().items() if s["walk"]}
+    no = {"no", "private", "agricultural", "forestry", "military", "use_sidepath"}
+    access = edges["foot"].fillna(edges["access"]).fillna("")
     truth = nx.Graph()
-    for u, v, length, hw in zip(
-        edges["u"], edges["v"], edges["length"], edges["highway"], strict=True
+    for u, v, length, hw, acc in zip(
+        edges["u"], edges["v"], edges["length"], edges["highway"], access, strict=True
     ):
-        if hw in barred:
+        if hw not in walkable or acc in no:
             continue
         if not truth.has_edge(u, v) or truth[u][v]["length"] > length:
             truth.add_edge(int(u), int(v), length=float(length))
