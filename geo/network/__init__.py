@@ -11,6 +11,8 @@ Modules, by job:
   one-way rules, speeds, largest strongly connected component);
 * :mod:`.projection`: the UTM zone the network is prepared in;
 * :mod:`.model`: :class:`StreetNetwork` and :class:`ModeGraph`;
+* :mod:`.tags`: which OSM ways each mode may use (one rule table for every format);
+* :mod:`.connectivity`: share kept by each mode's largest component, points cut off from it;
 * :mod:`.cache`: the prepared-network cache (plain arrays, validated on load);
 * :mod:`.load`: :func:`load_network` and :func:`load_network_cached`.
 """
@@ -23,6 +25,12 @@ from .build import (
     strong_components,
 )
 from .cache import CACHE_VERSION, default_cache_dir, read_network, save_network
+from .connectivity import (
+    MIN_COMPONENT_SHARE,
+    ComponentCheck,
+    check_components,
+    diagnose_points,
+)
 from .load import load_network, load_network_cached
 from .model import MIN_EDGE_TIME_S, ModeGraph, StreetNetwork
 from .projection import utm_crs
@@ -30,12 +38,16 @@ from .read import graph_from_pbf, read_osm_graph
 
 __all__ = [
     "CACHE_VERSION",
+    "MIN_COMPONENT_SHARE",
     "MIN_EDGE_TIME_S",
+    "ComponentCheck",
     "ModeGraph",
     "Speeds",
     "StreetNetwork",
     "build_mode_graph",
+    "check_components",
     "default_cache_dir",
+    "diagnose_points",
     "graph_from_pbf",
     "largest_strong_component",
     "load_network",

@@ -297,6 +297,7 @@ def build_mode_graph(
         edge=edge[keep],
         reverse=reverse[keep],
         in_component=in_component,
+        street_allowed=usable,
     )
 
 

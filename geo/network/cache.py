@@ -122,6 +122,8 @@ def network_arrays(net: StreetNetwork) -> dict[str, np.ndarray]:
     for mode, g in net.modes.items():
         for name in _MODE_KIND:
             arrays[f"{mode.value}__{name}"] = np.asarray(getattr(g, name))
+        if g.street_allowed is not None:
+            arrays[f"{mode.value}__street_allowed"] = np.asarray(g.street_allowed, dtype=bool)
     return {k: np.ascontiguousarray(a) for k, a in arrays.items()}
 
 
@@ -248,6 +250,8 @@ def _check_arrays(arrays: dict[str, np.ndarray], header: dict[str, Any], path: P
         for k, kind in _MODE_KIND.items():
             shape = (n,) if k == "in_component" else None
             expected[f"{mode.value}__{k}"] = (kind, shape)
+        if f"{mode.value}__street_allowed" in arrays:
+            expected[f"{mode.value}__street_allowed"] = ("b", (m,))
     problems = _dtype_shape_problems(arrays, header, expected)
     if not problems:
         problems = _range_problems(arrays, modes, n, m)
@@ -326,6 +330,7 @@ def _network(arrays: dict[str, np.ndarray], header: dict[str, Any], path: Path) 
             edge=arrays[f"{m}__edge"],
             reverse=arrays[f"{m}__reverse"],
             in_component=arrays[f"{m}__in_component"],
+            street_allowed=arrays.get(f"{m}__street_allowed"),
         )
         for m in header["modes"]
     }

@@ -10,6 +10,7 @@ from ..errors import CacheError
 from ..modes import TravelMode
 from .build import Speeds, network_from_graph
 from .cache import cache_path, default_cache_dir, file_sha256, read_network, save_network
+from .connectivity import MIN_COMPONENT_SHARE, check_components
 from .model import StreetNetwork
 from .read import read_osm_graph
 
@@ -21,6 +22,7 @@ def load_network(
     *,
     modes: Iterable[TravelMode | str] = tuple(TravelMode),
     speeds: Speeds | None = None,
+    min_component_share: float = MIN_COMPONENT_SHARE,
 ) -> StreetNetwork:
     """Load a street network and prepare per-mode graphs.
 
@@ -33,6 +35,9 @@ def load_network(
         Travel modes to prepare.
     speeds
         Overrides of the default speed table, ``{highway: {mode: km/h or None}}``.
+    min_component_share
+        A mode whose largest strongly connected component keeps less than this share of its
+        usable street nodes gets a warning (:func:`geo.network.check_components`).
 
     Raises
     ------
@@ -40,7 +45,9 @@ def load_network(
         If the file is missing or unreadable, or the network is empty.
     """
     graph = read_osm_graph(source, speeds=speeds)
-    return network_from_graph(graph, modes=modes, speeds=speeds, source=str(source))
+    net = network_from_graph(graph, modes=modes, speeds=speeds, source=str(source))
+    check_components(net, min_share=min_component_share)
+    return net
 
 
 def load_network_cached(
@@ -49,6 +56,7 @@ def load_network_cached(
     modes: Iterable[TravelMode | str] = tuple(TravelMode),
     speeds: Speeds | None = None,
     cache_dir: Path | None = None,
+    min_component_share: float = MIN_COMPONENT_SHARE,
 ) -> StreetNetwork:
     """:func:`load_network`, reusing prepared arrays for an unchanged network file.
 
@@ -59,7 +67,9 @@ def load_network_cached(
     wanted = tuple(TravelMode(m) for m in modes)
     path = Path(str(source))
     if not path.is_file():
-        return load_network(source, modes=wanted, speeds=speeds)
+        return load_network(
+            source, modes=wanted, speeds=speeds, min_component_share=min_component_share
+        )
     digest = file_sha256(path)
     cache = cache_path(cache_dir or default_cache_dir(), digest, wanted, speeds)
     if cache.is_file():
@@ -69,8 +79,9 @@ def load_network_cached(
             logger.warning("rebuilding network cache: %s", exc)
         else:
             logger.info("network %s loaded from cache %s", source, cache)
+            check_components(net, min_share=min_component_share)
             return net
-    net = load_network(source, modes=wanted, speeds=speeds)
+    net = load_network(source, modes=wanted, speeds=speeds, min_component_share=min_component_share)
     try:
         save_network(net, cache, source_sha256=digest)
     except OSError as exc:  # a read-only home must not stop planning

@@ -45,6 +45,9 @@ class ModeGraph:
     in_component
         Boolean mask over all nodes: True for nodes in the mode's largest strongly
         connected component. Only such nodes are used for snapping and routing.
+    street_allowed
+        Boolean mask over street edges: the mode may use the street by its tags and road
+        class, in whichever component (for connectivity diagnostics); ``None`` if unknown.
     """
 
     mode: TravelMode
@@ -55,6 +58,7 @@ class ModeGraph:
     edge: np.ndarray
     reverse: np.ndarray
     in_component: np.ndarray
+    street_allowed: np.ndarray | None = None
     _csr_cache: dict[str, sp.csr_array] = field(default_factory=dict, repr=False)
 
     @property
