@@ -71,28 +71,7 @@ def network_from_graph(
     length[missing] = np.hypot(x[ev[missing]] - x[eu[missing]], y[ev[missing]] - y[eu[missing]])
 
     edge_u, edge_v = eu.astype(np.int32), ev.astype(np.int32)
-    highway = frame["highway"].to_numpy(dtype=object)
-    oneway = frame["oneway"].to_numpy(dtype=bool)
-    maxspeed = frame["maxspeed"].to_numpy(dtype=float)
-    way = frame["way"].to_numpy(dtype=np.int64)
-    tags, known = tag_frame(frame), known_highways(speeds)
-    mode_graphs: dict[TravelMode, ModeGraph] = {}
-    reasons: dict[str, np.ndarray] = {}
-    for m in map(TravelMode, modes):
-        reason = mode_reason(tags, m, kph=mode_speeds(highway, m, speeds), known=known)
-        reasons[m.value] = reason
-        mode_graphs[m] = build_mode_graph(
-            m,
-            edge_u=edge_u,
-            edge_v=edge_v,
-            length_m=length,
-            highway=highway,
-            oneway=oneway,
-            maxspeed_kph=maxspeed,
-            n_nodes=node_ids.size,
-            speeds=speeds,
-            allowed=reason == "",
-        )
+    mode_graphs, reasons = _mode_graphs(frame, edge_u, edge_v, length, node_ids.size, modes, speeds)
     ingest = summarise(reasons, frame["ways"].to_list(), graph.graph.get("dropped_ways") or {})
     net = StreetNetwork(
         crs=crs,
@@ -104,12 +83,12 @@ def network_from_graph(
         edge_u=edge_u,
         edge_v=edge_v,
         edge_length_m=length,
-        edge_highway=highway,
-        edge_oneway=oneway,
+        edge_highway=frame["highway"].to_numpy(dtype=object),
+        edge_oneway=frame["oneway"].to_numpy(dtype=bool),
         edge_geometry=project_geometries(frame["geometry"].to_numpy(dtype=object), transformer),
         modes=mode_graphs,
         source=source,
-        edge_way=way,
+        edge_way=frame["way"].to_numpy(dtype=np.int64),
         ingest=ingest,
     )
     for mode, counts in ingest.items():
@@ -128,6 +107,38 @@ def network_from_graph(
         ", ".join(f"{m.value}: {g.in_component.sum()} nodes" for m, g in mode_graphs.items()),
     )
     return net
+
+
+def _mode_graphs(
+    frame: pd.DataFrame,
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    length: np.ndarray,
+    n_nodes: int,
+    modes: Iterable[TravelMode | str],
+    speeds: Speeds | None,
+) -> tuple[dict[TravelMode, ModeGraph], dict[str, np.ndarray]]:
+    """Each mode's graph over the streets of `frame`, and why each street is barred to it."""
+    highway = frame["highway"].to_numpy(dtype=object)
+    tags, known = tag_frame(frame), known_highways(speeds)
+    graphs: dict[TravelMode, ModeGraph] = {}
+    reasons: dict[str, np.ndarray] = {}
+    for m in map(TravelMode, modes):
+        reason = mode_reason(tags, m, kph=mode_speeds(highway, m, speeds), known=known)
+        reasons[m.value] = reason
+        graphs[m] = build_mode_graph(
+            m,
+            edge_u=edge_u,
+            edge_v=edge_v,
+            length_m=length,
+            highway=highway,
+            oneway=frame["oneway"].to_numpy(dtype=bool),
+            maxspeed_kph=frame["maxspeed"].to_numpy(dtype=float),
+            n_nodes=n_nodes,
+            speeds=speeds,
+            allowed=reason == "",
+        )
+    return graphs, reasons
 
 
 def street_table(graph: nx.MultiDiGraph[int]) -> pd.DataFrame:
