@@ -22,9 +22,9 @@ import geopandas as gpd
 import numpy as np
 
 from api.collections import LAYERS, SPECS, Collection, build_collection
-from api.nearest import NearestIndex
 from api.settings import Settings
 from geo import ScenarioError, TravelMode
+from geo.engine import NearestIndex
 from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from geo.network import StreetNetwork, load_network_cached
 from geo.scenario import Scenario

@@ -183,13 +183,13 @@ def bench_networkx(state: ApiState, n: int = 20) -> dict[str, Any]:
     comp = np.flatnonzero(net.mode(mode).in_component)
     tree = cKDTree(np.column_stack([net.x[comp], net.y[comp]]))
     sp = state.service_points
-    fx, fy = index._project(sp.lon, sp.lat)
+    fx, fy = index.project(sp.lon, sp.lat)
     fac_nodes = comp[tree.query(np.column_stack([fx, fy]))[1]]
     lon, lat = _query_points(state, n, seed=5)
     times, agree = [], 0
     for i in range(n):
         t0 = time.perf_counter()
-        qx, qy = index._project(lon[i : i + 1], lat[i : i + 1])
+        qx, qy = index.project(lon[i : i + 1], lat[i : i + 1])
         node = comp[tree.query([qx[0], qy[0]])[1]]
         dist = nx.single_source_dijkstra_path_length(graph, int(node), weight="time_s")
         ranked = sorted((dist.get(int(f), np.inf), j) for j, f in enumerate(fac_nodes.tolist()))[:K]

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import format_table, peak_rss_mb, reset_peak_rss, timed, write_json
 
 from geo.engine import WALK_SPEED_MS, Engine, TravelTimes
-from geo.engine._base import street_lines
+from geo.engine.base import street_lines
 from geo.engine.synthetic import grid_graph
 from geo.network import (
     MIN_EDGE_TIME_S,

@@ -3,7 +3,8 @@
 This package imports nothing else of dianmian; everything else builds on it.
 """
 
-from ._errors import (
+from .errors import (
+    CacheError,
     DianmianError,
     DisconnectedError,
     InputError,
@@ -18,6 +19,7 @@ from .modes import MODE_CODES, TravelMode
 __all__ = [
     "INDUSTRY_CODES",
     "MODE_CODES",
+    "CacheError",
     "DianmianError",
     "DisconnectedError",
     "Industry",

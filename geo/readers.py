@@ -35,8 +35,8 @@ import pandas as pd
 import pyproj
 import shapely
 
-from ._errors import InputError, Problem
 from .crs import Datum, parse_datum, to_wgs84
+from .errors import InputError, Problem
 from .layers import SPECS, LayerName, LayerSpec, header_key
 
 logger = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 
 import geopandas as gpd
 
-from ._errors import InputError, ScenarioError
 from .crs import DATUM_CODES, Datum, parse_datum, pick_metric_crs
+from .errors import InputError, ScenarioError
 from .industries import DEFAULT_CATALOGUE, PALETTE, IndustryCatalogue, IndustryInfo
 from .layers import SPECS, LayerName
 from .readers import SUPPORTED_SUFFIXES, layer_source, read_layer

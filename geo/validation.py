@@ -1,8 +1,8 @@
 """Check input layers against their specs (:data:`geo.layers.SPECS`) and normalise them.
 
 Every problem in a layer is collected (missing columns, bad values, bad or far-away points,
-duplicate ids) and reported at once as one :class:`~geo._errors.InputError` whose
-:class:`~geo._errors.Problem` entries name the file, the row as the user sees it (see
+duplicate ids) and reported at once as one :class:`~geo.errors.InputError` whose
+:class:`~geo.errors.Problem` entries name the file, the row as the user sees it (see
 :mod:`geo.readers`) and the reason, with the column in backticks under the file's own
 header (``missing `名称```). With ``skip_invalid=True`` rows with problems are dropped
 instead, and the problems are returned so that the caller writes them down
@@ -43,8 +43,8 @@ import pandas as pd
 import pyproj
 import shapely
 
-from ._errors import InputError, Problem
 from .crs import Datum, from_wgs84, out_of_china, pick_metric_crs, to_wgs84
+from .errors import InputError, Problem
 from .industries import DEFAULT_CATALOGUE, IndustryCatalogue, normalise_key
 from .layers import (
     CODE_LABELS,

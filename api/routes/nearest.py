@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, create_model
 
 from api.deps import StateDep, resolve_industry, unprocessable
-from api.nearest import ALL, NearestIndex
 from api.schemas import (
     Crs,
     NearestAnswer,
@@ -22,6 +21,7 @@ from api.settings import Settings
 from api.state import ApiState
 from geo import DisconnectedError, TravelMode
 from geo.crs import from_wgs84, to_wgs84
+from geo.engine import NearestIndex, NearestResult
 
 BAD_INPUT: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid parameter; the message names it and the allowed values."}
@@ -67,7 +67,7 @@ def make_router(settings: Settings) -> APIRouter:
         k = _check_k(state, k)
         # GCJ-02 is converted here, at the HTTP boundary: the index speaks WGS-84 only.
         wlon, wlat = _to_wgs84(np.array([lon]), np.array([lat]), q.crs)
-        got = index.query(wlon, wlat, k=k, group=industry or ALL)
+        got = index.query(wlon, wlat, k=k, group=industry)
         if not got.valid[0]:
             raise unprocessable(("query", "lon"), _outside(state, mode, lon, lat))
         sp = state.service_points
@@ -138,7 +138,7 @@ def make_router(settings: Settings) -> APIRouter:
         lon = np.fromiter((p.lon for p in body.points), float, len(body.points))
         lat = np.fromiter((p.lat for p in body.points), float, len(body.points))
         lon, lat = _to_wgs84(lon, lat, body.crs)
-        got = await run_in_threadpool(index.query, lon, lat, k=k, group=industry or ALL)
+        got = await run_in_threadpool(index.query, lon, lat, k=k, group=industry)
         results = batch_results(state, got, [p.id for p in body.points], limit=index.max_snap_m)
         return JSONResponse(
             {
@@ -154,7 +154,7 @@ def make_router(settings: Settings) -> APIRouter:
 
 
 def batch_results(
-    state: ApiState, got: Any, ids: list[str | None], *, limit: float
+    state: ApiState, got: NearestResult, ids: list[str | None], *, limit: float
 ) -> list[dict[str, Any]]:
     """Per point: its snap distance and nearest service points (ids, time s, distance m)."""
     sp_ids = state.service_points.ids

@@ -64,7 +64,7 @@ class DemoCity:
     layers: dict[str, gpd.GeoDataFrame]
 
     @cached_property
-    def graph(self) -> nx.MultiDiGraph:
+    def graph(self) -> nx.MultiDiGraph[int]:
         """The network as an osmnx-style MultiDiGraph (built on first use, a few seconds)."""
         return to_graph(self.roads)
 

@@ -19,7 +19,7 @@ from geo.modes import TravelMode
 
 from . import names as nm
 from .frame import to_lonlat
-from .roads import VILLAGE_AREA, RoadNetwork
+from .roads import VILLAGE_AREA, RoadNetwork, Town
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def _points(rng: np.random.Generator, net: RoadNetwork, nodes: np.ndarray) -> np
     r = MAX_OFFSET_M * np.sqrt(rng.random(nodes.size))
     t = rng.uniform(0.0, 2 * np.pi, nodes.size)
     lon, lat = to_lonlat(net.x[nodes] + r * np.cos(t), net.y[nodes] + r * np.sin(t))
-    return shapely.points(lon, lat)
+    return np.asarray(shapely.points(lon, lat), dtype=object)
 
 
 def _frame(columns: dict[str, object], geometry: np.ndarray) -> gpd.GeoDataFrame:
@@ -159,7 +159,7 @@ def _industry_lists(
         [";".join(c for j, c in enumerate(INDUSTRY_CODES) if m >> j & 1) for m in range(128)],
         dtype=object,
     )
-    return table[bits]
+    return np.asarray(table[bits], dtype=object)
 
 
 def _hours(rng: np.random.Generator, industry: Industry, size: int) -> tuple[list[str], list[str]]:
@@ -301,54 +301,14 @@ def _volunteers(
     )
 
 
+Site = tuple[str, str, int]
+"""A candidate site: (name, kind, network node)."""
+
+
 def _candidate_sites(rng: np.random.Generator, net: RoadNetwork) -> gpd.GeoDataFrame:
-    rows: list[tuple[str, str, int]] = []  # (name, kind, node)
+    rows: list[Site] = []
     for town in net.towns:
-        spec = town.spec
-        short = spec.zh[:2]
-        nodes = np.flatnonzero(net.area == town.index)
-        if nodes.size == 0:
-            continue
-        dx = net.x[nodes] - town.blob.cx
-        dy = net.y[nodes] - town.blob.cy
-        rel = np.hypot(dx, dy) / town.blob.radius_at(np.arctan2(dy, dx))
-        inner, outer = nodes[rel < 0.5], nodes[(rel > 0.4) & (rel < 0.9)]
-        centre = town.centre_node if town.centre_node >= 0 else int(nodes[np.argmin(rel)])
-
-        def some(pool: np.ndarray, k: int, _all: np.ndarray = nodes) -> list[int]:
-            pool = pool if pool.size else _all
-            return [int(i) for i in rng.choice(pool, size=k, replace=pool.size < k)]
-
-        for k, belt in enumerate(b for b in net.belts if b.town == town.index):
-            inside = np.flatnonzero(net.belt == net.belts.index(belt))
-            if inside.size:
-                node = int(inside[np.argmin(np.hypot(net.x[inside] - belt.cx,
-                                                     net.y[inside] - belt.cy))])  # fmt: skip
-                label = f"{short}{belt.industry.label_zh}产业园{'' if k == 0 else k + 1}管委会"
-                rows.append((label, "industrial_park_office", node))
-        if spec.kind == "industrial_park":
-            rows.append((f"{short}园区服务中心", "community_centre", centre))
-            continue
-        hall = "街道办事处" if spec.kind == "core" else "镇人民政府"
-        rows.append((f"{short}{hall}", "town_hall", centre))
-        core = spec.kind == "core"
-        n_cc = max(2, min(len(nm.COMMUNITY_WORDS), round(nodes.size / 380)))
-        words = rng.permutation(len(nm.COMMUNITY_WORDS))[:n_cc]
-        for w, node in zip(words, some(nodes, n_cc), strict=True):
-            rows.append((f"{short}{nm.COMMUNITY_WORDS[w]}社区服务中心", "community_centre", node))
-        hubs = ("汽车总站", "火车站", "公交枢纽") if core else ("汽车站",)
-        for h, node in zip(hubs, some(outer, len(hubs)), strict=True):
-            rows.append((f"{short}{h}", "transit_hub", node))
-        schools = ["第一中学", "第二中学", "职业技术学校", "第三中学", "技工学校", "实验学校"]
-        n_sc = 6 if core else 3
-        for s, node in zip(schools[:n_sc], some(nodes, n_sc), strict=True):
-            rows.append((f"{short}{s}", "school", node))
-        libs = ("图书馆", "文化中心") if core else ("文化站",)
-        for s, node in zip(libs, some(inner, len(libs)), strict=True):
-            rows.append((f"{short}{s}", "library", node))
-        markets = ("中心市场", "东门市场", "西门市场") if core else ("中心市场", "农贸市场")
-        for s, node in zip(markets, some(nodes, len(markets)), strict=True):
-            rows.append((f"{short}{s}", "market", node))
+        rows.extend(_town_sites(rng, net, town))
     for vi, village in enumerate(net.villages):
         if rng.random() < 0.3:
             nodes = np.flatnonzero(net.area == VILLAGE_AREA + vi)
@@ -368,6 +328,61 @@ def _candidate_sites(rng: np.random.Generator, net: RoadNetwork) -> gpd.GeoDataF
         },
         _points(rng, net, np.array([r[2] for r in rows], dtype=np.int64)),
     )
+
+
+def _town_sites(rng: np.random.Generator, net: RoadNetwork, town: Town) -> list[Site]:
+    """Candidate sites of one town: park offices of its belts, the town hall, community
+    centres, transit hubs, schools, libraries and markets (draws in a fixed order)."""
+    spec = town.spec
+    short = spec.zh[:2]
+    nodes = np.flatnonzero(net.area == town.index)
+    if nodes.size == 0:
+        return []
+    dx = net.x[nodes] - town.blob.cx
+    dy = net.y[nodes] - town.blob.cy
+    rel = np.hypot(dx, dy) / town.blob.radius_at(np.arctan2(dy, dx))
+    inner, outer = nodes[rel < 0.5], nodes[(rel > 0.4) & (rel < 0.9)]
+    centre = town.centre_node if town.centre_node >= 0 else int(nodes[np.argmin(rel)])
+    rows = _belt_offices(net, town, short)
+    if spec.kind == "industrial_park":
+        return [*rows, (f"{short}园区服务中心", "community_centre", centre)]
+
+    def some(pool: np.ndarray, k: int) -> list[int]:
+        pool = pool if pool.size else nodes
+        return [int(i) for i in rng.choice(pool, size=k, replace=pool.size < k)]
+
+    hall = "街道办事处" if spec.kind == "core" else "镇人民政府"
+    rows.append((f"{short}{hall}", "town_hall", centre))
+    core = spec.kind == "core"
+    n_cc = max(2, min(len(nm.COMMUNITY_WORDS), round(nodes.size / 380)))
+    words = rng.permutation(len(nm.COMMUNITY_WORDS))[:n_cc]
+    for w, node in zip(words, some(nodes, n_cc), strict=True):
+        rows.append((f"{short}{nm.COMMUNITY_WORDS[w]}社区服务中心", "community_centre", node))
+    schools = ["第一中学", "第二中学", "职业技术学校", "第三中学", "技工学校", "实验学校"]
+    markets = ("中心市场", "东门市场", "西门市场") if core else ("中心市场", "农贸市场")
+    groups: list[tuple[tuple[str, ...], np.ndarray, str]] = [
+        (("汽车总站", "火车站", "公交枢纽") if core else ("汽车站",), outer, "transit_hub"),
+        (tuple(schools[: 6 if core else 3]), nodes, "school"),
+        (("图书馆", "文化中心") if core else ("文化站",), inner, "library"),
+        (markets, nodes, "market"),
+    ]
+    for names, pool, kind in groups:
+        for label, node in zip(names, some(pool, len(names)), strict=True):
+            rows.append((f"{short}{label}", kind, node))
+    return rows
+
+
+def _belt_offices(net: RoadNetwork, town: Town, short: str) -> list[Site]:
+    """The management office of each industry belt of `town`, at the belt's central node."""
+    rows: list[Site] = []
+    for k, belt in enumerate(b for b in net.belts if b.town == town.index):
+        inside = np.flatnonzero(net.belt == net.belts.index(belt))
+        if inside.size:
+            d = np.hypot(net.x[inside] - belt.cx, net.y[inside] - belt.cy)
+            node = int(inside[np.argmin(d)])
+            label = f"{short}{belt.industry.label_zh}产业园{'' if k == 0 else k + 1}管委会"
+            rows.append((label, "industrial_park_office", node))
+    return rows
 
 
 def _talent_market(rng: np.random.Generator, net: RoadNetwork) -> gpd.GeoDataFrame:

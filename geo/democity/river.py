@@ -24,7 +24,7 @@ class River:
 
     def y_at(self, x: np.ndarray) -> np.ndarray:
         """Centreline northing (m) at eastings `x` (m)."""
-        return np.interp(x, self.xs, self.ys)
+        return np.asarray(np.interp(x, self.xs, self.ys), dtype=float)
 
     def north(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """True for points north of the centreline."""
@@ -32,11 +32,11 @@ class River:
 
     def gap(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Vertical distance (m) to the centreline; at least the true distance."""
-        return np.abs(np.asarray(y) - self.y_at(np.asarray(x)))
+        return np.asarray(np.abs(np.asarray(y) - self.y_at(np.asarray(x))), dtype=float)
 
     def crosses(self, x1: np.ndarray, y1: np.ndarray, x2: np.ndarray, y2: np.ndarray) -> np.ndarray:
         """True for segments whose ends lie on opposite banks."""
-        return self.north(x1, y1) != self.north(x2, y2)
+        return np.asarray(self.north(x1, y1) != self.north(x2, y2), dtype=bool)
 
     def centreline(self) -> shapely.LineString:
         return shapely.LineString(np.column_stack([self.xs, self.ys]))

@@ -101,7 +101,7 @@ class Belt:
         dx, dy = np.asarray(x) - self.cx, np.asarray(y) - self.cy
         c, s = np.cos(self.angle), np.sin(self.angle)
         u, v = dx * c + dy * s, -dx * s + dy * c
-        return (u / self.a) ** 2 + (v / self.b) ** 2 <= 1.0
+        return np.asarray((u / self.a) ** 2 + (v / self.b) ** 2 <= 1.0, dtype=bool)
 
     def polygon(self) -> shapely.Polygon:
         t = np.linspace(0.0, 2 * np.pi, 48, endpoint=False)
@@ -475,23 +475,15 @@ def _villages(
     scale: float,
 ) -> list[Village]:
     """Small villages between the towns, each joined to the nearest road on its bank."""
-    n_target = max(3, round(70 * scale))
-    hx, hy = (h * 1000.0 * stretch - 1500.0 for h in REGION_HALF_KM)
-    n_cand = 40 * n_target
-    cand = np.column_stack([rng.uniform(-hx, hx, n_cand), rng.uniform(-hy, hy, n_cand)])
-    ok = river.gap(cand[:, 0], cand[:, 1]) > 500.0
-    for tw in work:
-        ok &= ~tw.blob.contains(cand[:, 0], cand[:, 1], margin=900.0)
-    cand = cand[ok]
-    chosen: list[np.ndarray] = []
-    for c in cand:
-        if len(chosen) >= n_target:
-            break
-        if not chosen or np.min(np.hypot(*(np.asarray(chosen) - c).T)) > 1300.0:
-            chosen.append(c)
+    chosen = _village_sites(rng, work, river, stretch, scale)
     x, y = arrays["x"], arrays["y"]
-    tree = cKDTree(np.column_stack([x[anchors], y[anchors]]))
-    anchor_north = river.north(x[anchors], y[anchors])
+    link = _AnchorLink(
+        anchors=anchors,
+        tree=cKDTree(np.column_stack([x[anchors], y[anchors]])),
+        north=river.north(x[anchors], y[anchors]),
+        x=x,
+        y=y,
+    )
     villages: list[Village] = []
     for c in chosen:
         vi = len(villages)
@@ -509,29 +501,75 @@ def _villages(
         nodes = b.add_nodes(xy[:, 0], xy[:, 1], area=VILLAGE_AREA + vi)
         b.add_edges(nodes[cand_e[kept, 0]], nodes[cand_e[kept, 1]], "service")
         _field_tracks(rng, b, xy, nodes, blob, river)
-        # Road to the nearest anchor node on the same bank.
-        north = bool(river.north(np.array(c[0]), np.array(c[1])))
-        _, near = tree.query(c, k=16)
-        same = [int(j) for j in np.atleast_1d(near) if anchor_north[j] == north]
-        if not same:
-            continue
-        target = int(anchors[same[0]])
-        p = np.array([x[target], y[target]])
-        local = int(np.argmin(np.hypot(*(xy - p).T)))
-        q = xy[local]
-        dist = float(np.hypot(*(q - p)))
-        n_mid = int(dist / 250.0)
-        t = np.linspace(0, 1, n_mid + 2)[1:-1]
-        pts = q + t[:, None] * (p - q) + rng.normal(0, 20, (t.size, 2))
-        mids = b.add_nodes(pts[:, 0], pts[:, 1], area=AREA_TRACK)
-        chain = np.r_[nodes[local], mids, target]
-        hw = "track" if dist < 1200.0 else "unclassified"
-        surname = nm.SURNAMES[int(rng.integers(len(nm.SURNAMES)))]
-        suffix = nm.VILLAGE_SUFFIX[int(rng.integers(len(nm.VILLAGE_SUFFIX)))]
-        vname = f"{surname}{suffix}"
-        b.add_edges(chain[:-1], chain[1:], hw, name=f"{vname}路" if hw != "track" else "")
-        villages.append(Village(vname, float(c[0]), float(c[1])))
+        vname = _village_road(rng, b, c, xy, nodes, link, river)
+        if vname is not None:
+            villages.append(Village(vname, float(c[0]), float(c[1])))
     return villages
+
+
+def _village_sites(
+    rng: np.random.Generator, work: list[_TownWork], river: River, stretch: float, scale: float
+) -> list[np.ndarray]:
+    """Village centres: random spots off the river and the towns, at least 1.3 km apart."""
+    n_target = max(3, round(70 * scale))
+    hx, hy = (h * 1000.0 * stretch - 1500.0 for h in REGION_HALF_KM)
+    n_cand = 40 * n_target
+    cand = np.column_stack([rng.uniform(-hx, hx, n_cand), rng.uniform(-hy, hy, n_cand)])
+    ok = river.gap(cand[:, 0], cand[:, 1]) > 500.0
+    for tw in work:
+        ok &= ~tw.blob.contains(cand[:, 0], cand[:, 1], margin=900.0)
+    chosen: list[np.ndarray] = []
+    for c in cand[ok]:
+        if len(chosen) >= n_target:
+            break
+        if not chosen or np.min(np.hypot(*(np.asarray(chosen) - c).T)) > 1300.0:
+            chosen.append(c)
+    return chosen
+
+
+@dataclass(frozen=True, eq=False)
+class _AnchorLink:
+    """Road nodes villages may connect to, with a k-d tree and their river bank."""
+
+    anchors: np.ndarray
+    tree: cKDTree
+    north: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+
+
+def _village_road(
+    rng: np.random.Generator,
+    b: _Builder,
+    c: np.ndarray,
+    xy: np.ndarray,
+    nodes: np.ndarray,
+    link: _AnchorLink,
+    river: River,
+) -> str | None:
+    """Road from village `c` to the nearest anchor on its bank; the village's name, or
+    ``None`` (no village) when no anchor lies on that bank among the 16 nearest."""
+    north = bool(river.north(np.array(c[0]), np.array(c[1])))
+    _, near = link.tree.query(c, k=16)
+    same = [int(j) for j in np.atleast_1d(near) if link.north[j] == north]
+    if not same:
+        return None
+    target = int(link.anchors[same[0]])
+    p = np.array([link.x[target], link.y[target]])
+    local = int(np.argmin(np.hypot(*(xy - p).T)))
+    q = xy[local]
+    dist = float(np.hypot(*(q - p)))
+    n_mid = int(dist / 250.0)
+    t = np.linspace(0, 1, n_mid + 2)[1:-1]
+    pts = q + t[:, None] * (p - q) + rng.normal(0, 20, (t.size, 2))
+    mids = b.add_nodes(pts[:, 0], pts[:, 1], area=AREA_TRACK)
+    chain = np.r_[nodes[local], mids, target]
+    hw = "track" if dist < 1200.0 else "unclassified"
+    surname = nm.SURNAMES[int(rng.integers(len(nm.SURNAMES)))]
+    suffix = nm.VILLAGE_SUFFIX[int(rng.integers(len(nm.VILLAGE_SUFFIX)))]
+    vname = f"{surname}{suffix}"
+    b.add_edges(chain[:-1], chain[1:], hw, name=f"{vname}路" if hw != "track" else "")
+    return vname
 
 
 def _field_tracks(
@@ -757,7 +795,7 @@ def mode_component_share(net: RoadNetwork, mode: TravelMode) -> float:
     return float(g.in_component.mean())
 
 
-def to_graph(net: RoadNetwork) -> nx.MultiDiGraph:
+def to_graph(net: RoadNetwork) -> nx.MultiDiGraph[int]:
     """The network as an osmnx-style MultiDiGraph (EPSG:4326).
 
     Node ids are ``1..n``; every node has ``x`` (lon), ``y`` (lat). A two-way street is two
@@ -765,7 +803,7 @@ def to_graph(net: RoadNetwork) -> nx.MultiDiGraph:
     ``osmid`` (street id), ``highway``, ``oneway``, ``reversed``, ``length`` (m), and where
     known ``name``, ``maxspeed`` (km/h) and ``bridge``.
     """
-    graph: nx.MultiDiGraph = nx.MultiDiGraph(
+    graph: nx.MultiDiGraph[int] = nx.MultiDiGraph(
         crs="epsg:4326", created_with="dianmian geo.democity", simplified=True, synthetic="yes"
     )
     lon, lat = net.lon.tolist(), net.lat.tolist()

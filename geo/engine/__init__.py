@@ -11,10 +11,12 @@ API) goes through :class:`TravelTimes` (one mode) or :class:`Engine` (all modes)
     route = walk.path((x0, y0), (x1, y1))        # street-following LineString
 
 Design (measured choices are explained in the submodules): points are snapped onto street
-edges (:mod:`.snap`) and enter the graph as virtual nodes (:mod:`._base`); searches are
+edges (:mod:`.snap`) and enter the graph as virtual nodes (:mod:`.base`); searches are
 scipy.sparse.csgraph Dijkstra runs, batched, from the smaller side of a matrix, with the
-cutoff as search radius (:mod:`._search`, :mod:`.matrix`); nearest-facility labels come from
-one multi-source pass on the reversed graph (:mod:`.voronoi`).
+cutoff as search radius (:mod:`.search`, :mod:`.matrix`); nearest-facility labels come from
+one multi-source pass on the reversed graph (:mod:`.voronoi`). :class:`NearestIndex` answers
+"the k nearest facilities of this point" (per group, with times and distances) in O(k) from
+labels precomputed once (:mod:`.nearest`, :mod:`.candidates`), for the API.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ import numpy as np
 
 from ..modes import TravelMode
 from ..network import StreetNetwork
-from ._base import ModeBase
+from .base import ModeBase
 from .matrix import TravelMatrix, node_matrix, point_matrix
+from .nearest import NearestIndex, NearestResult
 from .paths import Route, route
 from .snap import DEFAULT_MAX_SNAP_M, WALK_SPEED_MS, SnappedPoints, coerce_points, snap_points
 from .voronoi import MAX_K, NearestFacilities, label
@@ -42,6 +45,8 @@ __all__ = [
     "Engine",
     "ModeBase",
     "NearestFacilities",
+    "NearestIndex",
+    "NearestResult",
     "Route",
     "SnappedPoints",
     "TravelMatrix",
@@ -79,7 +84,7 @@ class TravelTimes:
         self.network = network
         self.mode = TravelMode(network.mode(mode).mode)
         self.max_snap_m = float(max_snap_m)
-        self._base = ModeBase.build(network, self.mode)
+        self.base = ModeBase.build(network, self.mode)
 
     def __repr__(self) -> str:
         return f"TravelTimes({self.network.source or 'network'!r}, mode={self.mode.value!r})"
@@ -118,7 +123,7 @@ class TravelTimes:
             return self._check_snapped(points)
         x, y, pid = coerce_points(points, network_crs=self.network.crs, crs=crs, ids=ids)
         limit = self.max_snap_m if max_snap_m is None else float(max_snap_m)
-        return snap_points(self._base, x, y, pid, max_snap_m=limit, on_error=on_error)
+        return snap_points(self.base, x, y, pid, max_snap_m=limit, on_error=on_error)
 
     def _check_snapped(self, points: SnappedPoints) -> SnappedPoints:
         if points.mode is not self.mode:
@@ -157,7 +162,7 @@ class TravelTimes:
         """
         o = self.snap(origins, crs=crs, on_error=on_error)
         d = o if destinations is None else self.snap(destinations, crs=crs, on_error=on_error)
-        return point_matrix(self._base, o, d, cutoff_s=cutoff_s, lengths=lengths, sparse=sparse)
+        return point_matrix(self.base, o, d, cutoff_s=cutoff_s, lengths=lengths, sparse=sparse)
 
     def node_matrix(
         self,
@@ -171,7 +176,7 @@ class TravelTimes:
         """Travel times (s) between network nodes (indices into the node arrays)."""
         o = np.asarray(origin_nodes)
         d = o if destination_nodes is None else np.asarray(destination_nodes)
-        return node_matrix(self._base, o, d, cutoff_s=cutoff_s, lengths=lengths, sparse=sparse)
+        return node_matrix(self.base, o, d, cutoff_s=cutoff_s, lengths=lengths, sparse=sparse)
 
     # -- nearest facilities ----------------------------------------------------------------
 
@@ -206,7 +211,7 @@ class TravelTimes:
             raise ValueError(msg)
         pts = self.snap(facilities, crs=crs, on_error=on_error)
         if groups is None:
-            return label(self._base, pts, np.arange(len(pts)), k=k, cutoff_s=cutoff_s)
+            return label(self.base, pts, np.arange(len(pts)), k=k, cutoff_s=cutoff_s)
         g = np.asarray(groups, dtype=object)
         if g.shape != (len(pts),):
             msg = f"`groups` must have one label per facility ({len(pts)}), got shape {g.shape}"
@@ -214,7 +219,7 @@ class TravelTimes:
         out: dict[Hashable, NearestFacilities] = {}
         for key in dict.fromkeys(g.tolist()):
             members = np.flatnonzero(g == key)
-            out[key] = label(self._base, pts, members, k=k, cutoff_s=cutoff_s)
+            out[key] = label(self.base, pts, members, k=k, cutoff_s=cutoff_s)
         return out
 
     # -- routes ----------------------------------------------------------------------------
@@ -235,7 +240,7 @@ class TravelTimes:
             if len(p) != 1:
                 msg = f"`{name}` must be one point, got {len(p)}"
                 raise ValueError(msg)
-        return route(self._base, o, d)
+        return route(self.base, o, d)
 
 
 class Engine:

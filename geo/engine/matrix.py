@@ -17,8 +17,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..modes import TravelMode
-from ._base import ModeBase
-from ._search import many_to_many
+from .base import ModeBase
+from .search import many_to_many
 from .snap import SnappedPoints, arriving_arcs, direct_arcs, leaving_arcs
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class TravelMatrix:
 
     @property
     def is_sparse(self) -> bool:
-        return sp.issparse(self.time_s)
+        return bool(sp.issparse(self.time_s))
 
     def dense_time(self) -> np.ndarray:
         """Times as a dense array, ``inf`` where there is none."""

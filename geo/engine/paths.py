@@ -11,8 +11,8 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.ops import substring
 
-from .._errors import DisconnectedError
-from ._base import Arcs, ModeBase
+from ..errors import DisconnectedError
+from .base import ModeBase
 from .snap import SnappedPoints, arriving_arcs, direct_arcs, leaving_arcs, plain
 
 
@@ -79,35 +79,8 @@ def route(base: ModeBase, origin: SnappedPoints, destination: SnappedPoints) -> 
         chain.append(int(pred[chain[-1]]))
     chain.reverse()
     real = np.asarray(chain[1:-1], dtype=np.int64)
-    pieces: list[np.ndarray] = [np.array([[origin.x[0], origin.y[0]]])]
-    edges: list[int] = []
-    length = 0.0
-    e_o, f_o = int(origin.edge[0]), float(origin.fraction[0])
-    e_d, f_d = int(destination.edge[0]), float(destination.fraction[0])
-    net = base.network
-    if real.size == 0:  # along the shared street edge
-        pieces.append(_part_line(base, e_o, f_o, f_d))
-        edges.append(e_o)
-        length += abs(f_d - f_o) * net.edge_length_m[e_o]
-    else:
-        first, last = int(real[0]), int(real[-1])
-        f_first = _end_fraction(base, e_o, f_o, first, leaving=True)
-        pieces.append(_part_line(base, e_o, f_o, f_first))
-        edges.append(e_o)
-        length += abs(f_first - f_o) * net.edge_length_m[e_o]
-        if real.size > 1:
-            sorted_arcs = _sorted(base.arcs)
-            pos = sorted_arcs.lookup(real[:-1], real[1:], n)
-            for p in pos.tolist():
-                e = int(base.arc_edge[p])
-                line = np.asarray(base.lines[e].coords)
-                pieces.append(line[::-1] if base.arc_reverse[p] else line)
-                edges.append(e)
-                length += float(base.arcs.length_m[p])
-        f_last = _end_fraction(base, e_d, f_d, last, leaving=False)
-        pieces.append(_part_line(base, e_d, f_last, f_d))
-        edges.append(e_d)
-        length += abs(f_d - f_last) * net.edge_length_m[e_d]
+    pieces, edges, length = _street_pieces(base, origin, destination, real)
+    pieces = [np.array([[origin.x[0], origin.y[0]]]), *pieces]
     pieces.append(np.array([[destination.x[0], destination.y[0]]]))
     length += float(origin.distance_m[0] + destination.distance_m[0])
     coords = np.concatenate(pieces)
@@ -122,12 +95,37 @@ def route(base: ModeBase, origin: SnappedPoints, destination: SnappedPoints) -> 
         nodes=real,
         edges=np.asarray(edges, dtype=np.int64),
         line=shapely.LineString(coords),
-        crs=net.crs,
+        crs=base.network.crs,
     )
 
 
-def _sorted(arcs: Arcs) -> Arcs:
-    return arcs  # ModeBase.arcs are sorted by (src, dst) already
+def _street_pieces(
+    base: ModeBase, origin: SnappedPoints, destination: SnappedPoints, real: np.ndarray
+) -> tuple[list[np.ndarray], list[int], float]:
+    """Coordinates, street edges and length (m) of a route through real nodes `real`,
+    from the origin's projection on its street to the destination's."""
+    net = base.network
+    e_o, f_o = int(origin.edge[0]), float(origin.fraction[0])
+    e_d, f_d = int(destination.edge[0]), float(destination.fraction[0])
+    if real.size == 0:  # along the shared street edge
+        return [_part_line(base, e_o, f_o, f_d)], [e_o], abs(f_d - f_o) * net.edge_length_m[e_o]
+    f_first = _end_fraction(base, e_o, f_o, int(real[0]), leaving=True)
+    pieces = [_part_line(base, e_o, f_o, f_first)]
+    edges = [e_o]
+    length = abs(f_first - f_o) * float(net.edge_length_m[e_o])
+    if real.size > 1:
+        pos = base.arcs.lookup(real[:-1], real[1:], base.n_nodes)  # arcs sorted by (src, dst)
+        for p in pos.tolist():
+            e = int(base.arc_edge[p])
+            line = np.asarray(base.lines[e].coords)
+            pieces.append(line[::-1] if base.arc_reverse[p] else line)
+            edges.append(e)
+            length += float(base.arcs.length_m[p])
+    f_last = _end_fraction(base, e_d, f_d, int(real[-1]), leaving=False)
+    pieces.append(_part_line(base, e_d, f_last, f_d))
+    edges.append(e_d)
+    length += abs(f_d - f_last) * float(net.edge_length_m[e_d])
+    return pieces, edges, length
 
 
 def _end_fraction(base: ModeBase, e: int, f: float, node: int, *, leaving: bool) -> float:

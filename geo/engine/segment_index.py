@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-from ._base import ModeBase
+from .base import ModeBase
 from .snap import SnappedPoints
 
 SAMPLE_M = 20.0

@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 import pyproj
 import shapely
 
-from .._errors import SnapError
+from ..errors import SnapError
 from ..modes import WALK_SPEED_KPH, TravelMode
-from ._base import Arcs, ModeBase
+from .base import Arcs, ModeBase
 
 logger = logging.getLogger(__name__)
 
@@ -144,38 +144,12 @@ def coerce_points(
     ids
         Point identifiers; default the GeoDataFrame's ``id`` column or index, else ``0..n-1``.
     """
-    import geopandas as gpd
-
-    default_ids: np.ndarray | None = None
-    if isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
-        if points.crs is not None:
-            if crs is not None and pyproj.CRS(crs) != points.crs:
-                msg = f"`crs` {crs!r} contradicts the points' own CRS {points.crs.to_string()}"
-                raise ValueError(msg)
-            crs = points.crs
-        if isinstance(points, gpd.GeoDataFrame) and "id" in points.columns:
-            default_ids = points["id"].to_numpy()
-        else:
-            default_ids = points.index.to_numpy()
-        geoms = np.asarray(points.geometry.array, dtype=object)
-        xy = _xy_of_geometries(geoms)
-    elif isinstance(points, shapely.Geometry):
-        xy = _xy_of_geometries(np.array([points], dtype=object))
-    else:
-        arr = np.asarray(points)
-        if arr.dtype == object and arr.size and isinstance(arr.flat[0], shapely.Geometry):
-            xy = _xy_of_geometries(arr.ravel())
-        else:
-            try:
-                xy = np.asarray(points, dtype=float)
-            except (TypeError, ValueError):
-                msg = "`points` must be (n, 2) coordinates, shapely points or a GeoDataFrame"
-                raise ValueError(msg) from None
-            if xy.ndim == 1 and xy.size == 2:
-                xy = xy.reshape(1, 2)
-            if xy.ndim != 2 or xy.shape[1] != 2:
-                msg = f"`points` must have shape (n, 2), got {xy.shape}"
-                raise ValueError(msg)
+    xy, own_crs, default_ids = _xy_of(points)
+    if own_crs is not None:
+        if crs is not None and pyproj.CRS(crs) != own_crs:
+            msg = f"`crs` {crs!r} contradicts the points' own CRS {own_crs.to_string()}"
+            raise ValueError(msg)
+        crs = own_crs
     x = xy[:, 0].astype(float).copy()
     y = xy[:, 1].astype(float).copy()
     if crs is not None and pyproj.CRS(crs) != pyproj.CRS(network_crs):
@@ -188,6 +162,35 @@ def coerce_points(
         msg = f"`ids` must have one entry per point ({x.size}), got shape {ids.shape}"
         raise ValueError(msg)
     return x, y, ids
+
+
+def _xy_of(points: Any) -> tuple[np.ndarray, pyproj.CRS | None, np.ndarray | None]:
+    """``(n, 2)`` coordinates of `points`, their own CRS and ids (GeoPandas input only)."""
+    import geopandas as gpd
+
+    if isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
+        if isinstance(points, gpd.GeoDataFrame) and "id" in points.columns:
+            ids = points["id"].to_numpy()
+        else:
+            ids = points.index.to_numpy()
+        xy = _xy_of_geometries(np.asarray(points.geometry.array, dtype=object))
+        return xy, points.crs, ids
+    if isinstance(points, shapely.Geometry):
+        return _xy_of_geometries(np.array([points], dtype=object)), None, None
+    arr = np.asarray(points)
+    if arr.dtype == object and arr.size and isinstance(arr.flat[0], shapely.Geometry):
+        return _xy_of_geometries(arr.ravel()), None, None
+    try:
+        xy = np.asarray(points, dtype=float)
+    except (TypeError, ValueError):
+        msg = "`points` must be (n, 2) coordinates, shapely points or a GeoDataFrame"
+        raise ValueError(msg) from None
+    if xy.ndim == 1 and xy.size == 2:
+        xy = xy.reshape(1, 2)
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        msg = f"`points` must have shape (n, 2), got {xy.shape}"
+        raise ValueError(msg)
+    return xy, None, None
 
 
 def _xy_of_geometries(geoms: np.ndarray) -> np.ndarray:
@@ -271,10 +274,14 @@ def snap_points(
 
 
 def _tree(base: ModeBase) -> tuple[shapely.STRtree, np.ndarray]:
-    if "tree" not in base._cache:
+    """Spatial index over the mode's usable street lines (built once per mode)."""
+
+    def build() -> tuple[shapely.STRtree, np.ndarray]:
         lines = base.lines[base.usable]
-        base._cache["tree"] = (shapely.STRtree(lines), lines)
-    return base._cache["tree"]  # type: ignore[return-value]
+        return shapely.STRtree(lines), lines
+
+    tree, lines = cast(tuple[shapely.STRtree, np.ndarray], base.memo("tree", build))
+    return tree, lines
 
 
 def _snap_message(
@@ -391,6 +398,11 @@ def partial_time(portion: np.ndarray, time_s: np.ndarray) -> np.ndarray:
     """Time (s) of a `portion` of an edge; nothing of an edge costs 0 even if barred (inf)."""
     with np.errstate(invalid="ignore"):
         return np.where(portion == 0, 0.0, portion * time_s)
+
+
+def partial_time_one(portion: float, time_s: float) -> float:
+    """:func:`partial_time` of one edge in plain Python (for per-query code paths)."""
+    return 0.0 if portion == 0 else portion * time_s
 
 
 def plain(value: object) -> object:

@@ -29,7 +29,7 @@ def grid_graph(
     seed: int = 0,
     centre_lonlat: tuple[float, float] = (113.75, 23.02),
     geometry: bool = False,
-) -> nx.MultiDiGraph:
+) -> nx.MultiDiGraph[int]:
     """A jittered `rows` x `cols` grid street graph.
 
     Parameters
@@ -71,7 +71,7 @@ def grid_graph(
     is_oneway = (rng.random(u.size) < oneway) & (highway != "footway")
     bend = rng.normal(0, 0.1, (u.size, 2)) * spacing_m
 
-    graph: nx.MultiDiGraph = nx.MultiDiGraph(crs="EPSG:4326")
+    graph: nx.MultiDiGraph[int] = nx.MultiDiGraph(crs="EPSG:4326")
     node_ids = np.arange(rows * cols, dtype=np.int64) + 1000
     graph.add_nodes_from(
         (int(i), {"x": float(a), "y": float(b)}) for i, a, b in zip(node_ids, lon, lat, strict=True)

@@ -2,7 +2,7 @@
 
 People travel *to* a facility, so labels are times from each node to the facility, found by
 searching from the facilities on the reversed graph. Facilities are snapped points (virtual
-nodes, see :mod:`geo.engine._base`), so their partial edges and access legs count.
+nodes, see :mod:`geo.engine.base`), so their partial edges and access legs count.
 
 * ``k = 1``: one multi-source Dijkstra pass (scipy ``min_only=True``) labels every node
   with its nearest facility and the time to it.
@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from ._base import Arcs, ModeBase
-from ._search import batch_size, many_to_many
-from .snap import WALK_SPEED_MS, SnappedPoints, arriving_arcs, partial_time
+from .base import Arcs, ModeBase
+from .candidates import Candidates, SameEdge, top_k_unique, via_edge_ends
+from .search import batch_size, many_to_many
+from .snap import SnappedPoints, arriving_arcs
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +50,9 @@ class NearestFacilities:
     facility: np.ndarray
     time_s: np.ndarray
     facility_ids: np.ndarray
-    _base: ModeBase = field(repr=False)
-    _facilities: SnappedPoints = field(repr=False)
-    _members: np.ndarray = field(repr=False)
+    base: ModeBase = field(repr=False)
+    facilities: SnappedPoints = field(repr=False)
+    members: np.ndarray = field(repr=False)
     cutoff_s: float | None = None
 
     @property
@@ -67,7 +68,7 @@ class NearestFacilities:
 
         A point leaves its street edge through one of its ends (or reaches a facility on
         the same edge directly), so its labels follow from the ends' labels plus the
-        partial edge and access times.
+        partial edge and access times (see :mod:`geo.engine.candidates`).
 
         Returns
         -------
@@ -75,25 +76,18 @@ class NearestFacilities:
             Arrays of shape ``(len(points), k)``; ``-1``/``inf`` where none (or the point
             is invalid).
         """
-        base, net, k = self._base, self._base.network, self.k
-        n = len(points)
-        ok = points.valid
-        e = np.where(ok, points.edge, 0)
-        f = np.where(ok, points.fraction, 0.0)
-        access = np.where(ok, points.distance_m, np.inf) / WALK_SPEED_MS
-        exits = [
-            (net.edge_v[e], partial_time(1 - f, base.t_fwd[e])),
-            (net.edge_u[e], partial_time(f, base.t_bwd[e])),
-        ]
-        fac = np.concatenate([self.facility[node] for node, _ in exits], axis=1)
-        tim = np.concatenate(
-            [self.time_s[node] + (c + access)[:, None] for node, c in exits], axis=1
-        )
-        fac, tim = _with_same_edge(self, points, fac, tim)
-        tim = np.where(fac >= 0, tim, np.inf)
+        cand = via_edge_ends(self.base, points, self.facility, self.time_s)
+        member = np.zeros(len(self.facilities), dtype=bool)
+        member[self.members] = True
+        same = SameEdge(self.base, self.facilities).candidates(points, member)
+        if same is not None:
+            cand = cand.concat(Candidates(same.facility, same.time_s, None))
         if self.cutoff_s is not None:
-            tim = np.where(tim <= self.cutoff_s, tim, np.inf)
-        return _top_k_unique(fac, tim, k, n)
+            cand = Candidates(
+                cand.facility, np.where(cand.time_s <= self.cutoff_s, cand.time_s, np.inf), None
+            )
+        top = top_k_unique(cand, self.k)
+        return top.facility, top.time_s
 
 
 def label(
@@ -145,69 +139,11 @@ def label(
         facility=fac,
         time_s=tim,
         facility_ids=facilities.ids,
-        _base=base,
-        _facilities=facilities,
-        _members=np.asarray(members, dtype=np.int64),
+        base=base,
+        facilities=facilities,
+        members=np.asarray(members, dtype=np.int64),
         cutoff_s=cutoff_s,
     )
-
-
-def _with_same_edge(
-    labels: NearestFacilities, points: SnappedPoints, fac: np.ndarray, tim: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Add candidates for facilities on the same street edge as a point (rare, so a loop)."""
-    fpts = labels._facilities
-    members = labels._members[fpts.valid[labels._members]]
-    if members.size == 0:
-        return fac, tim
-    hit = np.flatnonzero(points.valid & np.isin(points.edge, fpts.edge[members]))
-    if hit.size == 0:
-        return fac, tim
-    base = labels._base
-    extra_f: list[list[int]] = [[] for _ in range(hit.size)]
-    extra_t: list[list[float]] = [[] for _ in range(hit.size)]
-    by_edge: dict[int, list[int]] = {}
-    for m in members.tolist():
-        by_edge.setdefault(int(fpts.edge[m]), []).append(m)
-    for row, i in enumerate(hit.tolist()):
-        e = int(points.edge[i])
-        for m in by_edge.get(e, []):
-            delta = fpts.fraction[m] - points.fraction[i]
-            t_edge = base.t_fwd[e] if delta >= 0 else base.t_bwd[e]
-            t = float(partial_time(np.array(abs(delta)), np.array(t_edge)))
-            t += (points.distance_m[i] + fpts.distance_m[m]) / WALK_SPEED_MS
-            extra_f[row].append(m)
-            extra_t[row].append(t)
-    width = max(len(r) for r in extra_f)
-    add_f = np.full((fac.shape[0], width), -1, dtype=np.int64)
-    add_t = np.full((fac.shape[0], width), np.inf)
-    for row, i in enumerate(hit.tolist()):
-        add_f[i, : len(extra_f[row])] = extra_f[row]
-        add_t[i, : len(extra_t[row])] = extra_t[row]
-    return np.concatenate([fac, add_f], axis=1), np.concatenate([tim, add_t], axis=1)
-
-
-def _top_k_unique(
-    fac: np.ndarray, tim: np.ndarray, k: int, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the k fastest distinct facilities (a facility may appear via both ends)."""
-    order = np.argsort(tim, axis=1, kind="stable")
-    fac = np.take_along_axis(fac, order, axis=1)
-    tim = np.take_along_axis(tim, order, axis=1)
-    # Drop later (slower) repeats of a facility within a row.
-    dup = np.zeros(fac.shape, dtype=bool)
-    for j in range(1, fac.shape[1]):
-        dup[:, j] = ((fac[:, :j] == fac[:, j : j + 1]) & (fac[:, j : j + 1] >= 0)).any(axis=1)
-    tim = np.where(dup | (fac < 0), np.inf, tim)
-    order = np.argsort(tim, axis=1, kind="stable")[:, :k]
-    fac = np.take_along_axis(fac, order, axis=1)
-    tim = np.take_along_axis(tim, order, axis=1)
-    fac = np.where(np.isfinite(tim), fac, -1)
-    out_f = np.full((n, k), -1, dtype=np.int64)
-    out_t = np.full((n, k), np.inf)
-    out_f[:, : fac.shape[1]] = fac
-    out_t[:, : tim.shape[1]] = tim
-    return out_f, out_t
 
 
 def label_k_with_lengths(

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import shapely
 
-from api.nearest import ALL, NearestIndex
 from api.state import ServicePoints
+from geo.engine import NearestIndex
 from geo.modes import WALK_SPEED_KPH
 
 WALK_MS = WALK_SPEED_KPH / 3.6
@@ -114,12 +114,12 @@ def test_nearest_equals_brute_force_networkx(network, points, city, mode, indust
     span = (city.N - 1) * city.STEP_DEG
     lon = city.LON0 + rng.uniform(-0.05, 1.05, N_POINTS) * span
     lat = city.LAT0 + rng.uniform(-0.05, 1.05, N_POINTS) * span
-    got = index.query(lon, lat, k=K, group=industry or ALL)
+    got = index.query(lon, lat, k=K, group=industry)
     assert got.valid.all()
     members = groups[industry] if industry else np.arange(len(points))
     assert len(members) > K
-    qx, qy = index._project(lon, lat)
-    fx, fy = index._project(points.lon, points.lat)
+    qx, qy = index.project(lon, lat)
+    fx, fy = index.project(points.lon, points.lat)
     truth = _brute_nearest(network, mode, qx, qy, fx, fy, members.tolist(), K)
     n_checked = 0
     for i, rows in enumerate(truth):
@@ -177,7 +177,7 @@ def test_k_out_of_range_is_refused(network, points, city, k):
 
 @pytest.mark.parametrize("mode", ["walk", "ebike"])
 def test_fast_snapping_equals_the_engine(network, city, mode):
-    from geo.engine._base import ModeBase
+    from geo.engine.base import ModeBase
     from geo.engine.segment_index import SegmentIndex
     from geo.engine.snap import snap_points
 
@@ -203,7 +203,7 @@ def test_fast_snapping_equals_the_engine(network, city, mode):
 
 
 def test_single_point_snapping_equals_batch_snapping(network, city):
-    from geo.engine._base import ModeBase
+    from geo.engine.base import ModeBase
     from geo.engine.segment_index import SegmentIndex
 
     index = SegmentIndex(ModeBase.build(network, "walk"))

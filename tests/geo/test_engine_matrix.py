@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from geo import DisconnectedError, TravelMode
 from geo.engine import WALK_SPEED_MS, TravelTimes
-from geo.engine._base import street_lines
+from geo.engine.base import street_lines
 from geo.engine.synthetic import grid_graph
 from geo.network import MIN_EDGE_TIME_S, ModeGraph, network_from_graph
 

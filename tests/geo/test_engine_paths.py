@@ -7,7 +7,7 @@ import pytest
 import shapely
 
 from geo.engine import Engine
-from geo.engine._base import street_lines
+from geo.engine.base import street_lines
 from geo.engine.synthetic import grid_graph
 from geo.network import network_from_graph
 

@@ -9,7 +9,7 @@ import shapely
 
 from geo import SnapError
 from geo.engine import WALK_SPEED_MS, TravelTimes
-from geo.engine._base import street_lines
+from geo.engine.base import street_lines
 from geo.engine.synthetic import grid_graph
 from geo.network import network_from_graph
 
@@ -62,7 +62,7 @@ def test_point_exactly_on_node(net):
     s = tt.snap(np.column_stack([net.x[nodes], net.y[nodes]]))
     np.testing.assert_allclose(s.distance_m, 0, atol=1e-9)
     assert np.isin(s.fraction, [0.0, 1.0]).all()
-    assert (s.nearest_node(tt._base) == nodes).all()
+    assert (s.nearest_node(tt.base) == nodes).all()
 
 
 def test_lonlat_input_equals_metric_input(net):

@@ -145,7 +145,7 @@ def test_k_nearest_with_lengths_matches_matrix(engines, net, mode):
     tt = engines[mode]
     fac = tt.snap(random_points(net, 7, 5))
     groups = {"all": np.arange(7), "some": np.array([1, 4, 6])}
-    labels = label_k_with_lengths(tt._base, fac, groups, k=3)
+    labels = label_k_with_lengths(tt.base, fac, groups, k=3)
     nodes, xy = node_points(net, mode)
     m = tt.matrix(xy, fac, lengths=True)
     for key, members in groups.items():

@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse.csgraph as csg
 
 from geo import NetworkError, TravelMode
+from geo.modes import speed_table
 from geo.network import (
     MIN_EDGE_TIME_S,
     build_mode_graph,
@@ -116,10 +117,31 @@ def test_largest_strong_component_matches_networkx():
 
 @pytest.mark.parametrize(
     ("lon", "lat", "expected"),
-    [(113.75, 23.02, "EPSG:32649"), (24.94, 60.17, "EPSG:32635"), (-70.6, -33.4, "EPSG:32719")],
+    [
+        (113.75, 23.02, "EPSG:32649"),
+        (115.5, 21.5, "EPSG:32650"),  # Dongcao (geo.democity.frame.UTM_CRS)
+        (24.94, 60.17, "EPSG:32635"),  # Helsinki
+        (-70.6, -33.4, "EPSG:32719"),
+        (114.0, 22.0, "EPSG:32650"),  # on a zone boundary: the eastern zone, as before
+    ],
 )
 def test_utm_crs(lon, lat, expected):
     assert utm_crs(lon, lat) == expected
+
+
+@pytest.mark.parametrize(("lon", "lat"), [(113.75, 23.02), (115.5, 21.5), (24.94, 60.17)])
+def test_utm_crs_agrees_with_geopandas_estimate(lon, lat):
+    import geopandas as gpd
+    import shapely
+
+    points = gpd.GeoSeries([shapely.Point(lon, lat)], crs="EPSG:4326")
+    assert utm_crs(lon, lat) == points.estimate_utm_crs().to_string()
+
+
+@pytest.mark.parametrize(("lon", "lat"), [(200.0, 0.0), (0.0, 85.0), (float("nan"), 0.0)])
+def test_utm_crs_out_of_range(lon, lat):
+    with pytest.raises(ValueError, match="outside the UTM range"):
+        utm_crs(lon, lat)
 
 
 @pytest.mark.parametrize(
@@ -168,14 +190,17 @@ def test_helsinki_pbf_walk_distances_match_independent_networkx(helsinki_path):
     assert 0 < net.mode("car").in_component.sum() < net.mode("walk").in_component.sum()
 
     # Independent truth: an undirected networkx graph straight from pyrosm's edge table,
-    # without walk-barred classes, shortest paths by length.
+    # keeping the classes people walk on (a speed in the table) unless foot/access say no,
+    # shortest paths by length.
     _, edges = pyrosm.OSM(helsinki_path).get_network(network_type="all", nodes=True)
-    barred = {"motorway", "motorway_link"}
+    walkable = {hw for hw, s in speed_table().items() if s["walk"]}
+    no = {"no", "private", "agricultural", "forestry", "military", "use_sidepath"}
+    access = edges["foot"].fillna(edges["access"]).fillna("")
     truth = nx.Graph()
-    for u, v, length, hw in zip(
-        edges["u"], edges["v"], edges["length"], edges["highway"], strict=True
+    for u, v, length, hw, acc in zip(
+        edges["u"], edges["v"], edges["length"], edges["highway"], access, strict=True
     ):
-        if hw in barred:
+        if hw not in walkable or acc in no:
             continue
         if not truth.has_edge(u, v) or truth[u][v]["length"] > length:
             truth.add_edge(int(u), int(v), length=float(length))

@@ -335,7 +335,7 @@ def test_thousands_of_problems_read_as_a_few_causes() -> None:
 
 
 def test_reason_kind_blanks_values_but_keeps_column_names() -> None:
-    from geo._errors import reason_kind
+    from geo.errors import reason_kind
 
     kind = reason_kind("`岗位数2` '12.5' is not a whole number")
     assert kind == "`岗位数2` … is not a whole number"

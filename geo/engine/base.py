@@ -10,7 +10,9 @@ one-way streets and two points on the same street edge (an extra direct edge).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -142,9 +144,14 @@ class ModeBase:
         return self.network.n_nodes
 
     def base_csr(self, *, reverse: bool = False) -> sp.csr_array:
-        key = f"csr_{reverse}"
+        """Adjacency of the mode graph weighted by time (s), built once per direction."""
+        csr = self.memo(f"csr_{reverse}", lambda: self.arcs.csr(self.n_nodes, reverse=reverse))
+        return cast(sp.csr_array, csr)
+
+    def memo(self, key: str, build: Callable[[], object]) -> object:
+        """The value cached under `key`, built by `build` on first use (spatial index, CSR)."""
         if key not in self._cache:
-            self._cache[key] = self.arcs.csr(self.n_nodes, reverse=reverse)
+            self._cache[key] = build()
         return self._cache[key]
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from ._base import Arcs
+from .base import Arcs
 
 logger = logging.getLogger(__name__)
 
@@ -102,4 +102,4 @@ def tree_lengths(pred: np.ndarray, roots: np.ndarray, arcs: Arcs, *, reverse: bo
     offset = rows.astype(np.int64) * n
     forest = sp.csr_array((w, (offset + parents, offset + nodes)), shape=(b * n, b * n))
     dist = dijkstra(forest, indices=np.arange(b, dtype=np.int64) * n + roots, min_only=True)
-    return dist.reshape(b, n)
+    return np.asarray(dist, dtype=float).reshape(b, n)

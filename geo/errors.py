@@ -120,3 +120,7 @@ class DisconnectedError(NetworkError):
 
 class SnapError(DianmianError):
     """A point lies too far from the street network to be snapped."""
+
+
+class CacheError(NetworkError):
+    """A prepared-network cache file is corrupt, truncated, foreign or of an old format."""
