@@ -220,6 +220,7 @@ def routes_json(sp: gpd.GeoDataFrame, emp: gpd.GeoDataFrame) -> list[dict]:
             {
                 "volunteer_id": f"v{v}",
                 "name": f"Volunteer {v}",
+                "service_point": "sp00" if v < 2 else "sp01",  # who may read it (staff)
                 "stops": stops,
                 "travel_time_s": 1234.5,
                 "distance_m": 4321.0,
