@@ -101,9 +101,7 @@ def create_app(state: ApiState | None = None, *, settings: Settings | None = Non
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     # Roles of each router (admin always): see api/auth.py and the README's roles table.
     app.include_router(health.router, dependencies=[PUBLIC])
-    app.include_router(
-        nearest.make_router(settings), dependencies=[allow(Role.PUBLIC, query=True)]
-    )
+    app.include_router(nearest.make_router(settings), dependencies=[allow(Role.PUBLIC, query=True)])
     app.include_router(collections.make_router(settings), dependencies=[PUBLIC])
     app.include_router(volunteers.router, dependencies=[allow(Role.STAFF, Role.VOLUNTEER)])
     app.include_router(employers.router, dependencies=[allow(Role.STAFF, Role.VOLUNTEER)])

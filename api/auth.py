@@ -341,7 +341,9 @@ async def deny_undeclared(request: Request, principal: PrincipalDep) -> None:
     if id(route) in declared or principal.role is Role.ADMIN:
         return
     raise HTTPException(
-        status.HTTP_401_UNAUTHORIZED if principal.role is Role.PUBLIC else status.HTTP_403_FORBIDDEN,
+        status.HTTP_401_UNAUTHORIZED
+        if principal.role is Role.PUBLIC
+        else status.HTTP_403_FORBIDDEN,
         detail="this endpoint declares no roles; admin only",
         headers={"WWW-Authenticate": "Bearer"},
     )
@@ -375,7 +377,9 @@ def finish_roles(app: FastAPI) -> list[str]:
                     continue
                 op["x-roles"] = [role.value for role in Role if role in r.roles]
                 # Public routes take a key optionally (the empty requirement).
-                op["security"] = [{"apiKey": []}] if Role.PUBLIC not in r.roles else [{}, {"apiKey": []}]
+                op["security"] = (
+                    [{"apiKey": []}] if Role.PUBLIC not in r.roles else [{}, {"apiKey": []}]
+                )
                 responses = op.setdefault("responses", {})
                 for code, text in _AUTH_ANSWERS.items():
                     if code != "429" or method not in SAFE_METHODS:
@@ -391,6 +395,4 @@ def finish_roles(app: FastAPI) -> list[str]:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    return [
-        f"{','.join(sorted(r.methods))} {r.path}" for r in api_routes(app) if r.roles is None
-    ]
+    return [f"{','.join(sorted(r.methods))} {r.path}" for r in api_routes(app) if r.roles is None]

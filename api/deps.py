@@ -10,6 +10,7 @@ from api.schemas import ErrorPublic
 from api.settings import Settings
 from api.state import ApiState
 
+
 async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings

@@ -53,7 +53,9 @@ class TokenBuckets:
             return (1.0 - tokens) / rate
 
     def _prune(self, now: float, rate: float) -> None:
-        full = [k for k, (t, last) in self._buckets.items() if t + (now - last) * rate >= self.burst]
+        full = [
+            k for k, (t, last) in self._buckets.items() if t + (now - last) * rate >= self.burst
+        ]
         for k in full:
             del self._buckets[k]
 

@@ -67,7 +67,9 @@ async def watch(app: FastAPI, settings: Settings, *, owns_first: bool) -> None:
             )
         except Exception:
             failed = version
-            logger.exception("plan version %s failed to load; still serving %s", version, state.version)
+            logger.exception(
+                "plan version %s failed to load; still serving %s", version, state.version
+            )
             continue
         failed = None
         app.state.api_state = new

@@ -171,7 +171,6 @@ def _run_plan(
     from geo.engine import Engine
     from planner.city import apply_demand_updates, load_city, write_city, write_datum_copies
     from planner.points.plan import make_plan, write_plan
-
     from planner.publish import publishing
 
     with reporter.step(f"Loading and validating {scenario}") as progress:
@@ -437,12 +436,8 @@ def _known_ids(target: Path, file: str, layer: str) -> set[str] | None:
 def keys_create(
     scenario: ScenarioArg,
     role: Annotated[str, typer.Option(help="admin, staff or volunteer.")],
-    point: Annotated[
-        str | None, typer.Option(help="Service point id of a staff key.")
-    ] = None,
-    volunteer: Annotated[
-        str | None, typer.Option(help="Volunteer id of a volunteer key.")
-    ] = None,
+    point: Annotated[str | None, typer.Option(help="Service point id of a staff key.")] = None,
+    volunteer: Annotated[str | None, typer.Option(help="Volunteer id of a volunteer key.")] = None,
     label: Annotated[str | None, typer.Option(help="Who holds the key (a note).")] = None,
     out_dir: OutOpt = DEFAULT_OUT,
 ) -> None:

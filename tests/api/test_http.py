@@ -274,7 +274,10 @@ def test_volunteer_route(client):
     assert client.get("/volunteers/v9/route", headers=AUTH).status_code == 404
     other_day = client.get("/volunteers/v1/route", params={"date": "2025-01-01"}, headers=AUTH)
     assert other_day.status_code == 404 and ROUTE_DATE in other_day.json()["detail"]
-    assert client.get("/volunteers/v1/route", params={"date": "tomorrow"}, headers=AUTH).status_code == 422
+    assert (
+        client.get("/volunteers/v1/route", params={"date": "tomorrow"}, headers=AUTH).status_code
+        == 422
+    )
 
 
 def test_plan_summary_is_served_as_written(client):

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 
 from api import create_app
 from api.auth import Role, api_routes, hash_key, new_key
-from api.settings import Settings
 from planner.store import add_key, get_key, revoke_key
 
 LON0, LAT0 = 115.50, 21.50
@@ -128,7 +127,9 @@ def test_unauthenticated_route_is_401(client):
 def test_a_volunteer_reads_only_their_own_route(client, keys):
     mine = client.get("/volunteers/v0/route", headers=_headers(keys, "volunteer"))
     assert mine.status_code == 200 and mine.json()["volunteer_id"] == "v0"
-    assert client.get("/volunteers/v1/route", headers=_headers(keys, "volunteer")).status_code == 403
+    assert (
+        client.get("/volunteers/v1/route", headers=_headers(keys, "volunteer")).status_code == 403
+    )
     done = client.post("/volunteers/v1/tasks/t1-0/done", headers=_headers(keys, "volunteer"))
     assert done.status_code == 403
 

@@ -63,7 +63,7 @@ def _attack(raw: pd.DataFrame, k: int) -> list[tuple[str, str, int]]:
             left = {u: a for u, a in terms.items() if u not in known}
             rest = total - sum(a * known[u] for u, a in terms.items() if u in known)
             if len(left) == 1:
-                (u, a), = left.items()
+                ((u, a),) = left.items()
                 known[u] = rest // a
                 progress = True
             elif left and set(left) <= at_least_one and rest == len(left):
