@@ -310,6 +310,7 @@ def _write_maps(scenario: Any, target: Path, *, date: str | None = None) -> list
         date=date,
         industries=scenario.industries,
         coordinates=scenario.map.coordinates,
+        volunteer_homes=scenario.privacy.volunteer_homes,
     )
 
 

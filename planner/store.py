@@ -101,7 +101,7 @@ class Store:
         self.url = normalise_url(url)
         self.engine: Engine = _engine(self.url)
         if create:
-            metadata.create_all(self.engine)
+            _create_tables(self.engine)
 
     @property
     def dialect(self) -> str:
@@ -227,6 +227,19 @@ def export_feedback(store: Store, folder: str | Path) -> tuple[Path, Path]:
         for t in store.done_tasks():
             writer.writerow([t.volunteer_id, t.task_id, t.route_date.isoformat(), _iso(t.done_at)])
     return demand_path, tasks_path
+
+
+def _create_tables(engine: Engine, attempts: int = 5) -> None:
+    """Create missing tables; several workers starting at once may race on a new database
+    (one sees the table missing, another has just created it), so retry."""
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine)
+            return
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+            if "already exists" not in str(exc) or attempt == attempts - 1:
+                raise
+            logger.debug("tables created concurrently; checking again")
 
 
 def _engine(url: str) -> Engine:
