@@ -8,11 +8,21 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import StateDep
+from api.deps import StateDep, unprocessable
 from api.schemas import AuditEntryPublic, AuditPublic
 from planner.store import audit_entries
 
 router = APIRouter(tags=["audit"])
+
+ISO = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
+
+
+def _parse(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise unprocessable(("query", "since"), f"`since` {text!r} is not a date-time") from exc
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 @router.get(
@@ -26,11 +36,19 @@ async def audit(
     state: StateDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     key_id: Annotated[str | None, Query(max_length=32)] = None,
-    since: Annotated[dt.datetime | None, Query(description="ISO date-time")] = None,
+    since: Annotated[
+        str | None,
+        Query(
+            description="ISO 8601 date or date-time (UTC if no offset), e.g. 2026-03-01T08:00Z",
+            pattern=ISO,
+            max_length=40,
+        ),
+    ] = None,
     before_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> AuditPublic:
+    start = None if since is None else _parse(since)
     entries = await run_in_threadpool(
-        audit_entries, state.store, since=since, key_id=key_id, limit=limit, before_id=before_id
+        audit_entries, state.store, since=start, key_id=key_id, limit=limit, before_id=before_id
     )
     return AuditPublic(
         entries=[

@@ -183,6 +183,13 @@ def test_writes_are_audited_for_admin(client, keys):
     assert entry["role"] == "volunteer" and entry["status"] == 201 and entry["method"] == "POST"
     assert entry["key_id"] == keys["volunteer"].split("_")[1]
     assert "audit me" in entry["detail"] and keys["volunteer"] not in str(log.json())
+    admin = _headers(keys, "admin")
+    assert client.get("/audit", params={"since": "2000-01-01"}, headers=admin).json()["entries"]
+    assert not client.get("/audit", params={"since": "2999-01-01T00:00Z"}, headers=admin).json()[
+        "entries"
+    ]
+    for bad in ("1810", "2026-13-01"):
+        assert client.get("/audit", params={"since": bad}, headers=admin).status_code == 422
     assert client.get("/audit", headers=_headers(keys, "staff")).status_code == 403
     assert client.get("/audit").status_code == 401
 
