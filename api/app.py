@@ -9,17 +9,22 @@ else) with 503 until it is loaded. Settings live on the app, never in a module g
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.audit import AuditLog
+from api.auth import Role, allow, deny_undeclared, finish_roles
+from api.limits import Limiter
 from api.middleware import BodyLimit
-from api.routes import collections, employers, health, nearest, plan, volunteers
+from api.reload import watch
+from api.routes import audit, collections, employers, health, nearest, plan, volunteers
 from api.schemas import ErrorPublic
 from api.settings import Settings
 from api.state import ApiState, load_state
@@ -31,9 +36,17 @@ DESCRIPTION = """\
 点面 dianmian: which job-service point should a person go to, and the bureau's plan.
 
 Coordinates are longitude/latitude in degrees (WGS-84); geometries are GeoJSON (RFC 7946);
-travel times in seconds, distances in metres. Writes need `Authorization: Bearer <key>`.
-Seekers' homes are never served, only counts per hexagon cell (`seeker-cells`).
+travel times in seconds, distances in metres. Seekers' homes are never served, only counts
+per hexagon cell (`seeker-cells`, under disclosure control).
+
+Roles: `admin` (planners), `staff` (one service point), `volunteer` (one volunteer) send
+`Authorization: Bearer <key>` (keys from `dianmian keys create`); `public` needs no key.
+Each endpoint lists its roles (`x-roles` and "Roles:" below). Writes and batch queries are
+rate limited per key and per address (429 with `Retry-After`); every write is audited.
 """
+
+PUBLIC = allow(Role.PUBLIC)
+"""Everyone, with or without a key."""
 
 
 def create_app(state: ApiState | None = None, *, settings: Settings | None = None) -> FastAPI:
@@ -53,15 +66,20 @@ def create_app(state: ApiState | None = None, *, settings: Settings | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = None
+        tasks = []
         if app.state.api_state is None:
-            task = asyncio.create_task(_load(app, settings))
+            tasks.append(asyncio.create_task(_load(app, settings)))
+        if settings.scenario is not None:
+            tasks.append(asyncio.create_task(watch(app, settings, owns_first=state is None)))
         try:
             yield
         finally:
-            if task is not None and not task.done():
-                task.cancel()
-            if app.state.api_state is not None and state is None:
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            if app.state.api_state is not None and app.state.api_state is not state:
                 app.state.api_state.close()
 
     app = FastAPI(
@@ -72,18 +90,26 @@ def create_app(state: ApiState | None = None, *, settings: Settings | None = Non
         responses={
             400: {"model": ErrorPublic, "description": "Malformed request (e.g. body not UTF-8)."}
         },
+        # A route that declares no roles (see api.auth.allow) is for admin only.
+        dependencies=[Depends(deny_undeclared)],
     )
     app.state.settings = settings
     app.state.api_state = state
     app.state.load_error = None
+    app.state.limiter = Limiter.from_settings(settings)
+    app.add_middleware(AuditLog)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.include_router(health.router)
-    app.include_router(nearest.make_router(settings))
-    app.include_router(collections.make_router(settings))
-    app.include_router(volunteers.router)
-    app.include_router(employers.router)
-    app.include_router(plan.router)
+    # Roles of each router (admin always): see api/auth.py and the README's roles table.
+    app.include_router(health.router, dependencies=[PUBLIC])
+    app.include_router(nearest.make_router(settings), dependencies=[allow(Role.PUBLIC, query=True)])
+    app.include_router(collections.make_router(settings), dependencies=[PUBLIC])
+    app.include_router(volunteers.router, dependencies=[allow(Role.STAFF, Role.VOLUNTEER)])
+    app.include_router(employers.router, dependencies=[allow(Role.STAFF, Role.VOLUNTEER)])
+    app.include_router(plan.router, dependencies=[PUBLIC])
+    app.include_router(audit.router, dependencies=[allow()])
     _add_error_handlers(app)
+    for route in finish_roles(app):
+        logger.warning("route %s declares no roles: admin only", route)
     return app
 
 

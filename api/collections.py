@@ -202,7 +202,8 @@ def _cell_industries(frame: pd.DataFrame) -> list[frozenset[str]]:
 
 
 def _seeker_fields() -> tuple[str, ...]:
-    return ("cell", "count", "n_*")
+    # `merged`: the cell's hidden small industry counts, added up (planner.disclosure).
+    return ("cell", "count", "n_*", "merged")
 
 
 SPECS: dict[str, CollectionSpec] = {
@@ -259,7 +260,9 @@ SPECS: dict[str, CollectionSpec] = {
         CollectionSpec(
             "seeker-cells",
             "Job seekers (hexagon cells)",
-            "Registered job seekers counted per hexagon; small cells suppressed. "
+            "Registered job seekers counted per hexagon under disclosure control: no count "
+            "or industry sub-count below the scenario's threshold (5 by default); small "
+            "sub-counts are null and added up in `merged`; small cells are not served. "
             "Seekers are never served individually.",
             _seeker_fields(),
             _column_ids("cell"),

@@ -1,18 +1,14 @@
-"""Request dependencies (``Annotated`` aliases): the loaded state, settings, the write key."""
+"""Request dependencies (``Annotated`` aliases): the loaded state, settings, writes."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.schemas import ErrorPublic
 from api.settings import Settings
 from api.state import ApiState
-
-_bearer = HTTPBearer(auto_error=False, description="The API key from `DIANMIAN_API_KEY`.")
 
 
 async def get_settings(request: Request) -> Settings:
@@ -38,41 +34,32 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StateDep = Annotated[ApiState, Depends(get_state)]
 
 
-async def require_api_key(
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """Writes need ``Authorization: Bearer <DIANMIAN_API_KEY>``.
+async def require_api_key(request: Request) -> None:
+    """Writes need a key: 401 for a caller without one.
 
-    503 if the server has no key configured (writes disabled), 401 without credentials,
-    403 with a wrong key.
+    Roles and resources are checked by the router's :func:`api.auth.allow` dependency (see
+    ``api/app.py``); this stays as a second line for routes that write.
     """
-    if settings.api_key is None:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail="writes are disabled: the server has no API key; set `DIANMIAN_API_KEY`",
-        )
-    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+    principal = getattr(request.state, "principal", None)
+    if principal is None or principal.role.value == "public":
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail="missing API key: send `Authorization: Bearer <key>`",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    expected = settings.api_key.get_secret_value().encode()
-    if not secrets.compare_digest(credentials.credentials.encode(), expected):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="wrong API key")
 
 
 Writer = Depends(require_api_key)
 
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorPublic, "description": "Missing API key."},
-    403: {"model": ErrorPublic, "description": "Wrong API key."},
-    413: {"model": ErrorPublic, "description": "Request body too large."},
-    503: {
+    403: {
         "model": ErrorPublic,
-        "description": "Writes disabled (no API key configured) or scenario loading.",
+        "description": "Wrong or revoked key, or its role or resource may not do this.",
     },
+    413: {"model": ErrorPublic, "description": "Request body too large."},
+    429: {"model": ErrorPublic, "description": "Rate limit; see `Retry-After`."},
+    503: {"model": ErrorPublic, "description": "Scenario loading."},
 }
 
 

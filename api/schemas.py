@@ -303,7 +303,29 @@ class ReadyPublic(BaseModel):
     modes: list[TravelMode]
     service_points: int
     database: str
+    version: str | None = Field(
+        default=None, description="Version of the published plan being served."
+    )
 
 
 class ErrorPublic(BaseModel):
     detail: str | list[dict[str, Any]]
+
+
+# -- audit ----------------------------------------------------------------------------------
+
+
+class AuditEntryPublic(BaseModel):
+    entry_id: int
+    at: dt.datetime
+    key_id: str | None = Field(description="Key id (`bootstrap` for DIANMIAN_API_KEY).")
+    role: str
+    address: str | None
+    method: str
+    path: str
+    status: int
+    detail: str | None = Field(description="Request body (truncated).")
+
+
+class AuditPublic(BaseModel):
+    entries: list[AuditEntryPublic]

@@ -1,7 +1,8 @@
 """Service settings, read from environment variables (prefix ``DIANMIAN_``) or given in code.
 
-There is no default secret: without ``DIANMIAN_API_KEY`` the service still answers every read,
-but refuses writes with 503 and says which variable to set.
+There is no default secret. API keys with roles are created with ``dianmian keys create`` and
+stored hashed in the database; ``DIANMIAN_API_KEY``, if set, is an extra bootstrap ``admin``
+key (see :mod:`api.auth`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ class Settings(BaseSettings):
     )
     out: Path = Field(default=Path("out"), description="Output root; plans in OUT/<scenario>/.")
     api_key: SecretStr | None = Field(
-        default=None, description="Bearer key for writes; writes are refused while unset."
+        default=None,
+        description="Bootstrap admin key (optional; keys with roles come from "
+        "`dianmian keys create`).",
     )
     database_url: str | None = Field(
         default=None,
@@ -53,6 +56,25 @@ class Settings(BaseSettings):
         "(default: the scenario's `planning.max_snap_m`).",
     )
     max_page: int = Field(default=10_000, ge=1, description="Largest `limit` of a collection page.")
+    rate_per_key: float = Field(
+        default=600.0,
+        ge=0,
+        description="Writes and batch queries per minute per API key (0: unlimited; per worker).",
+    )
+    rate_per_address: float = Field(
+        default=300.0,
+        ge=0,
+        description="Writes and batch queries per minute per client address (0: unlimited; "
+        "per worker).",
+    )
+    rate_burst: int = Field(
+        default=60, ge=1, description="Writes and batch queries allowed in a burst."
+    )
+    reload_poll_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often (s) to check for a newly published plan (0: only on SIGHUP).",
+    )
 
     @field_validator("api_key")
     @classmethod

@@ -28,6 +28,8 @@ from geo.engine import NearestIndex
 from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from geo.network import StreetNetwork, load_network_cached
 from geo.scenario import Scenario
+from planner.disclosure import DEFAULT_K, MERGED, check, protect
+from planner.publish import version_folder
 from planner.store import Store, store_url
 
 logger = logging.getLogger(__name__)
@@ -146,6 +148,18 @@ class RouteBook:
             self._cache[day] = (mtime, routes)
             return routes
 
+    def point_of(self, volunteer_id: str) -> str | None:
+        """The service point a volunteer belongs to (``service_point`` of their newest
+        route), or ``None`` if no route names one."""
+        for day in reversed(self.dates()):
+            try:
+                route = (self.day(day) or {}).get(volunteer_id)
+            except ScenarioError:
+                continue
+            if route is not None and route.get("service_point") is not None:
+                return str(route["service_point"])
+        return None
+
 
 @dataclass(frozen=True, eq=False)
 class ApiState:
@@ -173,6 +187,8 @@ class ApiState:
         Points farther than this (m) from every street are outside the network area.
     industries
         The scenario's industry catalogue (the ``industry`` parameters resolve against it).
+    version
+        Version of the published plan served (``None``: unversioned files).
     """
 
     name: str
@@ -186,6 +202,7 @@ class ApiState:
     store: Store
     max_snap_m: float
     industries: IndustryCatalogue = DEFAULT_CATALOGUE
+    version: str | None = None
 
     @property
     def modes(self) -> tuple[TravelMode, ...]:
@@ -216,6 +233,8 @@ def build_state(
     k_max: int = 5,
     max_snap_m: float = 2000.0,
     industries: IndustryCatalogue = DEFAULT_CATALOGUE,
+    min_count: int = DEFAULT_K,
+    version: str | None = None,
 ) -> ApiState:
     """An :class:`ApiState` from layers in memory.
 
@@ -224,6 +243,10 @@ def build_state(
     layers
         GeoDataFrames by collection name (see :data:`api.collections.SPECS`);
         ``service-points`` is required, the others are served if given.
+    min_count
+        Disclosure threshold k of the seeker cells (see :func:`seeker_cells_to_serve`).
+    version
+        Version of the published plan.
     """
     if "service-points" not in layers:
         msg = "`layers` needs `service-points`"
@@ -240,6 +263,13 @@ def build_state(
         nearest[m] = NearestIndex(
             network, m, points.lon, points.lat, groups=groups, k_max=k_max, max_snap_m=max_snap_m
         )
+    layers = dict(layers)
+    if "seeker-cells" in layers:
+        cells = seeker_cells_to_serve(layers["seeker-cells"], min_count)
+        if cells is None:
+            del layers["seeker-cells"]
+        else:
+            layers["seeker-cells"] = cells
     collections = {n: build_collection(SPECS[n], layers[n]) for n in SPECS if n in layers}
     return ApiState(
         name=name,
@@ -253,7 +283,29 @@ def build_state(
         store=store,
         max_snap_m=max_snap_m,
         industries=industries,
+        version=version,
     )
+
+
+def seeker_cells_to_serve(cells: gpd.GeoDataFrame, k: int) -> gpd.GeoDataFrame | None:
+    """The seeker cells as they may be served, or ``None`` if they may not.
+
+    Cells written by the planner are already under disclosure control (a ``merged``
+    column); they are checked again (no count in ``1..k-1``). Cells without it (written by
+    an older version) are protected here with :func:`planner.disclosure.protect`.
+    """
+    parts = [c for c in cells.columns if c.startswith("n_")]
+    if MERGED not in cells.columns:
+        logger.warning("seeker cells have no `merged` column (older plan): protected at load")
+        frame = cells.copy()
+        frame[["count", *parts]] = frame[["count", *parts]].fillna(0).astype("int64")
+        got = protect(frame, total="count", parts=parts, k=k)
+        return gpd.GeoDataFrame(got.table, geometry="geometry", crs=cells.crs)
+    problems = check(cells, ["count", *parts, MERGED], k=k)
+    if problems:
+        logger.error("seeker cells are not served: %s", "; ".join(problems))
+        return None
+    return cells
 
 
 def plan_folder(scenario: Scenario, out_root: str | Path) -> Path:
@@ -264,11 +316,15 @@ def planned_scenario(scenario_folder: str | Path, out_root: str | Path) -> tuple
     """The scenario and its plan folder; :class:`geo.ScenarioError` if it is not planned yet."""
     scenario = Scenario.load(scenario_folder)
     folder = plan_folder(scenario, out_root)
-    missing = [f for f in (PLAN_FILE, CITY_FILE, SUMMARY_FILE) if not (folder / f).is_file()]
+    try:
+        files, _version = version_folder(folder)
+    except OSError as exc:
+        raise ScenarioError(str(exc)) from exc
+    missing = [f for f in (PLAN_FILE, CITY_FILE, SUMMARY_FILE) if not (files / f).is_file()]
     if missing:
         msg = (
             f"scenario `{scenario.name}` is not planned: missing {', '.join(missing)} in "
-            f"`{folder}`; run `dianmian plan {scenario.folder}` first"
+            f"`{files}`; run `dianmian plan {scenario.folder}` first"
         )
         raise ScenarioError(msg)
     return scenario, folder
@@ -294,9 +350,15 @@ def load_state(
     """
     settings = settings or Settings()
     scenario, folder = planned_scenario(scenario_folder, out_root)
+    # A published plan is read from its own version folder, which never changes; the
+    # routes and the database stay in OUT/<scenario>/.
+    try:
+        files, version = version_folder(folder)
+    except OSError as exc:
+        raise ScenarioError(str(exc)) from exc
     layers: dict[str, gpd.GeoDataFrame] = {}
     for name, (which, layer) in LAYERS.items():
-        path = folder / (PLAN_FILE if which == "plan" else CITY_FILE)
+        path = files / (PLAN_FILE if which == "plan" else CITY_FILE)
         try:
             layers[name] = gpd.read_file(path, layer=layer)
         except Exception as exc:  # pyogrio raises several types; a missing layer is common
@@ -305,12 +367,12 @@ def load_state(
                 raise ScenarioError(msg) from exc
             logger.warning("layer `%s` of `%s` not served: %s", layer, path, exc)
     try:
-        summary = json.loads((folder / SUMMARY_FILE).read_text(encoding="utf-8"))
+        summary = json.loads((files / SUMMARY_FILE).read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        msg = f"`{folder / SUMMARY_FILE}` is not valid JSON: {exc}"
+        msg = f"`{files / SUMMARY_FILE}` is not valid JSON: {exc}"
         raise ScenarioError(msg) from exc
     if not isinstance(summary, dict):
-        msg = f"`{folder / SUMMARY_FILE}` must hold a JSON object"
+        msg = f"`{files / SUMMARY_FILE}` must hold a JSON object"
         raise ScenarioError(msg)
     network = load_network_cached(scenario.network_source, modes=settings.modes)
     url = store_url(folder, settings.database_url)
@@ -327,4 +389,6 @@ def load_state(
         k_max=settings.max_k,
         max_snap_m=max_snap_m,
         industries=scenario.industries,
+        min_count=scenario.privacy.min_count,
+        version=version or "unversioned",
     )

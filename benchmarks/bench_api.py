@@ -9,7 +9,10 @@ if Dongcao is missing):
   the nearest node, single-source Dijkstra, rank the service points); the ratio is
   baseline median / engine median, measured in the same run;
 * ``http``: GET /service-points/nearest on loopback with wrk (64 connections, 60 s by
-  default) against uvicorn with 2 workers: requests/s, p50/p99 latency, errors.
+  default) against uvicorn with 2 workers: requests/s, p50/p99 latency, errors;
+* ``publish_under_load``: the same load (nearest, plan summary, readyz) on a copy of the
+  plan while a new version is published (``planner.publish``): errors during the switch
+  (must be 0), seconds until every worker's ``/readyz`` reports the new version.
 
 The served plan is ``out/dongcao/`` if the pipeline has written it; otherwise a stand-in
 plan (40 candidate sites as service points, industries assigned round-robin) is written to
@@ -311,6 +314,116 @@ def bench_http(
             os.killpg(server.pid, signal.SIGKILL)
 
 
+def bench_publish(
+    state: ApiState,
+    scenario: Path,
+    out_root: Path,
+    name: str,
+    *,
+    duration: int,
+    connections: int,
+    workers: int,
+) -> dict[str, Any]:
+    """Publish a new plan version while wrk loads the server; count errors, time the switch."""
+    from planner.publish import publishing, version_folder
+
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return {"case": "publish_under_load", "skipped": "wrk not installed"}
+    source = version_folder(out_root / name)[0]
+    served = Path(tempfile.mkdtemp(prefix="bench-publish-"))
+
+    def publish(note: str) -> str:
+        with publishing(served / name) as pub:
+            for f in ("plan.gpkg", "city.gpkg"):
+                shutil.copy(source / f, pub.folder / f)
+            summary = json.loads((source / "plan_summary.json").read_text(encoding="utf-8"))
+            summary["bench_note"] = note
+            (pub.folder / "plan_summary.json").write_text(json.dumps(summary), encoding="utf-8")
+        return pub.version
+
+    first = publish("first")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DIANMIAN_SCENARIO": str(scenario),
+        "DIANMIAN_OUT": str(served),
+        "DIANMIAN_MODES": json.dumps(list(MODES)),
+        "DIANMIAN_RELOAD_POLL_S": "0.5",
+        "DIANMIAN_DATABASE_URL": f"sqlite:///{tempfile.mkdtemp(prefix='bench-db-')}/api.sqlite",
+    }
+    env.pop("DATABASE_URL", None)
+    cmd = [sys.executable, "-m", "uvicorn", "api.app:create_app_from_env", "--factory"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    cmd += ["--log-level", "warning", "--no-access-log"]
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    try:
+        _wait_ready(url, workers)
+        lon, lat = _query_points(state, 500, seed=8)
+        paths = [
+            f"/service-points/nearest?lon={a:.6f}&lat={b:.6f}&k={K}&mode={MODES[i % 2]}"
+            for i, (a, b) in enumerate(zip(lon, lat, strict=True))
+        ]
+        paths += ["/plan/summary", "/readyz", "/collections/service-points/items?limit=5"] * 20
+        script = Path(tempfile.mkdtemp(prefix="bench-wrk-")) / "mixed.lua"
+        script.write_text(_lua(paths), encoding="utf-8")
+        load = subprocess.Popen(
+            [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(duration / 4)
+        t0 = time.monotonic()
+        second = publish("second")
+        switched_s = None
+        streak = 0
+        while load.poll() is None and switched_s is None:
+            try:
+                streak = (
+                    streak + 1
+                    if httpx.get(url + "/readyz", timeout=10).json().get("version") == second
+                    else 0
+                )
+            except httpx.HTTPError:
+                streak = 0
+            if streak >= 10 * workers:  # every worker answers the new version
+                switched_s = round(time.monotonic() - t0, 1)
+            time.sleep(0.1)
+        stdout, _ = load.communicate()
+        during_load = switched_s is not None
+        while switched_s is None and time.monotonic() - t0 < 300:  # slow machine: keep timing
+            streak = (
+                streak + 1
+                if httpx.get(url + "/readyz", timeout=10).json().get("version") == second
+                else 0
+            )
+            if streak >= 10 * workers:
+                switched_s = round(time.monotonic() - t0, 1)
+            time.sleep(0.1)
+        final = {httpx.get(url + "/readyz", timeout=10).json().get("version") for _ in range(20)}
+        return {
+            "case": "publish_under_load",
+            "endpoint": "nearest + /plan/summary + /readyz + collection page (wrk)",
+            "connections": connections,
+            "duration_s": duration,
+            "version_before": first,
+            "version_after": second,
+            "readyz_versions_at_end": sorted(v for v in final if v),
+            "switch_s": switched_s,
+            "switched_during_load": during_load,
+            **_parse_wrk(stdout),
+        }
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        shutil.rmtree(served, ignore_errors=True)
+
+
 def _lua(paths: list[str]) -> str:
     quoted = ",\n".join(f'  "{p}"' for p in paths)
     return (
@@ -400,6 +513,15 @@ def main() -> None:
         connections=args.connections,
         workers=args.workers,
     )
+    publish = bench_publish(
+        state,
+        scenario,
+        out_root,
+        name,
+        duration=max(45, args.duration // 2),
+        connections=args.connections,
+        workers=args.workers,
+    )
     result = {
         "scenario": name,
         "plan": plan_note,
@@ -416,7 +538,7 @@ def main() -> None:
             "note": "wall-clock figures include time the process waited for a CPU; cpu_* "
             "figures count only its own CPU time",
         },
-        "cases": [inproc["single"], inproc["batch"], base, http],
+        "cases": [inproc["single"], inproc["batch"], base, http, publish],
     }
     OUT.joinpath("bench").mkdir(parents=True, exist_ok=True)
     path = OUT / "bench" / "api.json"
@@ -444,6 +566,17 @@ def main() -> None:
         )
     else:
         rows.append(("HTTP", str(http.get("skipped", ""))))
+    if "requests" in publish:
+        rows.append(
+            (
+                "publish under load",
+                f"{publish['requests']:,} requests, errors {publish['errors']}, every worker on "
+                f"the new version after {publish['switch_s']} s "
+                f"(under load: {publish['switched_during_load']})",
+            )
+        )
+    else:
+        rows.append(("publish under load", str(publish.get("skipped", ""))))
     for case, text in rows:
         print(f"{case:<22}{text}")
     print(f"load average {load_start} -> {result['machine']['load_average_at_end']}")

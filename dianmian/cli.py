@@ -171,19 +171,24 @@ def _run_plan(
     from geo.engine import Engine
     from planner.city import apply_demand_updates, load_city, write_city, write_datum_copies
     from planner.points.plan import make_plan, write_plan
+    from planner.publish import publishing
 
     with reporter.step(f"Loading and validating {scenario}") as progress:
         city = load_city(scenario, skip_invalid=skip_invalid, out_root=out_dir, progress=progress)
     target = out_dir / city.scenario.name
     apply_demand_updates(city, _feedback(city.scenario, target)[0])
-    with reporter.step(f"Writing {target}") as progress:
-        written = write_city(city, target, progress=progress)
-    reporter.print(_summary_table(city.summary()))
-    engine = Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
-    with reporter.step("Siting service points and assigning seekers") as progress:
-        plan = make_plan(city, engine=engine, progress=progress)
-        written += write_plan(plan, city, target)
-        written += write_datum_copies(written, target, city.scenario.output.coordinates)
+    # Written to a staging folder and published at once (a running server switches over).
+    with publishing(target) as pub:
+        with reporter.step(f"Writing {target}") as progress:
+            written = write_city(city, pub.folder, progress=progress)
+        reporter.print(_summary_table(city.summary()))
+        engine = Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
+        with reporter.step("Siting service points and assigning seekers") as progress:
+            plan = make_plan(city, engine=engine, progress=progress)
+            written += write_plan(plan, city, pub.folder)
+            written += write_datum_copies(written, pub.folder, city.scenario.output.coordinates)
+    written = [pub.final(p) for p in written]
+    reporter.print(f"published plan version {pub.version}")
     reporter.print(_crowd_table(plan.summary))
     if with_routes:
         written += _run_routes(
@@ -305,6 +310,7 @@ def _write_maps(scenario: Any, target: Path, *, date: str | None = None) -> list
         date=date,
         industries=scenario.industries,
         coordinates=scenario.map.coordinates,
+        volunteer_homes=scenario.privacy.volunteer_homes,
     )
 
 
@@ -391,6 +397,122 @@ def serve(
 
     with _domain_errors():
         run(scenario, out_dir, host=host, port=port, workers=workers)
+
+
+keys_app = typer.Typer(
+    help="API keys with roles (admin, staff, volunteer), stored hashed in the scenario's "
+    "database (DATABASE_URL, or OUT/<scenario>/dianmian.sqlite).",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario folder (with scenario.toml).")]
+
+
+def _key_store(scenario: Path, out_dir: Path) -> tuple[Any, Path]:
+    import os
+
+    from geo.scenario import Scenario
+    from planner.store import Store, store_url
+
+    scen = Scenario.load(scenario)
+    target = out_dir / scen.name
+    target.mkdir(parents=True, exist_ok=True)
+    return Store(store_url(target, os.environ.get("DATABASE_URL"))), target
+
+
+def _known_ids(target: Path, file: str, layer: str) -> set[str] | None:
+    """Ids of a published layer (None if not planned yet, so nothing can be checked)."""
+    import pyogrio
+
+    from planner.publish import version_folder
+
+    path = version_folder(target)[0] / file
+    if not path.is_file():
+        return None
+    frame = pyogrio.read_dataframe(path, layer=layer, columns=["id"], read_geometry=False)
+    return {str(v) for v in frame["id"]}
+
+
+@keys_app.command("create")
+def keys_create(
+    scenario: ScenarioArg,
+    role: Annotated[str, typer.Option(help="admin, staff or volunteer.")],
+    point: Annotated[str | None, typer.Option(help="Service point id of a staff key.")] = None,
+    volunteer: Annotated[str | None, typer.Option(help="Volunteer id of a volunteer key.")] = None,
+    label: Annotated[str | None, typer.Option(help="Who holds the key (a note).")] = None,
+    out_dir: OutOpt = DEFAULT_OUT,
+) -> None:
+    """Create a key and print it once (only its SHA-256 is stored)."""
+    from api.auth import Role, new_key
+    from planner.store import add_key
+
+    with _domain_errors():
+        if role not in ("admin", "staff", "volunteer"):
+            _fail(ValueError(f"`--role` {role!r} is unknown; allowed: admin, staff, volunteer"))
+        try:
+            token, record = new_key(
+                Role(role), service_point=point, volunteer_id=volunteer, label=label
+            )
+        except ValueError as exc:
+            _fail(exc)
+        store, target = _key_store(scenario, out_dir)
+        checks = (
+            (point, "plan.gpkg", "service_points", "--point", "service point"),
+            (volunteer, "city.gpkg", "volunteers", "--volunteer", "volunteer"),
+        )
+        for value, file, layer, option, what in checks:
+            known = _known_ids(target, file, layer) if value else None
+            if known is not None and value not in known:
+                _fail(ValueError(f"`{option}` {value!r}: no such {what} in the published plan"))
+        add_key(store, record)
+        store.close()
+    err.print(f"[green]created key {record.key_id}[/] ({role}); it is shown only this once:")
+    out.print(token, highlight=False, soft_wrap=True)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    scenario: ScenarioArg,
+    key_id: Annotated[str, typer.Argument(help="Key id (from `dianmian keys list`).")],
+    out_dir: OutOpt = DEFAULT_OUT,
+) -> None:
+    """Revoke a key at once (the next request with it answers 403)."""
+    from planner.store import revoke_key
+
+    with _domain_errors():
+        store, _target = _key_store(scenario, out_dir)
+        done = revoke_key(store, key_id)
+        store.close()
+    if not done:
+        _fail(ValueError(f"no active key with id {key_id!r}"))
+    err.print(f"revoked key {key_id}")
+
+
+@keys_app.command("list")
+def keys_list(scenario: ScenarioArg, out_dir: OutOpt = DEFAULT_OUT) -> None:
+    """List keys: id, role, point or volunteer, label, created, revoked (never secrets)."""
+    from rich.table import Table
+
+    from planner.store import list_keys
+
+    with _domain_errors():
+        store, _target = _key_store(scenario, out_dir)
+        keys = list_keys(store)
+        store.close()
+    table = Table(title="API keys")
+    for col in ("key id", "role", "point", "volunteer", "label", "created", "revoked"):
+        table.add_column(col)
+    for k in keys:
+        table.add_row(
+            k.key_id,
+            k.role,
+            k.service_point or "",
+            k.volunteer_id or "",
+            k.label or "",
+            k.created_at.strftime("%Y-%m-%d %H:%M"),
+            "" if k.revoked_at is None else k.revoked_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    out.print(table)
 
 
 def _print_written(reporter: Reporter, written: list[Path]) -> None:

@@ -42,7 +42,16 @@ NETWORK_SUFFIXES: tuple[str, ...] = (".graphml", ".osm", ".xml", ".pbf")
 """``[network] source`` values ending like this are files; anything else is a place name."""
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_KNOWN_SECTIONS = ("scenario", "network", "layers", "planning", "map", "industries", "output")
+_KNOWN_SECTIONS = (
+    "scenario",
+    "network",
+    "layers",
+    "planning",
+    "map",
+    "industries",
+    "output",
+    "privacy",
+)
 
 
 SITING_MODELS = ("capacitated", "pmedian", "coverage", "min_points")
@@ -209,6 +218,35 @@ class OutputSettings:
         object.__setattr__(self, "coordinates", _datum_value(self.coordinates, ("wgs84", "gcj02")))
 
 
+@dataclass(frozen=True)
+class PrivacySettings:
+    """What ``[privacy]`` allows to be published.
+
+    Parameters
+    ----------
+    min_count
+        Smallest count of people published in any aggregate (seeker cells and their
+        breakdowns); smaller counts are suppressed (see :mod:`planner.disclosure`).
+    volunteer_homes
+        ``true`` publishes volunteers' routes from and to their homes on the maps; by default
+        published routes start and end at the volunteer's service point (home legs removed).
+    """
+
+    min_count: int = 5
+    volunteer_homes: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.min_count, bool) or not isinstance(self.min_count, int):
+            msg = f"`min_count` must be a whole number, got {self.min_count!r}"
+            raise ValueError(msg)
+        if self.min_count < 1:
+            msg = f"`min_count` must be at least 1, got {self.min_count}"
+            raise ValueError(msg)
+        if not isinstance(self.volunteer_homes, bool):
+            msg = f"`volunteer_homes` must be true or false, got {self.volunteer_homes!r}"
+            raise ValueError(msg)
+
+
 def _datum_value(value: object, allowed: tuple[str, ...]) -> Datum:
     if not isinstance(value, str) or value.strip().lower() not in allowed:
         msg = f"`coordinates` {value!r} is unknown; allowed: {', '.join(allowed)}"
@@ -262,6 +300,8 @@ class Scenario:
         The scenario's industries (``[industries]``; default the bureau's six and ``other``).
     output
         Output settings (``[output]``).
+    privacy
+        Disclosure settings (``[privacy]``).
     """
 
     folder: Path
@@ -275,6 +315,7 @@ class Scenario:
     map: MapSettings = field(default_factory=MapSettings)
     industries: IndustryCatalogue = DEFAULT_CATALOGUE
     output: OutputSettings = field(default_factory=OutputSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
     @property
     def network_is_file(self) -> bool:
@@ -327,6 +368,7 @@ def _parse(data: dict[str, Any], folder: Path, toml_path: Path) -> Scenario:
     planning = _parse_planning(data, errors)
     map_settings = _parse_settings(data, "map", MapSettings, errors)
     output = _parse_settings(data, "output", OutputSettings, errors)
+    privacy = _parse_settings(data, "privacy", PrivacySettings, errors)
     industries = _parse_industries(data, errors)
     if errors:
         shown = "\n".join(f"  - {e}" for e in errors)
@@ -344,6 +386,7 @@ def _parse(data: dict[str, Any], folder: Path, toml_path: Path) -> Scenario:
         map=map_settings,
         industries=industries,
         output=output,
+        privacy=privacy,
     )
 
 
@@ -408,7 +451,7 @@ def _parse_planning(data: dict[str, Any], errors: list[str]) -> PlanningParams:
         return PlanningParams()
 
 
-_Settings = TypeVar("_Settings", MapSettings, OutputSettings)
+_Settings = TypeVar("_Settings", MapSettings, OutputSettings, PrivacySettings)
 
 
 def _parse_settings(

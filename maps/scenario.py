@@ -21,6 +21,7 @@ from geo.crs import Datum, frame_from_wgs84, from_wgs84
 from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from maps.plan import PlanLayers
 from maps.write import write_maps
+from planner.privacy import strip_home_legs
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +87,13 @@ def write_scenario_maps(
     date: str | None = None,
     industries: IndustryCatalogue | None = None,
     coordinates: Datum = Datum.WGS84,
+    volunteer_homes: bool = False,
 ) -> list[Path]:
     """Write ``<out_dir>/maps/*.html`` from the planned scenario in `out_dir`.
+
+    Volunteers' routes are drawn without their home legs (start/end at their service
+    point, see :func:`planner.privacy.strip_home_legs`) unless `volunteer_homes`
+    (``[privacy] volunteer_homes``).
 
     `industries` gives labels and colours (default: the catalogue recorded in
     ``city_summary.json``); with `coordinates` ``gcj02`` every overlay is shifted to GCJ-02 to
@@ -135,6 +141,8 @@ def write_scenario_maps(
             catch = catch[catch["point_id"].isin(new_points["id"])].reset_index(drop=True)
         plan = PlanLayers(service_points=new_points, catchments=catch, crowd=crowd)
     routes = latest_routes(out, date)
+    if routes is not None and not volunteer_homes:
+        routes = _without_homes(routes, points)
     if coordinates is not Datum.WGS84:
         layers = {
             k: None if v is None else frame_from_wgs84(v, coordinates) for k, v in layers.items()
@@ -165,6 +173,18 @@ def write_scenario_maps(
         attribution=attribution,
         industries=industries,
     )
+
+
+def _without_homes(
+    routes: list[dict[str, Any]], points: gpd.GeoDataFrame | None
+) -> list[dict[str, Any]]:
+    """Published routes start and end at the volunteer's service point, never at home."""
+    where: dict[str, tuple[float, float, str]] = {}
+    if points is not None and len(points):
+        pts = points.to_crs("EPSG:4326") if points.crs is not None else points
+        for pid, name, geom in zip(pts["id"], pts["name"], pts.geometry, strict=True):
+            where[str(pid)] = (float(geom.x), float(geom.y), str(name))
+    return strip_home_legs(routes, where)
 
 
 def _recorded_industries(out: Path) -> IndustryCatalogue:

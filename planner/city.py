@@ -23,6 +23,7 @@ from geo.layers import LayerName
 from geo.network import StreetNetwork, load_network_cached
 from geo.scenario import Scenario, load_layers
 from geo.validation import DatumFinding, check_datum, street_tree
+from planner.disclosure import protect_totals
 from planner.hexbin import hexbin
 
 logger = logging.getLogger(__name__)
@@ -181,24 +182,47 @@ def datum_findings(
 
 
 def seeker_cells(city: City, *, cell_m: float = 500.0) -> gpd.GeoDataFrame:
-    """Seekers aggregated to hexagons with industry and mode counts (small cells suppressed)."""
+    """Seekers aggregated to hexagons with industry counts, under disclosure control.
+
+    Cells under the scenario's ``[privacy] min_count`` (k, default 5) are suppressed, and
+    industry sub-counts in ``1..k-1`` are null and merged into ``merged``, with
+    complementary suppression against subtraction (see :mod:`planner.disclosure`).
+    """
     seekers = city.layer(LayerName.SEEKERS)
+    k = city.scenario.privacy.min_count
     by_industry = hexbin(
         seekers,
         metric_crs=city.network.crs,
         cell_m=cell_m,
+        min_count=k,
         category="industries",
         categories=list(city.industries.codes),
     )
-    if by_industry.suppressed:
+    if by_industry.suppressed or by_industry.hidden_parts:
         logger.info(
-            "%d seekers in %d cells with fewer than 5 seekers are not shown",
+            "%d seekers in %d cells with fewer than %d seekers (or hidden to protect them) are "
+            "not shown; %d industry sub-counts hidden",
             by_industry.suppressed,
             by_industry.suppressed_cells,
+            k,
+            by_industry.hidden_parts,
         )
     cells = by_industry.cells
     cells.attrs["suppressed"] = by_industry.suppressed
+    cells.attrs["suppressed_cells"] = by_industry.suppressed_cells
     return cells
+
+
+def published_summary(city: City) -> dict[str, Any]:
+    """:meth:`City.summary` as published: per-industry seeker totals in ``1..k-1`` are
+    ``None`` (they are grand totals of the seeker-cell breakdown)."""
+    summary = city.summary()
+    k = city.scenario.privacy.min_count
+    totals = {code: row["seekers"] for code, row in summary.get("industries", {}).items()}
+    for code, value in protect_totals(totals, k=k).items():
+        summary["industries"][code]["seekers"] = value
+    summary["privacy_min_count"] = k
+    return summary
 
 
 MAJOR_ROADS = (
@@ -246,7 +270,7 @@ def write_city(city: City, out_dir: str | Path, *, progress: Progress | None = N
     say("seeker cells")
     cells = seeker_cells(city)
     cells.to_file(gpkg, layer="seeker_cells", driver="GPKG")
-    summary = city.summary()
+    summary = published_summary(city)
     summary["seekers_in_suppressed_cells"] = int(cells.attrs.get("suppressed", 0))
     summary["network_detail"] = city.network.summary()
     summary_path = out / "city_summary.json"

@@ -2,8 +2,11 @@
 
 Seekers' residences are personal data. Every output that shows where seekers live (maps,
 API, plan files) goes through :func:`hexbin`, which counts points per hexagon of a fixed size
-in a metric CRS and suppresses cells with fewer than ``min_count`` people (their count is
-reported in :attr:`HexBins.suppressed`, never silently lost).
+in a metric CRS and applies :func:`planner.disclosure.protect`: cells with fewer than
+``min_count`` people are suppressed (their count is reported in :attr:`HexBins.suppressed`,
+never silently lost), sub-counts per category in ``1..min_count-1`` are hidden (null) and
+merged into ``merged``, with complementary suppression so none can be recovered by
+subtraction from row or city-wide totals.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from planner.disclosure import MERGED, protect
 
 DEFAULT_CELL_M = 500.0
 """Default hexagon size: distance between opposite edges (metres)."""
@@ -30,19 +35,23 @@ class HexBins:
     ----------
     cells
         One row per shown cell: ``cell`` (``"q,r"`` axial id), ``count``, one ``n_<value>``
-        column per category value if categories were given, geometry (hexagon, EPSG:4326).
+        column per category value if categories were given (nullable: hidden sub-counts are
+        null) and ``merged`` (their sum), geometry (hexagon, EPSG:4326).
     suppressed
         Number of people in suppressed cells.
     suppressed_cells
         Number of suppressed cells.
     cell_m
         Hexagon size (distance between opposite edges, metres).
+    hidden_parts
+        Number of sub-counts hidden in shown cells.
     """
 
     cells: gpd.GeoDataFrame
     suppressed: int
     suppressed_cells: int
     cell_m: float
+    hidden_parts: int = 0
 
 
 def axial_index(x: np.ndarray, y: np.ndarray, cell_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -93,7 +102,8 @@ def hexbin(
     cell_m
         Distance between opposite edges of a hexagon (metres).
     min_count
-        Cells with fewer points are suppressed.
+        Smallest publishable count (``k`` of :func:`planner.disclosure.protect`): cells
+        with fewer points are suppressed, smaller sub-counts hidden.
     category
         Optional column; a ``;``-separated list per row is counted once per value.
     categories
@@ -109,17 +119,21 @@ def hexbin(
     q, r = axial_index(geom.x.to_numpy(), geom.y.to_numpy(), cell_m)
     frame = pd.DataFrame({"q": q, "r": r})
     counts = frame.groupby(["q", "r"]).size().rename("count")
+    parts: list[str] = []
     if category is not None:
         values = points[category].astype(str).str.split(";")
         exploded = frame.assign(value=values.to_numpy()).explode("value")
         wide = exploded.groupby(["q", "r", "value"]).size().unstack(fill_value=0)
         wanted = categories if categories is not None else sorted(wide.columns)
         wide = wide.reindex(columns=wanted, fill_value=0).add_prefix("n_")
+        parts = list(wide.columns)
         table = pd.concat([counts, wide], axis=1).fillna(0).astype(np.int64)
     else:
         table = counts.to_frame()
-    shown = table[table["count"] >= min_count].reset_index()
-    hidden = table[table["count"] < min_count]
+    protected = protect(table.reset_index(), total="count", parts=parts, k=min_count)
+    shown = protected.table
+    if not parts:
+        shown = shown.drop(columns=[MERGED])
     polys = hex_polygons(shown["q"].to_numpy(), shown["r"].to_numpy(), cell_m)
     cells = gpd.GeoDataFrame(
         shown.drop(columns=["q", "r"]).assign(
@@ -133,7 +147,8 @@ def hexbin(
     ]
     return HexBins(
         cells=cells,
-        suppressed=int(hidden["count"].sum()),
-        suppressed_cells=len(hidden),
+        suppressed=protected.suppressed,
+        suppressed_cells=protected.suppressed_rows,
         cell_m=cell_m,
+        hidden_parts=protected.hidden_parts,
     )

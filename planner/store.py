@@ -1,4 +1,5 @@
-"""The write store: demand reports and completed volunteer tasks (SQLAlchemy 2 core).
+"""The write store: demand reports, completed volunteer tasks, API keys and the audit log
+(SQLAlchemy 2 core).
 
 SQLite by default (a file next to the plan), PostgreSQL through a ``postgresql://`` URL
 (driver psycopg 3). Both tables are append-only logs keyed so that repeating a request is
@@ -100,7 +101,7 @@ class Store:
         self.url = normalise_url(url)
         self.engine: Engine = _engine(self.url)
         if create:
-            metadata.create_all(self.engine)
+            _create_tables(self.engine)
 
     @property
     def dialect(self) -> str:
@@ -228,6 +229,19 @@ def export_feedback(store: Store, folder: str | Path) -> tuple[Path, Path]:
     return demand_path, tasks_path
 
 
+def _create_tables(engine: Engine, attempts: int = 5) -> None:
+    """Create missing tables; several workers starting at once may race on a new database
+    (one sees the table missing, another has just created it), so retry."""
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine)
+            return
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+            if "already exists" not in str(exc) or attempt == attempts - 1:
+                raise
+            logger.debug("tables created concurrently; checking again")
+
+
 def _engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
@@ -272,4 +286,183 @@ def _task(row: Any) -> TaskDone:
         route_date=row["route_date"],
         note=row["note"],
         done_at=_aware(row["done_at"]),
+    )
+
+
+# -- API keys and the audit log (added for roles; see api/auth.py) ------------------------------
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.String(32), primary_key=True),
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("service_point", sa.String(200), nullable=True),
+    sa.Column("volunteer_id", sa.String(200), nullable=True),
+    sa.Column("label", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+"""API keys: only the SHA-256 of each secret is stored (the secret is shown once)."""
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("entry_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("key_id", sa.String(32), nullable=True, index=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("address", sa.String(100), nullable=True),
+    sa.Column("method", sa.String(10), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("detail", sa.Text, nullable=True),
+)
+"""Every write through the API: who (key id, role, address), when, what and the outcome."""
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An API key as stored (never the secret; `secret_sha256` is its hash)."""
+
+    key_id: str
+    secret_sha256: str
+    role: str
+    service_point: str | None
+    volunteer_id: str | None
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    entry_id: int
+    at: datetime
+    key_id: str | None
+    role: str
+    address: str | None
+    method: str
+    path: str
+    status: int
+    detail: str | None
+
+
+def add_key(store: Store, key: ApiKey) -> None:
+    """Store a new API key (its id must be new)."""
+    with store.engine.begin() as conn:
+        conn.execute(
+            api_keys.insert().values(
+                key_id=key.key_id,
+                secret_sha256=key.secret_sha256,
+                role=key.role,
+                service_point=key.service_point,
+                volunteer_id=key.volunteer_id,
+                label=key.label,
+                created_at=key.created_at,
+                revoked_at=key.revoked_at,
+            )
+        )
+
+
+def get_key(store: Store, key_id: str) -> ApiKey | None:
+    """The key with `key_id` (revoked or not), or ``None``."""
+    query = sa.select(api_keys).where(api_keys.c.key_id == key_id)
+    with store.engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return None if row is None else _key(row)
+
+
+def list_keys(store: Store) -> list[ApiKey]:
+    """Every key, oldest first."""
+    query = sa.select(api_keys).order_by(api_keys.c.created_at, api_keys.c.key_id)
+    with store.engine.connect() as conn:
+        return [_key(row) for row in conn.execute(query).mappings()]
+
+
+def revoke_key(store: Store, key_id: str) -> bool:
+    """Revoke a key; False if there is no such active key."""
+    with store.engine.begin() as conn:
+        result = conn.execute(
+            api_keys.update()
+            .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(UTC))
+        )
+    return bool(result.rowcount)
+
+
+def record_audit(
+    store: Store,
+    *,
+    key_id: str | None,
+    role: str,
+    address: str | None,
+    method: str,
+    path: str,
+    status: int,
+    detail: str | None = None,
+) -> None:
+    """Append one entry to the audit log (time: now, UTC)."""
+    with store.engine.begin() as conn:
+        conn.execute(
+            audit_log.insert().values(
+                at=datetime.now(UTC),
+                key_id=key_id,
+                role=role,
+                address=address,
+                method=method,
+                path=path,
+                status=status,
+                detail=detail,
+            )
+        )
+
+
+def audit_entries(
+    store: Store,
+    *,
+    since: datetime | None = None,
+    key_id: str | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> list[AuditEntry]:
+    """Audit entries, newest first (optionally since a time, of one key, before an id)."""
+    query = sa.select(audit_log).order_by(audit_log.c.entry_id.desc()).limit(limit)
+    if since is not None:
+        query = query.where(audit_log.c.at >= since)
+    if key_id is not None:
+        query = query.where(audit_log.c.key_id == key_id)
+    if before_id is not None:
+        query = query.where(audit_log.c.entry_id < before_id)
+    with store.engine.connect() as conn:
+        return [
+            AuditEntry(
+                entry_id=int(r["entry_id"]),
+                at=_aware(r["at"]),
+                key_id=r["key_id"],
+                role=str(r["role"]),
+                address=r["address"],
+                method=str(r["method"]),
+                path=str(r["path"]),
+                status=int(r["status"]),
+                detail=r["detail"],
+            )
+            for r in conn.execute(query).mappings()
+        ]
+
+
+def _key(row: Any) -> ApiKey:
+    return ApiKey(
+        key_id=str(row["key_id"]),
+        secret_sha256=str(row["secret_sha256"]),
+        role=str(row["role"]),
+        service_point=row["service_point"],
+        volunteer_id=row["volunteer_id"],
+        label=row["label"],
+        created_at=_aware(row["created_at"]),
+        revoked_at=None if row["revoked_at"] is None else _aware(row["revoked_at"]),
     )

@@ -19,7 +19,7 @@ async def healthz() -> HealthPublic:
 @router.get(
     "/readyz",
     response_model=ReadyPublic,
-    summary="The scenario is loaded and the database answers",
+    summary="The scenario is loaded and the database answers; the plan version served",
     responses={503: {"description": "Loading, load failed, or database unreachable."}},
 )
 async def readyz(request: Request) -> ReadyPublic:
@@ -36,4 +36,5 @@ async def readyz(request: Request) -> ReadyPublic:
         modes=list(state.modes),
         service_points=len(state.service_points),
         database=state.store.dialect,
+        version=state.version,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -16,6 +17,7 @@ import numpy as np
 
 from planner.daily.vrp.model import DayProblem, fmt_hhmm
 from planner.daily.vrp.result import DayPlan, Stop, VolunteerRoute
+from planner.publish import write_text_atomic
 
 _MODE_LABELS = {"walk": ("Walk", "步行"), "ebike": ("E-bike", "电动车")}
 
@@ -33,12 +35,15 @@ def plan_json(plan: DayPlan) -> str:
     return json.dumps(plan.to_dict(), ensure_ascii=False, indent=1)
 
 
-def route_records(plan: DayPlan, problem: DayProblem) -> list[dict[str, Any]]:
+def route_records(
+    plan: DayPlan, problem: DayProblem, point_of: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """One plain record per volunteer with tasks: the format maps and the HTTP API read.
 
-    ``{volunteer_id, name, volunteer_name, mode, travel_time_s, distance_m,
+    ``{volunteer_id, name, volunteer_name, mode, service_point, travel_time_s, distance_m,
     stops: [{seq, kind, task_id, name, lon, lat, arrival, departure}],
-    geometry: GeoJSON LineString (lon, lat)}``.
+    geometry: GeoJSON LineString (lon, lat)}``; ``service_point`` (from `point_of`, the
+    point each volunteer belongs to) decides which staff may read the route.
     """
     records = []
     for r in plan.routes:
@@ -65,6 +70,7 @@ def route_records(plan: DayPlan, problem: DayProblem) -> list[dict[str, Any]]:
                 "name": r.name or r.volunteer_id,
                 "volunteer_name": r.name or r.volunteer_id,
                 "mode": r.mode.value,
+                "service_point": (point_of or {}).get(r.volunteer_id),
                 "travel_time_s": round(r.travel_s, 1),
                 "distance_m": round(r.distance_m, 1),
                 "stops": stops,
@@ -196,11 +202,13 @@ def plan_html(plan: DayPlan, *, title: str = "Volunteer routes 志愿者路线")
     )
 
 
-def write_exports(plan: DayPlan, problem: DayProblem, out_dir: Path) -> dict[str, Path]:
+def write_exports(
+    plan: DayPlan, problem: DayProblem, out_dir: Path, point_of: Mapping[str, str] | None = None
+) -> dict[str, Path]:
     """Write ``plan.json``, ``routes.json`` (see :func:`route_records`), ``routes.geojson``,
-    ``routes.gpx`` and ``routes.html`` to `out_dir`."""
+    ``routes.gpx`` and ``routes.html`` to `out_dir` (each atomically: the API reads them)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    records = route_records(plan, problem)
+    records = route_records(plan, problem, point_of)
     files = {
         "json": (out_dir / "plan.json", plan_json(plan)),
         "records": (out_dir / "routes.json", json.dumps(records, ensure_ascii=False, indent=1)),
@@ -212,5 +220,5 @@ def write_exports(plan: DayPlan, problem: DayProblem, out_dir: Path) -> dict[str
         "html": (out_dir / "routes.html", plan_html(plan)),
     }
     for path, text in files.values():
-        path.write_text(text, encoding="utf-8")
+        write_text_atomic(path, text)
     return {k: p for k, (p, _) in files.items()}

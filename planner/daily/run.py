@@ -25,7 +25,7 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,7 +253,12 @@ def plan_routes(
 
 
 def write_routes(
-    day_plan: DayPlan, problem: DayProblem, out_dir: str | Path, *, title: str = ""
+    day_plan: DayPlan,
+    problem: DayProblem,
+    out_dir: str | Path,
+    *,
+    title: str = "",
+    point_of: Mapping[str, str] | None = None,
 ) -> dict[str, Path]:
     """Write the exports and one phone-friendly page per volunteer with tasks.
 
@@ -261,7 +266,7 @@ def write_routes(
     printing) and ``volunteers/<volunteer id>.html`` (self-contained, offline).
     """
     out = Path(out_dir)
-    paths = write_exports(day_plan, problem, out)
+    paths = write_exports(day_plan, problem, out, point_of)
     pages = out / "volunteers"
     pages.mkdir(exist_ok=True)
     for old in pages.glob("*.html"):
@@ -321,7 +326,9 @@ def routes_for_day(
     )
     out = routes_dir(out_root, city.scenario.name, day.date)
     t0 = time.perf_counter()
-    paths = write_routes(result, problem, out, title=f"{city.scenario.title} {day.date}")
+    paths = write_routes(
+        result, problem, out, title=f"{city.scenario.title} {day.date}", point_of=day.point_of
+    )
     if state is not None:
         paths["state"] = out / "state.json"
         paths["state"].write_text(

@@ -174,10 +174,12 @@ def plan_layers() -> dict[str, gpd.GeoDataFrame]:
         {
             "cell": ["0,0", "1,0"],
             "count": [12, 7],
+            # Already under disclosure control (as the planner writes them): 0 or >= 5.
             **{
-                f"n_{c}": [3 if c == "textile" else 0, 0 if c == "textile" else 1]
+                f"n_{c}": [6 if c in ("textile", "toys") else 0, 7 if c == "food" else 0]
                 for c in INDUSTRIES
             },
+            "merged": [0, 0],
         },
         geometry=[
             shapely.Point(LON0 + 0.003, LAT0 + 0.003).buffer(0.002, quad_segs=2),
@@ -218,6 +220,7 @@ def routes_json(sp: gpd.GeoDataFrame, emp: gpd.GeoDataFrame) -> list[dict]:
             {
                 "volunteer_id": f"v{v}",
                 "name": f"Volunteer {v}",
+                "service_point": "sp00" if v < 2 else "sp01",  # who may read it (staff)
                 "stops": stops,
                 "travel_time_s": 1234.5,
                 "distance_m": 4321.0,

@@ -77,7 +77,7 @@ def test_writes_through_the_api_survive_an_app_restart(tmp_path, network, city):
         assert c.post("/employers/e003/demand", json={"demand": 9}, headers=auth).status_code == 201
         assert c.post("/volunteers/v1/tasks/t1/done", headers=auth).status_code == 200
     with app() as c:
-        assert c.get("/volunteers/v1/route").json()["stops"][0]["done"] is True
+        assert c.get("/volunteers/v1/route", headers=auth).json()["stops"][0]["done"] is True
     store = Store(url)
     assert store.latest_demand() == {"e003": 9}
     demand_csv, tasks_csv = export_feedback(store, tmp_path / "feedback")

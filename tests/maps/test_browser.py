@@ -203,7 +203,9 @@ def test_overview_layers_and_counts(pages, site):
         for k in ("roads", "belts", "seekers", "employers", "candidate_sites", "talent_market")
     ]
     assert page.counts["employers"] == {"marker": len(v["employers"])}
-    assert page.counts["seekers"] == {"polygon": len(v["seeker_bins"].cells)} == {"polygon": 3}
+    assert (
+        page.counts["seekers"] == {"polygon": len(v["seeker_bins"].cells)} == {"polygon": 2}
+    )  # 5-cell complement
     assert page.counts["belts"] == {"polygon": len(v["belts"])}
     assert page.counts["candidate_sites"] == {"circle": len(v["candidate_sites"])}
     assert page.counts["talent_market"] == {"marker": 1}
@@ -215,7 +217,7 @@ def test_overview_layers_and_counts(pages, site):
     assert parts == len(v["roads"])
     # What is drawn: clickable SVG paths = belts + seeker cells + candidate sites.
     paths = page.page.locator("path.leaflet-interactive").count()
-    assert paths == len(v["belts"]) + 3 + len(v["candidate_sites"])
+    assert paths == len(v["belts"]) + len(v["seeker_bins"].cells) + len(v["candidate_sites"])
 
 
 def test_overview_popup_shows_escaped_name(pages, site):

@@ -27,15 +27,17 @@ def layers(employers, seeker_bins, candidate_sites, talent_market, belts, roads)
 
 
 def test_fixture_seeker_cells_are_known(seeker_bins):
-    assert sorted(seeker_bins.cells["count"]) == [5, 7, 12]
-    assert (seeker_bins.suppressed, seeker_bins.suppressed_cells) == (4, 4)
+    # The 4 lone seekers are suppressed, and so is the cell of 5 (complementary
+    # suppression: 4 people in 4 suppressed cells would all be 1s, see planner.disclosure).
+    assert sorted(seeker_bins.cells["count"]) == [7, 12]
+    assert (seeker_bins.suppressed, seeker_bins.suppressed_cells) == (9, 5)
 
 
 def test_overview_html_content(layers):
     html = render_html(overview_map(**layers, title="Dongcao 东草", synthetic=True))
     assert "Evil" in html and "<b>Evil</b>" not in html  # user text is escaped
     assert "Cells with fewer than 5 seekers are not shown" in html
-    assert "Suppressed: 4 seekers in 4 cells." in html
+    assert "Suppressed: 9 seekers in 5 cells." in html
     # Labels travel JSON-encoded (non-ASCII as \\uXXXX escapes) inside the page's script.
     assert json.dumps("纺织服装鞋业")[1:-1] in html
     assert "tile.openstreetmap.org" not in html  # synthetic: no real-world tiles

@@ -52,10 +52,29 @@ def test_category_columns_count_each_listed_value():
     xy = [(500_000.0, 2_400_000.0)] * 6
     pts = _points(xy, {"industries": ["textile", "textile;toys", "toys", "food", "food", "food"]})
     bins = hexbin(
-        pts, metric_crs=CRS, category="industries", categories=["textile", "toys", "food"]
+        pts,
+        metric_crs=CRS,
+        category="industries",
+        categories=["textile", "toys", "food"],
+        min_count=1,
     )
     row = bins.cells.iloc[0]
     assert (row["count"], row["n_textile"], row["n_toys"], row["n_food"]) == (6, 2, 2, 3)
+
+
+def test_small_industry_counts_are_never_published():
+    # Two cells of 6 and 8; the 1-2 person industries cannot be published, nor recovered
+    # from the city-wide totals: with one cell's breakdown hidden, the other's must be too.
+    xy = [(500_000.0, 2_400_000.0)] * 6 + [(510_000.0, 2_400_000.0)] * 8
+    inds = ["textile"] * 5 + ["food"] + ["textile"] * 6 + ["toys"] * 2
+    pts = _points(xy, {"industries": inds})
+    bins = hexbin(
+        pts, metric_crs=CRS, category="industries", categories=["textile", "toys", "food"]
+    )
+    parts = bins.cells[["n_textile", "n_toys", "n_food"]]
+    assert not ((parts > 0) & (parts < 5)).fillna(False).to_numpy().any()
+    assert list(bins.cells["count"]) == [6, 8]
+    assert list(bins.cells["merged"]) == [6, 8]  # everything merged: 5 + 1, 6 + 2
 
 
 @pytest.mark.parametrize(
