@@ -115,7 +115,7 @@ def check_service_points(frame: object, problems: list[Problem]) -> gpd.GeoDataF
     if out is None:
         return None
     for col in ("load", "capacity"):
-        layers._check_nonneg(out, col, "service_points", problems)
+        layers.check_nonneg(out, col, "service_points", problems)
     for i, value in enumerate(out["industries"]):
         codes = _split_codes(value)
         bad = [c for c in codes if c not in INDUSTRY_CODES]
@@ -217,7 +217,7 @@ def _points_frame(points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         {
             "id": points["id"].map(esc),
             "name": points["name"].map(esc),
-            "kind": points["kind"].map(layers._kind_label),
+            "kind": points["kind"].map(layers.kind_label),
             "codes": codes.map(";".join),
             "industries": codes.map(lambda cs: ", ".join(layers.industry_label(c) for c in cs)),
             "load": np.round(load).astype(int),
