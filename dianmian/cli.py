@@ -11,13 +11,20 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
 from geo import DianmianError
+
+if TYPE_CHECKING:  # the CLI imports the pipeline lazily, so start-up stays fast
+    from geo.engine import Engine
+    from geo.scenario import Scenario
+    from planner.city import City
+    from planner.points.plan import Plan
+    from planner.store import Store
 
 app = typer.Typer(
     name="dianmian",
@@ -201,7 +208,7 @@ def _run_plan(
     _print_written(reporter, written)
 
 
-def _feedback(scenario: Any, target: Path) -> tuple[dict[str, int], Any]:
+def _feedback(scenario: Scenario, target: Path) -> tuple[dict[str, int], Store | None]:
     """Demand reports and done tasks written through the HTTP API, if it has a database.
 
     Returns ``(latest demand per employer, store or None)``.
@@ -244,9 +251,9 @@ def _run_routes(
     date: str | None,
     state: Path | None,
     seconds: float,
-    city: Any = None,
-    plan: Any = None,
-    engine: Any = None,
+    city: City | None = None,
+    plan: Plan | None = None,
+    engine: Engine | None = None,
 ) -> list[Path]:
     """Plan one day's routes; `city`, `plan` and `engine` are reused when given (the plan
     then already includes the demand reported through the API)."""
@@ -291,7 +298,7 @@ def _run_routes(
     return written
 
 
-def _write_maps(scenario: Any, target: Path, *, date: str | None = None) -> list[Path]:
+def _write_maps(scenario: Scenario, target: Path, *, date: str | None = None) -> list[Path]:
     from maps.scenario import write_scenario_maps
 
     tiles = scenario.map.tiles

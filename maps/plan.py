@@ -299,6 +299,101 @@ def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame, points: gpd.Geo
     register(m, "catchments", layer)
 
 
+@dataclass(frozen=True)
+class _Checked:
+    points: gpd.GeoDataFrame
+    catchments: gpd.GeoDataFrame | None
+    crowd: dict[str, Any] | None
+    context: dict[str, Any]
+
+
+_CONTEXT_CHECKS = {
+    "employers": layers.check_employers,
+    "seeker_cells": layers.check_seeker_cells,
+    "candidate_sites": layers.check_candidate_sites,
+    "talent_market": layers.check_talent_market,
+    "belts": layers.check_belts,
+    "roads": layers.check_roads,
+}
+
+
+def _check_inputs(plan: PlanLayers, context: dict[str, object]) -> _Checked:
+    """Check every input; raise one :class:`InputError` listing all problems."""
+    problems: list[Problem] = []
+    points = check_service_points(plan.service_points, problems)
+    ids = set(points["id"].astype(str)) if points is not None else None
+    catch = (
+        check_catchments(plan.catchments, ids, problems) if plan.catchments is not None else None
+    )
+    crowd_d = check_crowd(plan.crowd, problems) if plan.crowd is not None else None
+    checked = {
+        name: None if frame is None else _CONTEXT_CHECKS[name](frame, problems)
+        for name, frame in context.items()
+    }
+    if problems:
+        raise InputError(problems)
+    assert points is not None
+    return _Checked(points, catch, crowd_d, checked)
+
+
+def _add_context(
+    m: folium.Map,
+    ctx: dict[str, Any],
+    catch: gpd.GeoDataFrame | None,
+    points: gpd.GeoDataFrame,
+    legend: list[LegendSection],
+) -> LegendSection:
+    """Draw the context layers below the points; returns the "Places" legend section."""
+    if ctx["roads"] is not None:
+        layers.add_roads(m, ctx["roads"])
+    if ctx["belts"] is not None:
+        layers.add_belts(m, ctx["belts"])
+    if ctx["seeker_cells"] is not None:
+        legend.append(layers.add_seeker_cells(m, ctx["seeker_cells"]))
+    if catch is not None:
+        _add_catchments(m, catch, points)
+    if ctx["employers"] is not None:
+        layers.add_employers(m, ctx["employers"], show=False)
+    if ctx["candidate_sites"] is not None:
+        return layers.add_candidate_sites(m, ctx["candidate_sites"], show=False)
+    return LegendSection("Places 地点")
+
+
+def _legend(
+    legend: list[LegendSection],
+    places: LegendSection,
+    industries: set[str],
+    *,
+    with_catchments: bool,
+) -> list[LegendSection]:
+    size_items = [
+        LegendItem(colour, label, swatch="dot") for _u, colour, label in UTILISATION_COLOURS
+    ]
+    out = [
+        LegendSection(
+            "Service points 服务点",
+            size_items,
+            "Circle size grows with daily load; ring colour = industry. "
+            "圆越大负荷越高，外圈颜色表示行业。",
+        ),
+        layers.industries_legend(industries),
+        *legend,
+        places,
+    ]
+    if with_catchments:
+        out.append(
+            LegendSection(
+                CATCHMENTS_LAYER,
+                [
+                    LegendItem(
+                        CATCHMENT_PALETTE[0], "one colour per service point 每个服务点一种颜色"
+                    )
+                ],
+            )
+        )
+    return out
+
+
 def plan_map(
     *,
     service_points: gpd.GeoDataFrame,
@@ -338,29 +433,20 @@ def plan_map(
     geo.InputError
         Listing every problem found in the inputs.
     """
-    problems: list[Problem] = []
-    points = check_service_points(service_points, problems)
-    ids = set(points["id"].astype(str)) if points is not None else None
-    catch = check_catchments(catchments, ids, problems) if catchments is not None else None
-    crowd_d = check_crowd(crowd, problems) if crowd is not None else None
-    emp = layers.check_employers(employers, problems) if employers is not None else None
-    seekers = (
-        layers.check_seeker_cells(seeker_cells, problems) if seeker_cells is not None else None
+    checked = _check_inputs(
+        PlanLayers(service_points, catchments, crowd),
+        {
+            "employers": employers,
+            "seeker_cells": seeker_cells,
+            "candidate_sites": candidate_sites,
+            "talent_market": talent_market,
+            "belts": belts,
+            "roads": roads,
+        },
     )
-    sites = (
-        layers.check_candidate_sites(candidate_sites, problems)
-        if candidate_sites is not None
-        else None
-    )
-    market = (
-        layers.check_talent_market(talent_market, problems) if talent_market is not None else None
-    )
-    belt = layers.check_belts(belts, problems) if belts is not None else None
-    road = layers.check_roads(roads, problems) if roads is not None else None
-    if problems:
-        raise InputError(problems)
-    assert points is not None
-
+    points, catch, crowd_d = checked.points, checked.catchments, checked.crowd
+    ctx = checked.context
+    market = ctx["talent_market"]
     m = base_map(
         bounds=bounds_of([points, catch, market]),
         title=title,
@@ -369,20 +455,8 @@ def plan_map(
         tiles=tiles,
         attribution=attribution,
     )
-    if road is not None:
-        layers.add_roads(m, road)
     legend: list[LegendSection] = []
-    if belt is not None:
-        layers.add_belts(m, belt)
-    if seekers is not None:
-        legend.append(layers.add_seeker_cells(m, seekers))
-    if catch is not None:
-        _add_catchments(m, catch, points)
-    if emp is not None:
-        layers.add_employers(m, emp, show=False)
-    places = LegendSection("Places 地点")
-    if sites is not None:
-        places = layers.add_candidate_sites(m, sites, show=False)
+    places = _add_context(m, ctx, catch, points, legend)
     data = _points_frame(points)
     served = {c for cs in data["codes"] for c in cs.split(";")}
     for code in INDUSTRY_CODES:  # display order, one toggle per served industry
@@ -394,34 +468,9 @@ def plan_map(
         places.items.append(layers.add_talent_market(m, market, load=load))
         if len(market) == 1:
             market_capacity = float(market["capacity"].iloc[0])
-
-    size_items = [
-        LegendItem(colour, label, swatch="dot") for _u, colour, label in UTILISATION_COLOURS
-    ]
-    legend.insert(
-        0,
-        LegendSection(
-            "Service points 服务点",
-            size_items,
-            "Circle size grows with daily load; ring colour = industry. "
-            "圆越大负荷越高，外圈颜色表示行业。",
-        ),
-    )
+    belt = ctx["belts"]
     industries = set(served) | (set(belt["industry"].astype(str)) if belt is not None else set())
-    legend.insert(1, layers.industries_legend(industries))
-    legend.append(places)
-    if catch is not None:
-        legend.append(
-            LegendSection(
-                CATCHMENTS_LAYER,
-                [
-                    LegendItem(
-                        CATCHMENT_PALETTE[0], "one colour per service point 每个服务点一种颜色"
-                    )
-                ],
-            )
-        )
-    add_legend(m, legend)
+    add_legend(m, _legend(legend, places, industries, with_catchments=catch is not None))
     if crowd_d is not None:
         HtmlControl(
             crowd_panel_html(crowd_d, points, market_capacity),

@@ -103,8 +103,46 @@ def assign(
     usable = allowed & np.isfinite(time_s) & (time_s <= max_time_s) & (capacities[None, :] > 0)
     usable[:, market] = False
     gi, fj = np.nonzero(usable)
+    mg = np.flatnonzero(np.isfinite(time_s[:, market]))
+    x, objective = _solve_lp(time_s, weights, capacities, gi, fj, mg, market, max_time_s)
+    k = gi.size
+    to_points = x[:k]
+    to_market = x[k : k + mg.size]
+    unassigned = x[k + mg.size :]
+    keep = to_points > 1e-9
+    mkeep = to_market > 1e-9
+    flows = pd.DataFrame(
+        {
+            "group": np.concatenate([gi[keep], mg[mkeep]]),
+            "facility": np.concatenate([fj[keep], np.full(int(mkeep.sum()), market)]),
+            "visits": np.concatenate([to_points[keep], to_market[mkeep]]),
+        }
+    )
+    flows["time_s"] = time_s[flows["group"].to_numpy(), flows["facility"].to_numpy()]
+    loads = np.bincount(flows["facility"], weights=flows["visits"], minlength=n_fac)
+    reason = _reasons(usable, to_market, mg, unassigned, n_groups, modes, max_time_s)
+    return Assignment(
+        flows=flows,
+        unassigned=np.where(unassigned > 1e-9, unassigned, 0.0),
+        reason=reason,
+        loads=loads,
+        objective=objective,
+    )
+
+
+def _solve_lp(
+    time_s: np.ndarray,
+    weights: np.ndarray,
+    capacities: np.ndarray,
+    gi: np.ndarray,
+    fj: np.ndarray,
+    mg: np.ndarray,
+    market: int,
+    max_time_s: float,
+) -> tuple[np.ndarray, float]:
+    """Solve the transportation LP; columns: group->point pairs, group->market, unassigned."""
+    n_groups, n_fac = time_s.shape
     market_ok = np.isfinite(time_s[:, market])
-    mg = np.flatnonzero(market_ok)
     # Penalties in seconds per visit: the market only when no matching point has room; leaving
     # a visit unassigned only when the market is full as well.
     market_penalty = max_time_s
@@ -137,31 +175,7 @@ def assign(
     if res.status != 0:  # cannot happen with the unassigned slack, but never hide it
         msg = f"assignment LP failed: {res.message}"
         raise InfeasibleError(msg)
-    x = res.x
-    k = gi.size
-    to_points = x[:k]
-    to_market = x[k : k + mg.size]
-    unassigned = x[k + mg.size :]
-    keep = to_points > 1e-9
-    flows = pd.DataFrame({"group": gi[keep], "facility": fj[keep], "visits": to_points[keep]})
-    mkeep = to_market > 1e-9
-    flows = pd.concat(
-        [
-            flows,
-            pd.DataFrame({"group": mg[mkeep], "facility": market, "visits": to_market[mkeep]}),
-        ],
-        ignore_index=True,
-    )
-    flows["time_s"] = time_s[flows["group"].to_numpy(), flows["facility"].to_numpy()]
-    loads = np.bincount(flows["facility"], weights=flows["visits"], minlength=n_fac)
-    reason = _reasons(usable, to_market, mg, unassigned, n_groups, modes, max_time_s)
-    return Assignment(
-        flows=flows,
-        unassigned=np.where(unassigned > 1e-9, unassigned, 0.0),
-        reason=reason,
-        loads=loads,
-        objective=float(res.fun),
-    )
+    return np.asarray(res.x), float(res.fun)
 
 
 def _reasons(

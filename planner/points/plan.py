@@ -24,6 +24,7 @@ from geo.engine import Engine
 from geo.industries import BELT_INDUSTRIES, INDUSTRY_CODES
 from geo.layers import LayerName
 from geo.scenario import PlanningParams
+from planner.city import City, seeker_cells
 from planner.errors import InfeasibleError
 from planner.hexbin import MIN_COUNT, hex_polygons
 from planner.points import crowd
@@ -75,7 +76,7 @@ class Plan:
 
 
 def make_plan(
-    city: Any,
+    city: City,
     params: PlanningParams | None = None,
     *,
     engine: Engine | None = None,
@@ -103,32 +104,15 @@ def make_plan(
     say = progress or (lambda _m: None)
     params = params or city.scenario.planning
     engine = engine or Engine(city.network, max_snap_m=params.max_snap_m)
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    def lap(name: str, t0: float) -> float:
-        timings[name] = round(time.perf_counter() - t0, 2)
-        return time.perf_counter()
-
-    t = time.perf_counter()
-    sites = city.layer(LayerName.CANDIDATE_SITES)
-    market_layer = city.layer(LayerName.TALENT_MARKET)
-    if len(market_layer) != 1:
-        msg = f"`talent_market` must have exactly one row, got {len(market_layer)}"
-        raise InfeasibleError(msg)
-    facilities = _facilities(sites, market_layer)
+    clock = _Clock()
+    facilities = _facilities_of(city, params)
     market = len(facilities) - 1
-    n_new = len(sites)
-    if params.model != "min_points" and params.n_points > n_new:
-        msg = f"`n_points` = {params.n_points} but there are only {n_new} candidate sites"
-        raise InfeasibleError(msg)
 
     say("industry belts")
     employers = city.layer(LayerName.EMPLOYERS)
     belts = detect_belts(employers.to_crs(city.network.crs)).belts.to_crs("EPSG:4326")
-    t = lap("belts", t)
+    clock.lap("belts")
 
-    max_s = params.max_travel_min * 60.0
     demand = build_demand(
         engine,
         city.layer(LayerName.SEEKERS),
@@ -137,54 +121,31 @@ def make_plan(
         visit_rate=params.visit_rate,
         employer_visit_rate=params.employer_visit_rate,
         cell_m=params.cell_m,
-        cutoff_s=2.0 * max_s,
+        cutoff_s=2.0 * params.max_travel_min * 60.0,
         no_cutoff=np.arange(len(facilities)) == market,
         progress=say,
     )
-    t = lap("travel_times", t)
+    clock.lap("travel_times")
 
     say(f"siting ({params.model})")
     siting, siting_row = _site(demand, facilities, market, params)
-    t = lap("siting", t)
+    clock.lap("siting")
     open_mask = np.zeros(len(facilities), dtype=bool)
     open_mask[siting.open_sites] = True
     open_mask[market] = True
     industries = _point_industries(demand, siting.assignment[siting_row], len(facilities), market)
 
     say("assignment")
-    capacities = np.where(open_mask, facilities["capacity"].to_numpy(dtype=float), 0.0)
-    allowed = industry_match(demand.groups["industries"], industries)
-    assignment = assign(
-        demand.time_s,
-        demand.groups["weight"].to_numpy(),
-        allowed,
-        capacities,
-        market=market,
-        max_time_s=max_s,
-        modes=demand.groups["mode"].to_numpy(),
-    )
-    t = lap("assignment", t)
+    assignment = _assign(demand, facilities, market, open_mask, industries, params)
+    clock.lap("assignment")
 
     say("crowd report")
     summary = _report(city, demand, assignment, facilities, market, open_mask, params)
-    summary["siting"] = {
-        **siting.summary(),
-        "open_sites": [str(facilities["id"].iat[i]) for i in siting.open_sites],
-        "fixed_sites": [str(facilities["id"].iat[i]) for i in siting.fixed_sites],
-        "demand_groups": demand.n_groups,
-        "siting_rows": int(siting.assignment.size),
-        "aggregation": (
-            f"demand aggregated by {params.cell_m:g} m hexagon and travel mode "
-            f"({int(siting.assignment.size):,} siting rows; {demand.n_groups:,} groups with "
-            "industries for the assignment); a row's time to a site is the weighted mean of "
-            "its members' own network travel times"
-        ),
-    }
+    summary["siting"] = _siting_summary(siting, demand, facilities, params)
     summary["belts"] = len(belts)
-    lap("report", t)
-    timings["total"] = round(time.perf_counter() - started, 2)
-    summary["timings_s"] = timings
-    logger.info("plan made in %.1f s", timings["total"])
+    clock.lap("report")
+    summary["timings_s"] = clock.timings()
+    logger.info("plan made in %.1f s", summary["timings_s"]["total"])
     return Plan(
         params=params,
         facilities=facilities,
@@ -197,6 +158,77 @@ def make_plan(
         belts=belts,
         summary=summary,
     )
+
+
+class _Clock:
+    """Wall-clock time of each pipeline step (s, rounded to 0.01)."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.last, 2)
+        self.last = now
+
+    def timings(self) -> dict[str, float]:
+        return {**self.laps, "total": round(time.perf_counter() - self.started, 2)}
+
+
+def _facilities_of(city: City, params: PlanningParams) -> gpd.GeoDataFrame:
+    """Candidate sites then the central market (last row); checks the counts."""
+    sites = city.layer(LayerName.CANDIDATE_SITES)
+    market_layer = city.layer(LayerName.TALENT_MARKET)
+    if len(market_layer) != 1:
+        msg = f"`talent_market` must have exactly one row, got {len(market_layer)}"
+        raise InfeasibleError(msg)
+    n_new = len(sites)
+    if params.model != "min_points" and params.n_points > n_new:
+        msg = f"`n_points` = {params.n_points} but there are only {n_new} candidate sites"
+        raise InfeasibleError(msg)
+    return _facilities(sites, market_layer)
+
+
+def _assign(
+    demand: Demand,
+    facilities: gpd.GeoDataFrame,
+    market: int,
+    open_mask: np.ndarray,
+    industries: list[set[str]],
+    params: PlanningParams,
+) -> Assignment:
+    """Assign every demand group to an open point of its industries, or to the market."""
+    capacities = np.where(open_mask, facilities["capacity"].to_numpy(dtype=float), 0.0)
+    allowed = industry_match(demand.groups["industries"], industries)
+    return assign(
+        demand.time_s,
+        demand.groups["weight"].to_numpy(),
+        allowed,
+        capacities,
+        market=market,
+        max_time_s=params.max_travel_min * 60.0,
+        modes=demand.groups["mode"].to_numpy(),
+    )
+
+
+def _siting_summary(
+    siting: SitingResult, demand: Demand, facilities: gpd.GeoDataFrame, params: PlanningParams
+) -> dict[str, Any]:
+    rows = int(siting.assignment.size)
+    return {
+        **siting.summary(),
+        "open_sites": [str(facilities["id"].iat[i]) for i in siting.open_sites],
+        "fixed_sites": [str(facilities["id"].iat[i]) for i in siting.fixed_sites],
+        "demand_groups": demand.n_groups,
+        "siting_rows": rows,
+        "aggregation": (
+            f"demand aggregated by {params.cell_m:g} m hexagon and travel mode "
+            f"({rows:,} siting rows; {demand.n_groups:,} groups with "
+            "industries for the assignment); a row's time to a site is the weighted mean of "
+            "its members' own network travel times"
+        ),
+    }
 
 
 def _facilities(sites: gpd.GeoDataFrame, market: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -290,7 +322,7 @@ def _point_industries(
 
 
 def _report(
-    city: Any,
+    city: City,
     demand: Demand,
     assignment: Assignment,
     facilities: gpd.GeoDataFrame,
@@ -298,48 +330,78 @@ def _report(
     open_mask: np.ndarray,
     params: PlanningParams,
 ) -> dict[str, Any]:
+    """The before/after crowd report (``plan_summary.json`` without siting and timings)."""
+    w = demand.groups["weight"].to_numpy()
+    seekers = (demand.groups["kind"] == "seeker").to_numpy()
+    return {
+        "scenario": city.scenario.name,
+        "title": city.scenario.title,
+        "model": params.model,
+        "parameters": {k: getattr(params, k) for k in params.__dataclass_fields__},
+        "daily_visits": {
+            "seekers": round(float(w[seekers].sum()), 1),
+            "employers": round(float(w[~seekers].sum()), 1),
+            "total": round(float(w.sum()), 1),
+        },
+        "before": _before(demand, facilities, market, params),
+        "after": _after(demand, assignment, facilities, market, open_mask, params),
+    }
+
+
+def _point_figures(load: float, staff: int, params: PlanningParams) -> dict[str, Any]:
+    hours = params.open_hours
+    open_h = (int(hours[0]), int(np.ceil(hours[1])))
+    per_hour = load / max(hours[1] - hours[0], 1e-9)
+    try:
+        wait: float | None = crowd.erlang_c(per_hour, params.service_min, staff).mean_wait_min
+    except InfeasibleError:
+        wait = None  # the queue grows all day: reported as "unstable"
+    occ = crowd.peak_occupancy(load, service_min=params.service_min, open_hours=open_h)
+    return {
+        "mean_wait_min": None if wait is None else round(wait, 1),
+        "staff_needed": crowd.staff_needed(per_hour, params.service_min, params.target_wait_min),
+        "peak_on_site": round(float(occ.on_site.max()), 1) if occ.on_site.size else 0.0,
+    }
+
+
+def _before(
+    demand: Demand, facilities: gpd.GeoDataFrame, market: int, params: PlanningParams
+) -> dict[str, Any]:
+    """Everyone goes to the central market."""
     groups = demand.groups
     w = groups["weight"].to_numpy()
     seekers = (groups["kind"] == "seeker").to_numpy()
     total_visits = float(w.sum())
     market_cap = float(facilities["capacity"].iat[market])
-    hours = params.open_hours
-    open_h = (int(hours[0]), int(np.ceil(hours[1])))
-
-    def point_figures(load: float, staff: int) -> dict[str, Any]:
-        per_hour = load / max(hours[1] - hours[0], 1e-9)
-        try:
-            wait: float | None = crowd.erlang_c(per_hour, params.service_min, staff).mean_wait_min
-        except InfeasibleError:
-            wait = None  # the queue grows all day: reported as "unstable"
-        occ = crowd.peak_occupancy(load, service_min=params.service_min, open_hours=open_h)
-        return {
-            "mean_wait_min": None if wait is None else round(wait, 1),
-            "staff_needed": crowd.staff_needed(
-                per_hour, params.service_min, params.target_wait_min
-            ),
-            "peak_on_site": round(float(occ.on_site.max()), 1) if occ.on_site.size else 0.0,
-        }
-
-    # Before: everyone goes to the central market.
-    before_times = demand.time_s[:, market]
-    before_by_mode = {
-        mode: crowd.travel_time_summary(before_times[idx], w[idx])
-        for mode, idx in _mode_rows(groups, seekers).items()
-    }
-    before = {
+    times = demand.time_s[:, market]
+    return {
         "market_load": round(total_visits, 1),
         "market_capacity": market_cap,
         "market_load_vs_capacity": round(total_visits / market_cap, 3),
-        "travel_time_by_mode": before_by_mode,
-        "travel_time_all": crowd.travel_time_summary(before_times[seekers], w[seekers]),
+        "travel_time_by_mode": {
+            mode: crowd.travel_time_summary(times[idx], w[idx])
+            for mode, idx in _mode_rows(groups, seekers).items()
+        },
+        "travel_time_all": crowd.travel_time_summary(times[seekers], w[seekers]),
         **{
             f"market_{k}": v
-            for k, v in point_figures(total_visits, params.staff_per_point * 10).items()
+            for k, v in _point_figures(total_visits, params.staff_per_point * 10, params).items()
         },
     }
 
-    # After: the plan.
+
+def _after(
+    demand: Demand,
+    assignment: Assignment,
+    facilities: gpd.GeoDataFrame,
+    market: int,
+    open_mask: np.ndarray,
+    params: PlanningParams,
+) -> dict[str, Any]:
+    """The plan: market load, trip times, per-point figures, unassigned visits."""
+    groups = demand.groups
+    w = groups["weight"].to_numpy()
+    seekers = (groups["kind"] == "seeker").to_numpy()
     flows = assignment.flows
     g = flows["group"].to_numpy()
     f = flows["facility"].to_numpy()
@@ -352,8 +414,39 @@ def _report(
     for mode, idx in _mode_rows(groups, seekers).items():
         sel = np.isin(g, idx)
         after_by_mode[mode] = crowd.travel_time_summary(t[sel], v[sel])
-    points = []
+    points = _points(assignment.loads, facilities, market, open_mask, params)
     loads = assignment.loads
+    market_cap = float(facilities["capacity"].iat[market])
+    reasons = (
+        pd.DataFrame({"reason": assignment.reason, "visits": w})
+        .query("reason != ''")
+        .groupby("reason")["visits"]
+        .sum()
+        .round(1)
+        .sort_values(ascending=False)
+    )
+    return {
+        "market_load": round(float(loads[market]), 1),
+        "market_capacity": market_cap,
+        "market_load_vs_capacity": round(float(loads[market]) / market_cap, 3),
+        "seeker_share_still_at_market": round(to_market / seeker_visits, 4) if seeker_visits else 0,
+        "open_points": int(open_mask.sum() - 1),
+        "unassigned_visits": round(float(assignment.unassigned.sum()), 1),
+        "reasons": {str(k): float(val) for k, val in reasons.items()},
+        "travel_time_by_mode": after_by_mode,
+        "travel_time_all": crowd.travel_time_summary(t[is_seeker_flow], v[is_seeker_flow]),
+        "points": points,
+    }
+
+
+def _points(
+    loads: np.ndarray,
+    facilities: gpd.GeoDataFrame,
+    market: int,
+    open_mask: np.ndarray,
+    params: PlanningParams,
+) -> list[dict[str, Any]]:
+    points = []
     for j in np.flatnonzero(open_mask):
         cap = float(facilities["capacity"].iat[j])
         staff = params.staff_per_point * (10 if j == market else 1)
@@ -366,47 +459,14 @@ def _report(
                 "capacity": cap,
                 "load_share": round(float(loads[j]) / cap, 3) if cap else None,
                 "staff": staff,
-                **point_figures(float(loads[j]), staff),
+                **_point_figures(float(loads[j]), staff, params),
             }
         )
-    unassigned = float(assignment.unassigned.sum())
-    reasons = (
-        pd.DataFrame({"reason": assignment.reason, "visits": w})
-        .query("reason != ''")
-        .groupby("reason")["visits"]
-        .sum()
-        .round(1)
-        .sort_values(ascending=False)
-    )
-    after = {
-        "market_load": round(float(loads[market]), 1),
-        "market_capacity": market_cap,
-        "market_load_vs_capacity": round(float(loads[market]) / market_cap, 3),
-        "seeker_share_still_at_market": round(to_market / seeker_visits, 4) if seeker_visits else 0,
-        "open_points": int(open_mask.sum() - 1),
-        "unassigned_visits": round(unassigned, 1),
-        "reasons": {str(k): float(val) for k, val in reasons.items()},
-        "travel_time_by_mode": after_by_mode,
-        "travel_time_all": crowd.travel_time_summary(t[is_seeker_flow], v[is_seeker_flow]),
-        "points": points,
-    }
     over = [p["id"] for p in points if not p["is_market"] and p["load"] > p["capacity"] + 1e-6]
     if over:  # the assignment LP makes this impossible; a violation is a bug, not a figure
         msg = f"capacity exceeded at {over}"
         raise AssertionError(msg)
-    return {
-        "scenario": city.scenario.name,
-        "title": city.scenario.title,
-        "model": params.model,
-        "parameters": {k: getattr(params, k) for k in params.__dataclass_fields__},
-        "daily_visits": {
-            "seekers": round(seeker_visits, 1),
-            "employers": round(float(w[~seekers].sum()), 1),
-            "total": round(total_visits, 1),
-        },
-        "before": before,
-        "after": after,
-    }
+    return points
 
 
 def _mode_rows(groups: pd.DataFrame, seekers: np.ndarray) -> dict[str, np.ndarray]:
@@ -464,10 +524,8 @@ def catchments(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return dissolved[["service_point", "seekers", "geometry"]]
 
 
-def write_plan(plan: Plan, city: Any, out_dir: str | Path) -> list[Path]:
+def write_plan(plan: Plan, city: City, out_dir: str | Path) -> list[Path]:
     """Write ``plan.gpkg`` and ``plan_summary.json`` to `out_dir`."""
-    from planner.city import seeker_cells  # pipeline imports this module at call time only
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     gpkg = out / "plan.gpkg"
