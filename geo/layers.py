@@ -15,6 +15,7 @@ Column kinds:
 ``time``      time of day ``HH:MM`` (24 h)
 ``date``      ISO date ``YYYY-MM-DD``
 ``site_kind`` a candidate-site kind (see :data:`SITE_KINDS`)
+``code``      one of the column's ``choices``
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ SITE_KINDS: dict[str, tuple[str, str]] = {
     "other": ("Other", "其他"),
 }
 """Allowed ``kind`` codes of candidate sites, with English and Chinese labels."""
+
+SITE_STATUSES = ("existing", "candidate", "excluded")
+"""``status`` of a candidate site: an existing station (township job-agency station and the
+like: always open, staffed from the pool), a candidate, or excluded from the plan."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,26 @@ SPECS: dict[LayerName, LayerSpec] = {
             Column("name", "text"),
             Column("kind", "site_kind"),
             Column("capacity", "int", description="safe number of visitors per day"),
+            Column(
+                "status",
+                "code",
+                required=False,
+                description="existing (always open), candidate (default) or excluded",
+                choices=SITE_STATUSES,
+                default="candidate",
+            ),
+            Column(
+                "max_staff",
+                "int",
+                required=False,
+                description="most staff the room holds (empty or 0: `[staffing] max_staff`)",
+            ),
+            Column(
+                "max_on_site",
+                "int",
+                required=False,
+                description="safe occupancy, people at once (empty or 0: `[staffing]`)",
+            ),
         ),
         "Places where a job-service point could open.",
     ),

@@ -22,6 +22,7 @@ from ._errors import InputError, ScenarioError
 from .crs import Datum, parse_datum, pick_metric_crs
 from .layers import SPECS, LayerName
 from .readers import SUPPORTED_SUFFIXES, layer_source, read_layer
+from .staffing import StaffingParams
 from .validation import LayerCheck, NetworkArea, check_layer, finish_checks, write_problem_report
 
 logger = logging.getLogger(__name__)
@@ -40,12 +41,14 @@ NETWORK_SUFFIXES: tuple[str, ...] = (".graphml", ".osm", ".xml", ".pbf")
 """``[network] source`` values ending like this are files; anything else is a place name."""
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_KNOWN_SECTIONS = ("scenario", "network", "layers", "planning", "map")
+_KNOWN_SECTIONS = ("scenario", "network", "layers", "planning", "map", "staffing")
 
 
-SITING_MODELS = ("capacitated", "pmedian", "coverage", "min_points")
-"""``planning.model`` values: capacitated p-median (default), p-median, maximal coverage, and
-the fewest points that put ``coverage_share`` of the demand within ``max_travel_min``."""
+SITING_MODELS = ("staffed", "capacitated", "pmedian", "coverage", "min_points")
+"""``planning.model`` values: staffed siting (default: which points open and how many staff
+each gets, peak waits bounded; see ``[staffing]``), capacitated p-median, p-median, maximal
+coverage, and the fewest points that put ``coverage_share`` of the demand within
+``max_travel_min``. Every model's points are then staffed from the pool."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class PlanningParams:
     """
 
     max_snap_m: float = 2000.0
-    model: str = "capacitated"
+    model: str = "staffed"
     n_points: int = 40
     max_travel_min: float = 45.0
     coverage_share: float = 0.9
@@ -218,6 +221,8 @@ class Scenario:
         Planner parameters.
     map
         Map background settings.
+    staffing
+        Staff pool and arrival pattern of the service points (`[staffing]`).
     """
 
     folder: Path
@@ -229,6 +234,7 @@ class Scenario:
     layers: Mapping[LayerName, LayerSource]
     planning: PlanningParams = field(default_factory=PlanningParams)
     map: MapSettings = field(default_factory=MapSettings)
+    staffing: StaffingParams = field(default_factory=StaffingParams)
 
     @property
     def network_is_file(self) -> bool:
@@ -326,6 +332,7 @@ def _parse(data: dict[str, Any], folder: Path, toml_path: Path) -> Scenario:
     except (ValueError, TypeError) as exc:
         errors.append(f"[map] {exc}")
 
+    staffing = _parse_staffing(data, errors)
     if errors:
         shown = "\n".join(f"  - {e}" for e in errors)
         msg = f"{len(errors)} problem(s) in `{toml_path}`:\n{shown}"
@@ -340,7 +347,17 @@ def _parse(data: dict[str, Any], folder: Path, toml_path: Path) -> Scenario:
         layers=layers,
         planning=planning,
         map=map_settings,
+        staffing=staffing,
     )
+
+
+def _parse_staffing(data: dict[str, Any], errors: list[str]) -> StaffingParams:
+    """The ``[staffing]`` section (defaults when absent); problems go to `errors`."""
+    try:
+        return StaffingParams.from_section(_section(data, "staffing", errors))
+    except (ValueError, TypeError) as exc:
+        errors.append(f"[staffing] {exc}")
+        return StaffingParams()
 
 
 def _section(

@@ -454,6 +454,7 @@ _CHECKERS: dict[str, Callable[[pd.Series, Column], tuple[pd.Series, Reasons]]] =
     "industry": _check_code,
     "mode": _check_code,
     "site_kind": _check_code,
+    "code": _check_code,
     "industries": _check_industries,
     "time": _check_time,
     "date": _check_date,

@@ -27,19 +27,42 @@ from geo.scenario import PlanningParams
 from planner.city import City, seeker_cells
 from planner.errors import InfeasibleError
 from planner.hexbin import MIN_COUNT, hex_polygons
-from planner.points import crowd
+from planner.points import report
 from planner.points.assign import Assignment, assign, industry_match
 from planner.points.belts import detect_belts
 from planner.points.demand import Demand, build_demand, group_mean
-from planner.points.siting import (
-    CapacitatedPMedian,
-    MaxCoverage,
-    MinPointsCoverage,
-    PMedian,
-    SitingResult,
-)
+from planner.points.siting import SitingProblem, SitingResult
+from planner.points.siting.assemble import make_result
+from planner.points.siting.staffed import StaffedResult, StaffedSiting
+from planner.points.staffed_step import PeakSetting, peak_setting, site_and_staff
+from planner.points.staffing import staff_for
+from planner.points.tradeoff import tradeoff_curve
 
 logger = logging.getLogger(__name__)
+
+POINT_COLUMNS = (
+    "status",
+    "is_market",
+    "load",
+    "capacity",
+    "room_capacity",
+    "load_share",
+    "staff",
+    "max_staff",
+    "arrivals_per_hour_peak",
+    "service_min",
+    "mean_wait_min",
+    "p90_wait_min",
+    "peak_on_site",
+    "p95_on_site",
+    "max_on_site",
+    "utilisation",
+)
+"""Per-point figures of ``plan_summary.json`` that the ``service_points`` layer carries."""
+
+ASSIGN_NEAREST = 6
+"""A demand group may go to its six nearest matching points: keeps the assignment LP small
+(on Dongcao 3-4x faster than all points, total travel time 0.6 % higher)."""
 
 MIN_INDUSTRY_SHARE = 0.10
 """An open point serves every industry making up at least this share of its siting load."""
@@ -59,20 +82,28 @@ class Plan:
     assignment: Assignment
     belts: gpd.GeoDataFrame
     summary: dict[str, Any]
+    peak: PeakSetting
+    staffing: StaffedResult
+    staff: np.ndarray
+    capacity: np.ndarray
+    tradeoff: dict[str, Any]
 
     def service_points(self) -> gpd.GeoDataFrame:
-        """Open points and the market with load, capacity, industries and staffing figures."""
+        """Open points and the market: load, staffed capacity, staff and peak-hour queue.
+
+        ``capacity`` is what the point's staff serve safely per day (peak-hour mean wait
+        within ``target_wait_min``, people on site within ``max_on_site``); the room's own
+        daily limit is ``room_capacity``.
+        """
         open_idx = np.flatnonzero(self.open_mask)
         pts = self.facilities.iloc[open_idx].copy()
         pts["industries"] = [";".join(sorted(self.industries[i])) for i in open_idx]
-        pts["load"] = np.round(self.assignment.loads[open_idx], 1)
         per_point = {p["id"]: p for p in self.summary["after"]["points"]}
-        for col in ("load_share", "staff", "mean_wait_min", "staff_needed", "peak_on_site"):
+        cols = list(POINT_COLUMNS)
+        for col in cols:
             pts[col] = [per_point[i][col] for i in pts["id"]]
-        pts["is_market"] = [i == self.market for i in open_idx]
-        cols = ["id", "name", "kind", "industries", "capacity", "load", "load_share", "staff"]
-        cols += ["mean_wait_min", "staff_needed", "peak_on_site", "is_market", "geometry"]
-        return pts[cols].reset_index(drop=True)
+        keep = ["id", "name", "kind", "industries", *cols, "geometry"]
+        return pts[keep].reset_index(drop=True)
 
 
 def make_plan(
@@ -127,23 +158,42 @@ def make_plan(
     )
     clock.lap("travel_times")
 
-    say(f"siting ({params.model})")
-    siting, siting_row = _site(demand, facilities, market, params)
+    say(f"siting and staffing ({params.model})")
+    peak = peak_setting(facilities, market, params, city.scenario.staffing)
+    cost, weights, siting_row = siting_rows(demand)
+    staffed, plain = site_and_staff(cost, weights, facilities, market, params, peak)
+    siting = plain or _as_siting_result(staffed, cost, weights, market)
     clock.lap("siting")
     open_mask = np.zeros(len(facilities), dtype=bool)
-    open_mask[siting.open_sites] = True
+    open_mask[staffed.open_sites] = True
     open_mask[market] = True
-    industries = _point_industries(demand, siting.assignment[siting_row], len(facilities), market)
+    industries = _point_industries(
+        demand, staffed.assignment()[siting_row], len(facilities), market
+    )
 
     say("assignment")
-    assignment = _assign(demand, facilities, market, open_mask, industries, params)
+    assignment = _assign(
+        demand, staffed.capacity, market, open_mask, industries, params, merge_key=siting_row
+    )
+    staff = _final_staff(assignment.loads, staffed, peak, market)
+    capacity = peak.tables[np.arange(len(facilities)), np.minimum(staff, peak.tables.shape[1] - 1)]
+    capacity = np.where(open_mask, capacity, 0.0)
     clock.lap("assignment")
 
     say("crowd report")
-    summary = _report(city, demand, assignment, facilities, market, open_mask, params)
+    summary = report.crowd_report(
+        city, demand, assignment, facilities, market, open_mask, params, peak, staff, capacity
+    )
     summary["siting"] = _siting_summary(siting, demand, facilities, params)
+    summary["staffing"] = report.staffing_summary(staffed, staff, peak, facilities, market)
     summary["belts"] = len(belts)
     clock.lap("report")
+
+    say("trade-off curve")
+    curve = tradeoff_curve(
+        cost, weights, demand, siting_row, facilities, market, params, peak, city.scenario.staffing
+    )
+    clock.lap("tradeoff")
     summary["timings_s"] = clock.timings()
     logger.info("plan made in %.1f s", summary["timings_s"]["total"])
     return Plan(
@@ -157,6 +207,11 @@ def make_plan(
         assignment=assignment,
         belts=belts,
         summary=summary,
+        peak=peak,
+        staffing=staffed,
+        staff=staff,
+        capacity=capacity,
+        tradeoff=curve,
     )
 
 
@@ -192,14 +247,17 @@ def _facilities_of(city: City, params: PlanningParams) -> gpd.GeoDataFrame:
 
 def _assign(
     demand: Demand,
-    facilities: gpd.GeoDataFrame,
+    staffed_capacity: np.ndarray,
     market: int,
     open_mask: np.ndarray,
     industries: list[set[str]],
     params: PlanningParams,
+    *,
+    merge_key: np.ndarray | None = None,
 ) -> Assignment:
-    """Assign every demand group to an open point of its industries, or to the market."""
-    capacities = np.where(open_mask, facilities["capacity"].to_numpy(dtype=float), 0.0)
+    """Assign every demand group to an open point of its industries, or to the market,
+    within what each point's staff serve safely."""
+    capacities = np.where(open_mask, staffed_capacity, 0.0)
     allowed = industry_match(demand.groups["industries"], industries)
     return assign(
         demand.time_s,
@@ -209,6 +267,8 @@ def _assign(
         market=market,
         max_time_s=params.max_travel_min * 60.0,
         modes=demand.groups["mode"].to_numpy(),
+        merge_key=merge_key,
+        nearest=ASSIGN_NEAREST,
     )
 
 
@@ -232,10 +292,22 @@ def _siting_summary(
 
 
 def _facilities(sites: gpd.GeoDataFrame, market: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Candidate sites then the market, with ``status``, ``max_staff``, ``max_on_site``
+    (0 = the ``[staffing]`` default)."""
+    s = sites.copy()
+    for col, default in (("status", "candidate"), ("max_staff", 0), ("max_on_site", 0)):
+        if col not in s:
+            s[col] = default
+        s[col] = s[col].replace("", default)
+    s["max_staff"] = s["max_staff"].astype(int)
+    s["max_on_site"] = s["max_on_site"].astype(int)
     m = market.copy()
     m["kind"] = "talent_market"
-    cols = ["id", "name", "kind", "capacity", "geometry"]
-    out = pd.concat([sites[cols], m[cols]], ignore_index=True)
+    m["status"] = "market"
+    m["max_staff"] = 0
+    m["max_on_site"] = 0
+    cols = ["id", "name", "kind", "capacity", "status", "max_staff", "max_on_site", "geometry"]
+    out = pd.concat([s[cols], m[cols]], ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=sites.crs)
 
 
@@ -253,42 +325,39 @@ def siting_rows(demand: Demand) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return cost, weights, codes
 
 
-def _site(
-    demand: Demand, facilities: gpd.GeoDataFrame, market: int, params: PlanningParams
-) -> tuple[SitingResult, np.ndarray]:
-    """Solve the siting model; also return each demand group's row in the siting problem."""
-    cost, weights, rows = siting_rows(demand)
-    result = _solve_siting(cost, weights, facilities, market, params)
-    return result, rows
-
-
-def _solve_siting(
-    cost: np.ndarray,
-    weights: np.ndarray,
-    facilities: gpd.GeoDataFrame,
-    market: int,
-    params: PlanningParams,
+def _as_siting_result(
+    staffed: StaffedResult, cost: np.ndarray, weights: np.ndarray, market: int
 ) -> SitingResult:
-    fixed = [market]
-    max_s = params.max_travel_min * 60.0
-    limit = params.time_limit_s
-    if params.model == "pmedian":
-        return PMedian.from_cost_matrix(cost, weights, params.n_points, fixed=fixed).solve(
-            time_limit_s=limit
-        )
-    if params.model == "capacitated":
-        caps = facilities["capacity"].to_numpy(dtype=float)
-        model = CapacitatedPMedian.from_cost_matrix(
-            cost, weights, params.n_points, caps, fixed=fixed
-        )
-        return model.solve(time_limit_s=limit)
-    if params.model == "coverage":
-        return MaxCoverage.from_cost_matrix(
-            cost, weights, params.n_points, max_s, fixed=fixed
-        ).solve(time_limit_s=limit)
-    return MinPointsCoverage.from_cost_matrix(
-        cost, weights, max_s, params.coverage_share, fixed=fixed
-    ).solve(time_limit_s=limit)
+    """The staffed plan as a :class:`SitingResult` (open sites, rows' main site)."""
+    problem = SitingProblem.build(cost, weights, fixed=[market])
+    return make_result(
+        problem,
+        staffed.open_sites,
+        model=StaffedSiting.model_name,
+        solver=staffed.solver,
+        status=staffed.status,
+        sense="min",
+        objective=staffed.objective,
+        bound=staffed.bound,
+        runtime_s=staffed.runtime_s,
+        assignment=staffed.assignment(),
+        notes=list(staffed.notes),
+    )
+
+
+def _final_staff(
+    loads: np.ndarray, staffed: StaffedResult, peak: PeakSetting, market: int
+) -> np.ndarray:
+    """Fewest staff covering each point's final load (never more than the siting gave)."""
+    staff = np.zeros(loads.size, dtype=np.intp)
+    for j in np.flatnonzero(staffed.staff > 0):
+        need = staff_for(float(loads[j]), peak.tables[j])
+        if need < 0:  # the assignment honours capacities: a violation is a bug
+            msg = f"load {loads[j]:.1f} at site {j} exceeds what its staff serve"
+            raise AssertionError(msg)
+        staff[j] = max(1, min(need, int(staffed.staff[j])))
+    staff[market] = peak.market_staff
+    return staff
 
 
 def _point_industries(
@@ -319,159 +388,6 @@ def _point_industries(
         chosen.add(INDUSTRY_CODES[int(np.argmax(share))])
         out.append(chosen)
     return out
-
-
-def _report(
-    city: City,
-    demand: Demand,
-    assignment: Assignment,
-    facilities: gpd.GeoDataFrame,
-    market: int,
-    open_mask: np.ndarray,
-    params: PlanningParams,
-) -> dict[str, Any]:
-    """The before/after crowd report (``plan_summary.json`` without siting and timings)."""
-    w = demand.groups["weight"].to_numpy()
-    seekers = (demand.groups["kind"] == "seeker").to_numpy()
-    return {
-        "scenario": city.scenario.name,
-        "title": city.scenario.title,
-        "model": params.model,
-        "parameters": {k: getattr(params, k) for k in params.__dataclass_fields__},
-        "daily_visits": {
-            "seekers": round(float(w[seekers].sum()), 1),
-            "employers": round(float(w[~seekers].sum()), 1),
-            "total": round(float(w.sum()), 1),
-        },
-        "before": _before(demand, facilities, market, params),
-        "after": _after(demand, assignment, facilities, market, open_mask, params),
-    }
-
-
-def _point_figures(load: float, staff: int, params: PlanningParams) -> dict[str, Any]:
-    hours = params.open_hours
-    open_h = (int(hours[0]), int(np.ceil(hours[1])))
-    per_hour = load / max(hours[1] - hours[0], 1e-9)
-    try:
-        wait: float | None = crowd.erlang_c(per_hour, params.service_min, staff).mean_wait_min
-    except InfeasibleError:
-        wait = None  # the queue grows all day: reported as "unstable"
-    occ = crowd.peak_occupancy(load, service_min=params.service_min, open_hours=open_h)
-    return {
-        "mean_wait_min": None if wait is None else round(wait, 1),
-        "staff_needed": crowd.staff_needed(per_hour, params.service_min, params.target_wait_min),
-        "peak_on_site": round(float(occ.on_site.max()), 1) if occ.on_site.size else 0.0,
-    }
-
-
-def _before(
-    demand: Demand, facilities: gpd.GeoDataFrame, market: int, params: PlanningParams
-) -> dict[str, Any]:
-    """Everyone goes to the central market."""
-    groups = demand.groups
-    w = groups["weight"].to_numpy()
-    seekers = (groups["kind"] == "seeker").to_numpy()
-    total_visits = float(w.sum())
-    market_cap = float(facilities["capacity"].iat[market])
-    times = demand.time_s[:, market]
-    return {
-        "market_load": round(total_visits, 1),
-        "market_capacity": market_cap,
-        "market_load_vs_capacity": round(total_visits / market_cap, 3),
-        "travel_time_by_mode": {
-            mode: crowd.travel_time_summary(times[idx], w[idx])
-            for mode, idx in _mode_rows(groups, seekers).items()
-        },
-        "travel_time_all": crowd.travel_time_summary(times[seekers], w[seekers]),
-        **{
-            f"market_{k}": v
-            for k, v in _point_figures(total_visits, params.staff_per_point * 10, params).items()
-        },
-    }
-
-
-def _after(
-    demand: Demand,
-    assignment: Assignment,
-    facilities: gpd.GeoDataFrame,
-    market: int,
-    open_mask: np.ndarray,
-    params: PlanningParams,
-) -> dict[str, Any]:
-    """The plan: market load, trip times, per-point figures, unassigned visits."""
-    groups = demand.groups
-    w = groups["weight"].to_numpy()
-    seekers = (groups["kind"] == "seeker").to_numpy()
-    flows = assignment.flows
-    g = flows["group"].to_numpy()
-    f = flows["facility"].to_numpy()
-    v = flows["visits"].to_numpy()
-    t = flows["time_s"].to_numpy()
-    is_seeker_flow = seekers[g]
-    seeker_visits = float(w[seekers].sum())
-    to_market = float(v[is_seeker_flow & (f == market)].sum())
-    after_by_mode = {}
-    for mode, idx in _mode_rows(groups, seekers).items():
-        sel = np.isin(g, idx)
-        after_by_mode[mode] = crowd.travel_time_summary(t[sel], v[sel])
-    points = _points(assignment.loads, facilities, market, open_mask, params)
-    loads = assignment.loads
-    market_cap = float(facilities["capacity"].iat[market])
-    reasons = (
-        pd.DataFrame({"reason": assignment.reason, "visits": w})
-        .query("reason != ''")
-        .groupby("reason")["visits"]
-        .sum()
-        .round(1)
-        .sort_values(ascending=False)
-    )
-    return {
-        "market_load": round(float(loads[market]), 1),
-        "market_capacity": market_cap,
-        "market_load_vs_capacity": round(float(loads[market]) / market_cap, 3),
-        "seeker_share_still_at_market": round(to_market / seeker_visits, 4) if seeker_visits else 0,
-        "open_points": int(open_mask.sum() - 1),
-        "unassigned_visits": round(float(assignment.unassigned.sum()), 1),
-        "reasons": {str(k): float(val) for k, val in reasons.items()},
-        "travel_time_by_mode": after_by_mode,
-        "travel_time_all": crowd.travel_time_summary(t[is_seeker_flow], v[is_seeker_flow]),
-        "points": points,
-    }
-
-
-def _points(
-    loads: np.ndarray,
-    facilities: gpd.GeoDataFrame,
-    market: int,
-    open_mask: np.ndarray,
-    params: PlanningParams,
-) -> list[dict[str, Any]]:
-    points = []
-    for j in np.flatnonzero(open_mask):
-        cap = float(facilities["capacity"].iat[j])
-        staff = params.staff_per_point * (10 if j == market else 1)
-        points.append(
-            {
-                "id": str(facilities["id"].iat[j]),
-                "name": str(facilities["name"].iat[j]),
-                "is_market": bool(j == market),
-                "load": round(float(loads[j]), 1),
-                "capacity": cap,
-                "load_share": round(float(loads[j]) / cap, 3) if cap else None,
-                "staff": staff,
-                **_point_figures(float(loads[j]), staff, params),
-            }
-        )
-    over = [p["id"] for p in points if not p["is_market"] and p["load"] > p["capacity"] + 1e-6]
-    if over:  # the assignment LP makes this impossible; a violation is a bug, not a figure
-        msg = f"capacity exceeded at {over}"
-        raise AssertionError(msg)
-    return points
-
-
-def _mode_rows(groups: pd.DataFrame, seekers: np.ndarray) -> dict[str, np.ndarray]:
-    modes = groups["mode"].to_numpy()
-    return {str(m): np.flatnonzero(seekers & (modes == m)) for m in pd.unique(modes[seekers])}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -541,7 +457,9 @@ def write_plan(plan: Plan, city: City, out_dir: str | Path) -> list[Path]:
     seeker_cells(city, cell_m=plan.params.cell_m).to_file(gpkg, layer="seeker_cells", driver="GPKG")
     summary_path = out / "plan_summary.json"
     summary_path.write_text(json.dumps(plan.summary, ensure_ascii=False, indent=2, default=float))
-    return [gpkg, summary_path]
+    curve_path = out / "tradeoff.json"
+    curve_path.write_text(json.dumps(plan.tradeoff, ensure_ascii=False, indent=2, default=float))
+    return [gpkg, summary_path, curve_path]
 
 
 def _industry_label(code: str) -> str:
