@@ -366,7 +366,28 @@ def _crowd_table(summary: dict[str, Any]) -> Any:
             f"  {mode}: p50 / p95 (min)", _p(before["travel_time_by_mode"][mode]), _p(fig)
         )
     table.add_row("unassigned visits/day", "0", f"{after['unassigned_visits']:,.0f}")
+    _queue_rows(table, before, after)
     return table
+
+
+def _queue_rows(table: Any, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Staff and peak-hour waits (absent from summaries written before staffing existed)."""
+    if "staff_total" not in after:
+        return
+    market = next((p for p in after["points"] if p["is_market"]), None)
+    waits = [p["mean_wait_min"] for p in after["points"] if not p["is_market"]]
+    table.add_row("staff (points + market)", str(before["staff_total"]), str(after["staff_total"]))
+    table.add_row(
+        "market peak-hour mean wait",
+        _wait(before.get("market_mean_wait_min")),
+        _wait(market["mean_wait_min"] if market else None),
+    )
+    worst = max(waits, key=lambda w: float("inf") if w is None else w, default=0.0)
+    table.add_row("worst peak-hour mean wait at a point", "-", _wait(worst))
+
+
+def _wait(minutes: float | None) -> str:
+    return "unbounded queue" if minutes is None else f"{minutes:.1f} min"
 
 
 def _pct(x: float) -> str:

@@ -4,13 +4,18 @@ Expected inputs (GeoDataFrames in EPSG:4326, extra columns ignored):
 
 ``service_points``  points; ``id``, ``name``, ``kind`` (site kind code), ``industries``
                     (``;``-separated codes the point serves), ``load`` (visitors per day),
-                    ``capacity`` (safe visitors per day)
+                    ``capacity`` (safe visitors per day: what the staff serve); optional
+                    ``staff``, ``mean_wait_min``/``p90_wait_min`` (peak hour; empty = the
+                    queue grows all day), ``target_wait_min``, ``peak_on_site``,
+                    ``p95_on_site``, ``max_on_site`` (shown in popups and used for colour)
 ``catchments``      (multi)polygons; ``point_id`` (an ``id`` of `service_points`), optional
                     ``minutes`` (travel-time limit of the area)
 ``crowd``           mapping with ``market_before`` and ``market_after`` (visitors per day at
                     the central talent market without / with the plan), optional
                     ``market_capacity`` (default: the talent market's ``capacity``) and
-                    ``market_name``; per-point loads come from `service_points`
+                    ``market_name``; per-point loads come from `service_points`;
+                    optional ``tradeoff`` (the plan's ``tradeoff.json``) adds a chart of
+                    the trade-off curve
 
 Every service point appears in one toggleable layer per industry it serves, so switching
 industries on and off shows which points serve whom (a point serving two industries sits
@@ -56,6 +61,14 @@ UTILISATION_COLOURS = (
     (math.inf, "#d62728", "over capacity 超出容量"),
 )
 """(upper bound of load/capacity, colour, legend label), checked in order."""
+SHORT_WAIT_MIN = 5.0
+"""A point is green only if its peak-hour mean wait is below this (and its load below 80 %)."""
+QUEUE_COLOURS = (
+    ("#2a9d8f", "short wait (< 5 min), load < 80 % of staffed capacity 排队短"),
+    ("#e9a93c", "queue at the peak, wait within target 高峰排队（达标）"),
+    ("#d62728", "over capacity or wait above target 超负荷/排队超标"),
+)
+"""Colours when the points carry their peak-hour wait: green, amber, red."""
 CATCHMENT_PALETTE = (
     "#1f77b4",
     "#ff7f0e",
@@ -95,6 +108,18 @@ def utilisation_colour(load: float, capacity: float) -> str:
         if ratio < upper or (upper == math.inf):
             return colour
     return UTILISATION_COLOURS[-1][1]  # pragma: no cover - the last bound is inf
+
+
+def queue_colour(load: float, capacity: float, wait: float | None, target: float) -> str:
+    """Colour of a staffed point: red if over capacity or the wait is unbounded (``None``) or
+    above `target`; green only with a short wait and load below 80 %; amber otherwise."""
+    green, amber, red = (c for c, _l in QUEUE_COLOURS)
+    ratio = load / capacity if capacity > 0 else (math.inf if load > 0 else 0.0)
+    if wait is None or not math.isfinite(wait) or wait > target + 1e-9 or ratio > 1.0 + 1e-9:
+        return red
+    if wait < SHORT_WAIT_MIN and ratio < 0.8:
+        return green
+    return amber
 
 
 def radius_px(load: np.ndarray) -> np.ndarray:
@@ -192,11 +217,15 @@ def crowd_panel_html(
         f"<td>{_bar(after, top, cap)}</td></tr>",
     ]
     order = np.argsort(-loads, kind="stable")
+    waits = _wait_cells(points)
     point_rows = [
         f"<tr><td>{esc(points['name'].iloc[i])}</td><td>{caps[i]:,.0f}</td>"
-        f"<td>{loads[i]:,.0f}</td><td>{_bar(loads[i], top, caps[i])}</td></tr>"
+        f"<td>{loads[i]:,.0f}</td>{waits[i]}<td>{_bar(loads[i], top, caps[i])}</td></tr>"
         for i in order
     ]
+    wait_head = "<th>Staff 人员</th><th>Wait 等候</th>" if _has_queue(points) else ""
+    curve = crowd.get("tradeoff")
+    chart = tradeoff_html(curve) if isinstance(curve, Mapping) and curve.get("points") else ""
     return (
         "<b>Crowding 人流 (visitors/day 日访客)</b>"
         "<table><tr><th></th><th>Capacity 容量</th><th>Before 之前</th><th>After 之后</th></tr>"
@@ -204,39 +233,159 @@ def crowd_panel_html(
         f"<p class='note'>Market load change 变化: {change:+.0f} %</p>"
         "<b>Service points 服务点</b>"
         "<table class='dm-points'>"
-        "<tr><th></th><th>Capacity 容量</th><th>Load 负荷</th><th></th></tr>"
-        f"{''.join(point_rows)}</table>"
+        f"<tr><th></th><th>Capacity 容量</th><th>Load 负荷</th>{wait_head}<th></th></tr>"
+        f"{''.join(point_rows)}</table>{chart}"
     )
+
+
+def _wait_cells(points: gpd.GeoDataFrame) -> list[str]:
+    """``<td>`` cells with staff and peak-hour mean wait of each point ("" without them)."""
+    if not _has_queue(points):
+        return [""] * len(points)
+    out = []
+    for staff, wait in zip(points["staff"], points["mean_wait_min"], strict=True):
+        w = _minutes(wait)
+        text = "unbounded 无限" if w is None else f"{w:.0f} min"
+        out.append(f"<td>{int(pd.to_numeric(staff))}</td><td>{esc(text)}</td>")
+    return out
+
+
+def tradeoff_html(curve: Mapping[str, Any]) -> str:
+    """Trade-off chart (inline SVG: share of seekers within 15/30/45 min by number of new
+    points) and table (staff used, worst wait, market load, unserved) for the given pool."""
+    rows = [r for r in curve["points"] if isinstance(r, Mapping)]
+    xs = [float(r["new_points"]) for r in rows]
+    width, height, pad = 240.0, 110.0, 22.0
+    x0, x1 = min(xs), max(xs)
+
+    def px(x: float) -> float:
+        return pad + (width - 2 * pad) * ((x - x0) / (x1 - x0) if x1 > x0 else 0.5)
+
+    def py(share: float) -> float:
+        return height - pad - (height - 2 * pad) * share
+
+    lines = []
+    for key, colour in (("within_15_min", "#9ecae1"), ("within_30_min", "#3182bd"),
+                        ("within_45_min", "#08519c")):  # fmt: skip
+        pts = " ".join(
+            f"{px(x):.1f},{py(float(r[key])):.1f}" for x, r in zip(xs, rows, strict=True)
+        )
+        lines.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{pts}"/>')
+    ticks = "".join(
+        f'<text x="{px(x):.1f}" y="{height - 6:.0f}" font-size="9" text-anchor="middle">'
+        f"{x:.0f}</text>"
+        for x in xs
+    )
+    axes = (
+        f'<line x1="{pad}" y1="{py(0):.1f}" x2="{width - pad}" y2="{py(0):.1f}" stroke="#999"/>'
+        f'<text x="2" y="{py(1):.1f}" font-size="9">100%</text>'
+        f'<text x="2" y="{py(0.5):.1f}" font-size="9">50%</text>'
+    )
+    svg = f'<svg width="{width:.0f}" height="{height:.0f}">{axes}{"".join(lines)}{ticks}</svg>'
+    table = "".join(
+        f"<tr><td>{int(r['new_points'])}</td><td>{float(r['within_30_min']):.0%}</td>"
+        f"<td>{int(r['staff_used'])}</td><td>{float(r['worst_mean_wait_min']):.0f}</td>"
+        f"<td>{float(r['market_load']):,.0f}</td><td>{float(r['unserved_visits']):,.0f}</td></tr>"
+        for r in rows
+    )
+    pool = esc(str(curve.get("pool", "")))
+    return (
+        f"<b>Trade-off 方案权衡 (staff pool 人员 {pool})</b>"
+        "<p class='note'>Seekers within 15/30/45 min (light to dark) by new points "
+        "按新增服务点数的15/30/45分钟内可达比例</p>"
+        f"{svg}<table class='dm-points'><tr><th>Points 点</th><th>≤30 min</th>"
+        "<th>Staff 人员</th><th>Worst wait 最长等候</th><th>Market 市场</th>"
+        f"<th>Unserved 未服务</th></tr>{table}</table>"
+    )
+
+
+QUEUE_FIELDS = (
+    ("staff", "Staff 工作人员"),
+    ("wait", "Peak-hour wait 高峰平均等候"),
+    ("on_site", "People on site 现场人数"),
+)
+
+
+def _has_queue(points: gpd.GeoDataFrame) -> bool:
+    return {"staff", "mean_wait_min"} <= set(points.columns)
+
+
+def _minutes(value: object) -> float | None:
+    v = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return None if pd.isna(v) else float(v)
 
 
 def _points_frame(points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     load = pd.to_numeric(points["load"]).to_numpy(dtype=float)
     cap = pd.to_numeric(points["capacity"]).to_numpy(dtype=float)
     codes = points["industries"].map(_split_codes)
-    return gpd.GeoDataFrame(
-        {
-            "id": points["id"].map(esc),
-            "name": points["name"].map(esc),
-            "kind": points["kind"].map(layers.kind_label),
-            "codes": codes.map(";".join),
-            "industries": codes.map(lambda cs: ", ".join(layers.industry_label(c) for c in cs)),
-            "load": np.round(load).astype(int),
-            "capacity": np.round(cap).astype(int),
-            "utilisation": [
-                f"{ld / c:.0%}" if c > 0 else "–" for ld, c in zip(load, cap, strict=True)
-            ],
-            "radius": np.round(radius_px(load), 1),
-            "fill": [utilisation_colour(ld, c) for ld, c in zip(load, cap, strict=True)],
-        },
-        geometry=points.geometry.values,
-        crs=points.crs,
-    )
+    data: dict[str, Any] = {
+        "id": points["id"].map(esc),
+        "name": points["name"].map(esc),
+        "kind": points["kind"].map(layers.kind_label),
+        "codes": codes.map(";".join),
+        "industries": codes.map(lambda cs: ", ".join(layers.industry_label(c) for c in cs)),
+        "load": np.round(load).astype(int),
+        "capacity": np.round(cap).astype(int),
+        "utilisation": [f"{ld / c:.0%}" if c > 0 else "–" for ld, c in zip(load, cap, strict=True)],
+        "radius": np.round(radius_px(load), 1),
+        "fill": [utilisation_colour(ld, c) for ld, c in zip(load, cap, strict=True)],
+    }
+    if _has_queue(points):
+        data.update(_queue_columns(points, load, cap))
+    return gpd.GeoDataFrame(data, geometry=points.geometry.values, crs=points.crs)
+
+
+def _queue_columns(points: gpd.GeoDataFrame, load: np.ndarray, cap: np.ndarray) -> dict[str, Any]:
+    """Popup texts and the wait-aware fill of staffed points."""
+    waits = [_minutes(v) for v in points["mean_wait_min"]]
+    p90 = [_minutes(v) for v in points.get("p90_wait_min", pd.Series([None] * len(points)))]
+    target = pd.to_numeric(points.get("target_wait_min", pd.Series([15.0] * len(points))))
+    wait_txt = [
+        "unbounded queue 排队无限增长"
+        if w is None
+        else f"{w:.1f} min" + (f" (90 % within {q:.0f} min)" if q is not None else "")
+        for w, q in zip(waits, p90, strict=True)
+    ]
+    on_site = []
+    for _, row in points.iterrows():
+        mean, p95, limit = (
+            _minutes(row.get(k)) for k in ("peak_on_site", "p95_on_site", "max_on_site")
+        )
+        text = "–" if mean is None else f"{mean:.0f} on average"
+        if p95 is not None:
+            text += f", {p95:.0f} at most (95 %)"
+        if limit is not None:
+            text += f" / safe {limit:.0f}"
+        on_site.append(esc(text))
+    return {
+        "staff": pd.to_numeric(points["staff"]).fillna(0).astype(int).to_numpy(),
+        "wait": [esc(t) for t in wait_txt],
+        "on_site": on_site,
+        "fill": [
+            queue_colour(ld, c, w, float(t))
+            for ld, c, w, t in zip(load, cap, waits, target.to_numpy(dtype=float), strict=True)
+        ],
+    }
 
 
 def _add_points(m: folium.Map, data: gpd.GeoDataFrame, industry: str) -> None:
     subset = data[data["codes"].str.split(";").map(lambda cs: industry in cs)]
     group = folium.FeatureGroup(name=points_layer_name(industry)).add_to(m)
     colour = Industry(industry).colour
+    fields = ["name", "kind", "industries", "load", "capacity", "utilisation"]
+    aliases = [
+        "Service point 服务点",
+        "Kind 类型",
+        "Industries 行业",
+        "Load/day 日负荷",
+        "Safe capacity/day 安全日容量",
+        "Load / capacity 负荷率",
+    ]
+    for col, alias in QUEUE_FIELDS:
+        if col in data:
+            fields.append(col)
+            aliases.append(alias)
     geojson(
         round_coords(subset.drop(columns=["codes"])),
         marker=folium.CircleMarker(radius=MIN_RADIUS_PX),
@@ -245,21 +394,10 @@ def _add_points(m: folium.Map, data: gpd.GeoDataFrame, industry: str) -> None:
             "fill": True,
             "fillColor": f["properties"]["fill"],
             "fillOpacity": 0.8,
-            "color": colour,  # ring in the industry colour, fill by utilisation
+            "color": colour,  # ring in the industry colour, fill by load and wait
             "weight": 3,
         },
-        popup=folium.GeoJsonPopup(
-            fields=["name", "kind", "industries", "load", "capacity", "utilisation", "id"],
-            aliases=[
-                "Service point 服务点",
-                "Kind 类型",
-                "Industries 行业",
-                "Load/day 日负荷",
-                "Capacity/day 日容量",
-                "Load / capacity 负荷率",
-                "ID",
-            ],
-        ),
+        popup=folium.GeoJsonPopup(fields=[*fields, "id"], aliases=[*aliases, "ID"]),
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "load", "capacity"], aliases=["", "Load 负荷", "Capacity 容量"]
         ),
@@ -365,10 +503,14 @@ def _legend(
     industries: set[str],
     *,
     with_catchments: bool,
+    with_queue: bool = False,
 ) -> list[LegendSection]:
-    size_items = [
-        LegendItem(colour, label, swatch="dot") for _u, colour, label in UTILISATION_COLOURS
-    ]
+    if with_queue:
+        size_items = [LegendItem(colour, label, swatch="dot") for colour, label in QUEUE_COLOURS]
+    else:
+        size_items = [
+            LegendItem(colour, label, swatch="dot") for _u, colour, label in UTILISATION_COLOURS
+        ]
     out = [
         LegendSection(
             "Service points 服务点",
@@ -470,7 +612,16 @@ def plan_map(
             market_capacity = float(market["capacity"].iloc[0])
     belt = ctx["belts"]
     industries = set(served) | (set(belt["industry"].astype(str)) if belt is not None else set())
-    add_legend(m, _legend(legend, places, industries, with_catchments=catch is not None))
+    add_legend(
+        m,
+        _legend(
+            legend,
+            places,
+            industries,
+            with_catchments=catch is not None,
+            with_queue=_has_queue(points),
+        ),
+    )
     if crowd_d is not None:
         HtmlControl(
             crowd_panel_html(crowd_d, points, market_capacity),
