@@ -253,7 +253,7 @@ def test_planning_params_are_floats() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"model": "magic"}, "`model` 'magic' is unknown; allowed: capacitated"),
+        ({"model": "magic"}, "`model` 'magic' is unknown; allowed: staffed, capacitated"),
         ({"n_points": 2.5}, "`n_points` must be a whole number"),
         ({"coverage_share": 1.5}, "`coverage_share` must be between"),
         ({"opens": "9am"}, "`opens` must be a time of day HH:MM"),
