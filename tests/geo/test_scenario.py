@@ -282,4 +282,4 @@ def test_planning_params_defaults_and_hours():
 
     params = PlanningParams(opens="08:30", closes="17:45", n_points=12)
     assert params.open_hours == (8.5, 17.75)
-    assert isinstance(params.n_points, int) and params.model == "capacitated"
+    assert isinstance(params.n_points, int) and params.model == "staffed"
