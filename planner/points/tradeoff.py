@@ -30,7 +30,7 @@ from planner.points.staffing import queue_figures, staff_for
 
 logger = logging.getLogger(__name__)
 
-CURVE_TIME_LIMIT_S = 2.0
+CURVE_TIME_LIMIT_S = 3.0
 """MILP time of each curve point (s): the curve is for a budget argument, not the plan."""
 
 
@@ -58,7 +58,7 @@ def tradeoff_curve(
         if best is not None and _new_points(best, model) < previous - 2:
             result = best  # the pool, not the count, limits the plan: more points add nothing
         else:
-            result = model.solve_count(count, order, time_limit_s=CURVE_TIME_LIMIT_S)
+            result = model.solve_count(count, order, time_limit_s=CURVE_TIME_LIMIT_S, previous=best)
             if best is not None and best.objective < result.objective:
                 result = best  # "at most `count` new points": fewer may serve better
         best, previous = result, count

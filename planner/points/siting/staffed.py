@@ -36,6 +36,9 @@ from planner.points.siting.search import greedy_pmedian, lagrangian_bound, swap_
 
 logger = logging.getLogger(__name__)
 
+REFINE_ROUNDS = 3
+"""Heuristic: rounds that offer the MILP the sites reaching the visits still left over."""
+
 STAFF_COST = 1.0
 """Objective cost of one staff (visit x s): breaks ties towards fewer staff, never trades off
 against a second of anyone's trip."""
@@ -278,8 +281,10 @@ class StaffedSiting:
         extra_candidates: int = 15,
         pairs_per_row: int = 6,
         bound_s: float = 0.0,
+        previous: StaffedResult | None = None,
     ) -> StaffedResult:
-        """Heuristic for ``p`` new points given a greedy `order` (see :meth:`greedy_order`)."""
+        """Heuristic for ``p`` new points given a greedy `order` (see :meth:`greedy_order`);
+        `previous` (a plan with at most ``p`` new points) is offered as a start."""
         start = time.perf_counter()
         d, cols = self._dense()
         pos = np.searchsorted(cols, np.concatenate([self.existing, order[:p]]))
@@ -293,9 +298,31 @@ class StaffedSiting:
         ranked = [int(s) for s in order if s in chosen]
         ranked += sorted(chosen - set(ranked))  # swapped in from beyond the greedy order
         more = [int(s) for s in order if s not in chosen][:extra_candidates]
+        if previous is not None:
+            more += [int(s) for s in np.flatnonzero(previous.staff) if s not in set(ranked + more)]
         priority = np.asarray(ranked + more, dtype=np.intp)
-        sub = self._subproblem(priority, priority, pairs_per_row=pairs_per_row)
-        result = self._solve_sub(sub, p, time_limit_s, exact=False)
+        keep = None if previous is None else previous.flows
+        sub = self._subproblem(priority, priority, pairs_per_row=pairs_per_row, keep=keep)
+        deadline = start + time_limit_s
+        result = self._solve_sub(sub, p, 0.6 * time_limit_s, exact=False, previous=previous)
+        for _ in range(REFINE_ROUNDS):
+            # Offer the sites that reach the visits left at the market or unserved.
+            left = result.unserved + result.flows[:, [self.market]].toarray().ravel()
+            score = (self.reach[:, self.openable] * left[:, None]).sum(axis=0)
+            score[np.isin(self.openable, sub.sites)] = 0.0
+            new = self.openable[np.argsort(-score)[:extra_candidates]]
+            new = new[score[np.searchsorted(self.openable, new)] > 1e-9]
+            remaining = deadline - time.perf_counter()
+            if new.size == 0 or remaining < 0.5:
+                break
+            priority = np.concatenate([priority, new])
+            sub = self._subproblem(
+                priority, priority, pairs_per_row=pairs_per_row, keep=result.flows
+            )
+            trial = self._solve_sub(sub, p, remaining / 2, exact=False, previous=result)
+            if trial.objective >= result.objective - 1e-9 * max(1.0, result.objective):
+                break
+            result = trial
         bound = None
         if bound_s > 0:
             q = self.existing.size + 1 + p
@@ -333,10 +360,16 @@ class StaffedSiting:
         return self._dense_cache
 
     def _subproblem(
-        self, sites: NDArray[np.intp], order: NDArray[np.intp], *, pairs_per_row: int | None
+        self,
+        sites: NDArray[np.intp],
+        order: NDArray[np.intp],
+        *,
+        pairs_per_row: int | None,
+        keep: sp.csr_array | None = None,
     ) -> _Sub:
         """The MILP's sites (`sites` and the existing ones) and pairs; `order` ranks the
-        new sites for the greedy start (unranked sites come last)."""
+        new sites for the greedy start (unranked sites come last); pairs with a flow in
+        `keep` stay (so a previous plan remains a feasible start)."""
         sites = np.union1d(np.asarray(sites, dtype=np.intp), self.existing)
         rank = np.full(sites.size, np.iinfo(np.int64).max // 2, dtype=np.int64)
         pos = {int(s): r for r, s in enumerate(order.tolist())}
@@ -347,6 +380,8 @@ class StaffedSiting:
             cost = np.where(reach, self.problem.cost[:, sites], np.inf)
             kth = np.partition(cost, pairs_per_row - 1, axis=1)[:, pairs_per_row - 1]
             reach &= cost <= kth[:, None]
+        if keep is not None:
+            reach |= (keep[:, sites].toarray() > 0) & self.reach[:, sites]
         ii, jj = np.nonzero(reach & (self.problem.weights[:, None] > 0))
         return _Sub(sites, ii.astype(np.intp), jj.astype(np.intp), rank)
 
@@ -370,9 +405,21 @@ class StaffedSiting:
             np.asarray(cap, dtype=np.float64),
         )
 
-    def _solve_sub(self, sub: _Sub, p: int, time_limit_s: float, *, exact: bool) -> StaffedResult:
+    def _solve_sub(
+        self,
+        sub: _Sub,
+        p: int,
+        time_limit_s: float,
+        *,
+        exact: bool,
+        previous: StaffedResult | None = None,
+    ) -> StaffedResult:
         lp = self._build(sub, p, exact=exact)
         initial = self._greedy_start(sub, lp, p)
+        if previous is not None:
+            again = self._as_start(previous, sub, lp)
+            if float(lp.cost @ again) < float(lp.cost @ initial):
+                initial = again
         out = solve_milp(
             lp.cost,
             lp.a,
@@ -449,6 +496,15 @@ class StaffedSiting:
             lstaff=lstaff,
             lcap=lcap,
         )
+
+    def _as_start(self, result: StaffedResult, sub: _Sub, lp: _Milp) -> NDArray[np.float64]:
+        """`result` as a solution vector of the MILP `lp` over `sub` (a superset of its sites
+        and pairs)."""
+        flows = result.flows.tocsr()
+        x = np.asarray(flows[sub.ii, sub.sites[sub.jj]]).ravel()
+        m = np.asarray(flows[lp.mrows, np.full(lp.mrows.size, self.market)]).ravel()
+        y = (result.staff[sub.sites[lp.lpos]] == lp.lstaff).astype(float)
+        return np.concatenate([x, m, result.unserved, y])
 
     def _greedy_start(self, sub: _Sub, lp: _Milp, p: int) -> NDArray[np.float64]:
         """A feasible start: the best of a few greedy staffings (see :meth:`_greedy_fill`)
