@@ -52,6 +52,7 @@ POINT_COLUMNS = (
     "arrivals_per_hour_peak",
     "service_min",
     "mean_wait_min",
+    "target_wait_min",
     "p90_wait_min",
     "peak_on_site",
     "p95_on_site",
