@@ -8,11 +8,20 @@ one), then
 * spopt: ``spopt.locate.PMedian.from_cost_matrix(...).solve(PULP_CBC_CMD)`` in a subprocess,
   capped at ``--spopt-timeout`` seconds (recorded as "no result" when capped).
 
-Both timings cover model build + solve from the distance matrix. Writes
-``out/bench/siting.json`` and prints a table with totals.
+Both timings cover model build + solve from the distance matrix.
+
+Staffing case table (issue 11): the same graphs become staffed-siting instances (demand at
+every node, deterministic weights, the node nearest the centre as the market with its own
+staff, capacity tables from Erlang C with a morning-rush peak, a staff pool that binds). Our
+heuristic (``StaffedSiting.solve("heuristic")``, the plan's code path) is compared with the
+exact MILP (``solve("milp")``, HiGHS, capped at ``--milp-timeout`` s): objective gap to the
+MILP's value and to its proven bound, and the time ratio.
+
+Writes ``out/bench/siting.json`` and prints the tables with totals.
 
     .venv/bin/python benchmarks/bench_siting.py                      # full run (long: spopt)
     .venv/bin/python benchmarks/bench_siting.py --no-spopt --only pmed1,pmed2
+    .venv/bin/python benchmarks/bench_siting.py --staffing-only
 """
 
 from __future__ import annotations
@@ -117,6 +126,113 @@ def run_spopt(name: str, cap_s: float) -> tuple[float | None, float | None, str]
     return data["objective"], data["seconds"], "ok"
 
 
+STAFFING_INSTANCES = "pmed1,pmed2,pmed3,pmed4,pmed6,pmed7,pmed11,pmed12"
+
+
+def staffing_instance(dist: np.ndarray, p: int, seed: int) -> tuple[Any, dict[str, Any]]:
+    """A staffed-siting model on an OR-Library graph (see the module docstring)."""
+    from planner.points.siting.staffed import StaffedSiting
+    from planner.points.staffing import capacity_table
+
+    rng = np.random.default_rng(seed)
+    n = dist.shape[0]
+    market = int(np.argmin(dist.sum(axis=1)))
+    weights = rng.integers(1, 12, n).astype(float)
+    # Travel "seconds": graph distance x 20; points within the 25th percentile are in reach.
+    cost = dist * 20.0
+    max_cost = float(np.quantile(cost[np.isfinite(cost)], 0.25))
+    peak = 0.196  # the default morning rush over 8 opening hours
+    limits = rng.integers(3, 7, n)  # most staff per room, 3-6
+    table = capacity_table(6, 12.0, target_wait_min=15.0, max_on_site=40, peak_share=peak)
+    tables = np.tile(table, (n, 1))
+    for j, k in enumerate(limits):
+        tables[j, k + 1 :] = table[k]
+    staff_needed = weights.sum() * peak * 12.0 / 60.0  # Erlangs at the peak
+    pool = int(np.ceil(0.8 * staff_needed))  # binding: not everyone can be served at points
+    market_capacity = 0.1 * weights.sum()
+    model = StaffedSiting.from_cost_matrix(
+        cost,
+        weights,
+        p,
+        tables,
+        pool=pool,
+        market=market,
+        market_capacity=market_capacity,
+        max_cost=max_cost,
+    )
+    return model, {"pool": pool, "visits": float(weights.sum()), "max_cost": max_cost}
+
+
+def staffing_table(names: list[str], milp_cap_s: float, seed: int) -> dict[str, Any]:
+    """Heuristic vs exact MILP on staffed-siting instances; prints the table."""
+    folder = bench_dir()
+    print(f"\nStaffed siting: heuristic (plan's code path) vs exact MILP (cap {milp_cap_s:g} s)")
+    print(
+        f"{'name':8} {'n':>4} {'p':>4} {'pool':>5} {'milp':>12} {'bound':>12} {'status':>10}"
+        f" {'milp_s':>7} {'ours':>12} {'gap%':>7} {'gap_bd%':>7} {'ours_s':>7}"
+    )
+    rows = []
+    for name in names:
+        dist, p = load_instance(folder / f"{name}.txt")
+        model, info = staffing_instance(dist, p, seed)
+        t0 = time.perf_counter()
+        exact = model.solve("milp", time_limit_s=milp_cap_s)
+        milp_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ours = model.solve("heuristic", time_limit_s=10.0)
+        ours_s = time.perf_counter() - t0
+        bound = exact.bound if exact.bound is not None else exact.objective
+        gap = 100.0 * (ours.objective - exact.objective) / exact.objective
+        gap_bound = 100.0 * (ours.objective - bound) / ours.objective
+        for res in (exact, ours):  # both plans keep every promise
+            if (res.loads > res.capacity + 1e-6).any() or res.staff.sum() > info["pool"]:
+                msg = f"{name}: infeasible staffed plan"
+                raise RuntimeError(msg)
+        row = {
+            "name": name,
+            "n": int(dist.shape[0]),
+            "p": p,
+            **info,
+            "milp": exact.objective,
+            "milp_bound": bound,
+            "milp_status": exact.status,
+            "milp_s": milp_s,
+            "ours": ours.objective,
+            "gap_pct": gap,
+            "gap_to_bound_pct": gap_bound,
+            "ours_s": ours_s,
+            "ours_unserved": float(ours.unserved.sum()),
+            "milp_unserved": float(exact.unserved.sum()),
+        }
+        rows.append(row)
+        print(
+            f"{name:8} {row['n']:4d} {p:4d} {info['pool']:5d} {exact.objective:12.0f}"
+            f" {bound:12.0f} {exact.status:>10} {milp_s:7.1f} {ours.objective:12.0f}"
+            f" {gap:7.3f} {gap_bound:7.3f} {ours_s:7.2f}",
+            flush=True,
+        )
+    gaps = np.array([r["gap_pct"] for r in rows])
+    ours_total = float(sum(r["ours_s"] for r in rows))
+    milp_total = float(sum(r["milp_s"] for r in rows))
+    summary = {
+        "instances": len(rows),
+        "mean_gap_pct": float(gaps.mean()),
+        "max_gap_pct": float(gaps.max()),
+        "mean_gap_to_bound_pct": float(np.mean([r["gap_to_bound_pct"] for r in rows])),
+        "milp_optimal": sum(r["milp_status"] == "optimal" for r in rows),
+        "ours_total_s": ours_total,
+        "milp_total_s": milp_total,
+        "time_ratio_milp_over_ours": milp_total / ours_total if ours_total else None,
+    }
+    print(
+        f"\nstaffed: mean gap {summary['mean_gap_pct']:.3f}%  max gap {summary['max_gap_pct']:.3f}%"
+        f"  (to the MILP bound {summary['mean_gap_to_bound_pct']:.3f}%)  MILP optimal "
+        f"{summary['milp_optimal']}/{len(rows)}  ours {ours_total:.1f} s vs MILP "
+        f"{milp_total:.1f} s ({summary['time_ratio_milp_over_ours']:.1f}x)"
+    )
+    return {"summary": summary, "instances": rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated instance names, e.g. pmed1,pmed2")
@@ -125,11 +241,22 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=REPO / "out" / "bench" / "siting.json")
     parser.add_argument("--spopt-worker", help=argparse.SUPPRESS)
+    parser.add_argument("--staffing-only", action="store_true", help="only the staffing table")
+    parser.add_argument("--no-staffing", action="store_true", help="skip the staffing table")
+    parser.add_argument("--staffing", default=STAFFING_INSTANCES, help="staffing instances")
+    parser.add_argument("--milp-timeout", type=float, default=120.0)
     args = parser.parse_args()
     if args.spopt_worker:
         spopt_worker(args.spopt_worker)
         return
     sys.path.insert(0, str(REPO))
+    if args.staffing_only:
+        staffing = staffing_table(args.staffing.split(","), args.milp_timeout, args.seed)
+        out = args.out.with_name("siting_staffing.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(staffing, indent=1))
+        print(f"wrote {out}")
+        return
     folder = bench_dir()
     optima = read_optima(folder)
     names = args.only.split(",") if args.only else [f"pmed{i}" for i in range(1, 41)]
@@ -199,8 +326,11 @@ def main() -> None:
             f" {args.spopt_timeout:g} s: {n_capped})"
             f"  ratio spopt/ours {spopt_total / ours_total:.1f}x"
         )
+    result: dict[str, Any] = {"summary": summary, "instances": rows}
+    if not args.no_staffing:
+        result["staffing"] = staffing_table(args.staffing.split(","), args.milp_timeout, args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"summary": summary, "instances": rows}, indent=1))
+    args.out.write_text(json.dumps(result, indent=1))
     print(f"wrote {args.out}")
 
 

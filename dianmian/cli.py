@@ -11,13 +11,20 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
 from geo import DianmianError
+
+if TYPE_CHECKING:  # the CLI imports the pipeline lazily, so start-up stays fast
+    from geo.engine import Engine
+    from geo.scenario import Scenario
+    from planner.city import City
+    from planner.points.plan import Plan
+    from planner.store import Store
 
 app = typer.Typer(
     name="dianmian",
@@ -207,7 +214,7 @@ def _run_plan(
     _print_written(reporter, written)
 
 
-def _feedback(scenario: Any, target: Path) -> tuple[dict[str, int], Any]:
+def _feedback(scenario: Scenario, target: Path) -> tuple[dict[str, int], Store | None]:
     """Demand reports and done tasks written through the HTTP API, if it has a database.
 
     Returns ``(latest demand per employer, store or None)``.
@@ -250,9 +257,9 @@ def _run_routes(
     date: str | None,
     state: Path | None,
     seconds: float,
-    city: Any = None,
-    plan: Any = None,
-    engine: Any = None,
+    city: City | None = None,
+    plan: Plan | None = None,
+    engine: Engine | None = None,
 ) -> list[Path]:
     """Plan one day's routes; `city`, `plan` and `engine` are reused when given (the plan
     then already includes the demand reported through the API)."""
@@ -297,7 +304,7 @@ def _run_routes(
     return written + write_datum_copies(written, target, city.scenario.output.coordinates)
 
 
-def _write_maps(scenario: Any, target: Path, *, date: str | None = None) -> list[Path]:
+def _write_maps(scenario: Scenario, target: Path, *, date: str | None = None) -> list[Path]:
     from maps.scenario import write_scenario_maps
 
     tiles = scenario.map.tiles
@@ -368,7 +375,28 @@ def _crowd_table(summary: dict[str, Any]) -> Any:
             f"  {mode}: p50 / p95 (min)", _p(before["travel_time_by_mode"][mode]), _p(fig)
         )
     table.add_row("unassigned visits/day", "0", f"{after['unassigned_visits']:,.0f}")
+    _queue_rows(table, before, after)
     return table
+
+
+def _queue_rows(table: Any, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Staff and peak-hour waits (absent from summaries written before staffing existed)."""
+    if "staff_total" not in after:
+        return
+    market = next((p for p in after["points"] if p["is_market"]), None)
+    waits = [p["mean_wait_min"] for p in after["points"] if not p["is_market"]]
+    table.add_row("staff (points + market)", str(before["staff_total"]), str(after["staff_total"]))
+    table.add_row(
+        "market peak-hour mean wait",
+        _wait(before.get("market_mean_wait_min")),
+        _wait(market["mean_wait_min"] if market else None),
+    )
+    worst = max(waits, key=lambda w: float("inf") if w is None else w, default=0.0)
+    table.add_row("worst peak-hour mean wait at a point", "-", _wait(worst))
+
+
+def _wait(minutes: float | None) -> str:
+    return "unbounded queue" if minutes is None else f"{minutes:.1f} min"
 
 
 def _pct(x: float) -> str:

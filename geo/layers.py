@@ -20,6 +20,7 @@ brackets (``岗位数（人）``). Two time columns may come as one range column
 ``time``      time of day ``HH:MM`` (24 h)
 ``date``      ISO date ``YYYY-MM-DD``
 ``site_kind`` a candidate-site kind (see :data:`SITE_KINDS`)
+``code``      one of the column's ``choices``
 """
 
 from __future__ import annotations
@@ -95,14 +96,35 @@ SITE_KIND_ALIASES: dict[str, str] = {
 }
 """Names accepted for candidate-site kinds besides the codes: the labels and common words."""
 
+SITE_STATUS_ALIASES: dict[str, str] = {
+    "已有": "existing",
+    "现有": "existing",
+    "既有": "existing",
+    "已建": "existing",
+    "候选": "candidate",
+    "备选": "candidate",
+    "排除": "excluded",
+    "不可用": "excluded",
+}
+"""Names accepted for candidate-site statuses besides the codes."""
+
 CODE_LABELS: dict[str, dict[str, str]] = {
     "mode": {"walk": "步行", "ebike": "电动车", "bus": "公交", "car": "自驾"},
+    "site_status": {"existing": "已有", "candidate": "候选", "excluded": "排除"},
     "site_kind": {code: zh for code, (_, zh) in SITE_KINDS.items()},
 }
 """Chinese label of each code, shown next to it in messages (``walk (步行)``)."""
 
-VALUE_ALIASES: dict[str, dict[str, str]] = {"mode": MODE_ALIASES, "site_kind": SITE_KIND_ALIASES}
+VALUE_ALIASES: dict[str, dict[str, str]] = {
+    "mode": MODE_ALIASES,
+    "site_kind": SITE_KIND_ALIASES,
+    "site_status": SITE_STATUS_ALIASES,
+}
 """Value aliases per column kind (industries come from the scenario's catalogue instead)."""
+
+SITE_STATUSES = ("existing", "candidate", "excluded")
+"""``status`` of a candidate site: an existing station (township job-agency station and the
+like: always open, staffed from the pool), a candidate, or excluded from the plan."""
 
 
 @dataclass(frozen=True)
@@ -271,6 +293,29 @@ SPECS: dict[LayerName, LayerSpec] = {
                 "int",
                 description="safe number of visitors per day",
                 aliases=_CAPACITY,
+            ),
+            Column(
+                "status",
+                "site_status",
+                required=False,
+                aliases=("站点状态", "状态"),
+                description="existing (always open), candidate (default) or excluded",
+                choices=SITE_STATUSES,
+                default="candidate",
+            ),
+            Column(
+                "max_staff",
+                "int",
+                required=False,
+                aliases=("最多人员", "人员上限", "最大人员数"),
+                description="most staff the room holds (empty or 0: `[staffing] max_staff`)",
+            ),
+            Column(
+                "max_on_site",
+                "int",
+                required=False,
+                aliases=("最大容纳人数", "安全容量", "现场人数上限"),
+                description="safe occupancy, people at once (empty or 0: `[staffing]`)",
             ),
         ),
         "Places where a job-service point could open.",

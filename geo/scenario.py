@@ -23,6 +23,7 @@ from .errors import InputError, ScenarioError
 from .industries import DEFAULT_CATALOGUE, PALETTE, IndustryCatalogue, IndustryInfo
 from .layers import SPECS, LayerName
 from .readers import SUPPORTED_SUFFIXES, layer_source, read_layer
+from .staffing import StaffingParams
 from .validation import LayerCheck, NetworkArea, check_layer, finish_checks, write_problem_report
 
 logger = logging.getLogger(__name__)
@@ -51,12 +52,15 @@ _KNOWN_SECTIONS = (
     "industries",
     "output",
     "privacy",
+    "staffing",
 )
 
 
-SITING_MODELS = ("capacitated", "pmedian", "coverage", "min_points")
-"""``planning.model`` values: capacitated p-median (default), p-median, maximal coverage, and
-the fewest points that put ``coverage_share`` of the demand within ``max_travel_min``."""
+SITING_MODELS = ("staffed", "capacitated", "pmedian", "coverage", "min_points")
+"""``planning.model`` values: staffed siting (default: which points open and how many staff
+each gets, peak waits bounded; see ``[staffing]``), capacitated p-median, p-median, maximal
+coverage, and the fewest points that put ``coverage_share`` of the demand within
+``max_travel_min``. Every model's points are then staffed from the pool."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class PlanningParams:
     """
 
     max_snap_m: float = 2000.0
-    model: str = "capacitated"
+    model: str = "staffed"
     n_points: int = 40
     max_travel_min: float = 45.0
     coverage_share: float = 0.9
@@ -302,6 +306,8 @@ class Scenario:
         Output settings (``[output]``).
     privacy
         Disclosure settings (``[privacy]``).
+    staffing
+        Staff pool and arrival pattern of the service points (`[staffing]`).
     """
 
     folder: Path
@@ -316,6 +322,7 @@ class Scenario:
     industries: IndustryCatalogue = DEFAULT_CATALOGUE
     output: OutputSettings = field(default_factory=OutputSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    staffing: StaffingParams = field(default_factory=StaffingParams)
 
     @property
     def network_is_file(self) -> bool:
@@ -370,6 +377,7 @@ def _parse(data: dict[str, Any], folder: Path, toml_path: Path) -> Scenario:
     output = _parse_settings(data, "output", OutputSettings, errors)
     privacy = _parse_settings(data, "privacy", PrivacySettings, errors)
     industries = _parse_industries(data, errors)
+    staffing = _parse_staffing(data, errors)
     if errors:
         shown = "\n".join(f"  - {e}" for e in errors)
         msg = f"{len(errors)} problem(s) in `{toml_path}`:\n{shown}"
@@ -387,6 +395,7 @@ def _parse(data: dict[str, Any], folder: Path, toml_path: Path) -> Scenario:
         industries=industries,
         output=output,
         privacy=privacy,
+        staffing=staffing,
     )
 
 
@@ -518,6 +527,15 @@ def _industry(code: str, table: Any, index: int, errors: list[str]) -> IndustryI
     except ValueError as exc:
         errors.append(f"`{where}`: {exc}")
         return None
+
+
+def _parse_staffing(data: dict[str, Any], errors: list[str]) -> StaffingParams:
+    """The ``[staffing]`` section (defaults when absent); problems go to `errors`."""
+    try:
+        return StaffingParams.from_section(_section(data, "staffing", errors))
+    except (ValueError, TypeError) as exc:
+        errors.append(f"[staffing] {exc}")
+        return StaffingParams()
 
 
 def _section(

@@ -49,6 +49,7 @@ from .industries import DEFAULT_CATALOGUE, IndustryCatalogue, normalise_key
 from .layers import (
     CODE_LABELS,
     SITE_KINDS,
+    SITE_STATUSES,
     SPECS,
     VALUE_ALIASES,
     Column,
@@ -75,6 +76,7 @@ Reasons = np.ndarray  # object array: None or a reason per row
 _CODES: dict[str, tuple[str, ...]] = {
     "mode": MODE_CODES,
     "site_kind": tuple(SITE_KINDS),
+    "site_status": SITE_STATUSES,
 }
 _VALUE_KEYS: dict[str, dict[str, str]] = {
     kind: {normalise_key(k): v for k, v in aliases.items()}
@@ -526,6 +528,7 @@ def _checkers(catalogue: IndustryCatalogue) -> dict[str, Checker]:
         "industry": functools.partial(_check_industry, catalogue=catalogue),
         "mode": _check_code,
         "site_kind": _check_code,
+        "site_status": _check_code,
         "industries": functools.partial(_check_industries, catalogue=catalogue),
         "time": _check_time,
         "date": _check_date,

@@ -86,7 +86,8 @@ def _check_codes(
         )
 
 
-def _check_nonneg(frame: gpd.GeoDataFrame, column: str, name: str, problems: list[Problem]) -> None:
+def check_nonneg(frame: gpd.GeoDataFrame, column: str, name: str, problems: list[Problem]) -> None:
+    """Append a problem for each of the first 20 rows whose `column` is not a number >= 0."""
     values = pd.to_numeric(frame[column], errors="coerce")
     for i in np.flatnonzero((values.isna() | (values < 0)).to_numpy())[:20]:
         problems.append(
@@ -112,7 +113,7 @@ def check_employers(
     out = check_frame(frame, "employers", columns=cols, geom_types=POINT, problems=problems)
     if out is not None:
         _check_codes(out, "industry", "employers", problems, industries)
-        _check_nonneg(out, "demand", "employers", problems)
+        check_nonneg(out, "demand", "employers", problems)
     return out
 
 
@@ -146,7 +147,7 @@ def check_candidate_sites(frame: object, problems: list[Problem]) -> gpd.GeoData
     cols = ("id", "name", "kind", "capacity")
     out = check_frame(frame, "candidate_sites", columns=cols, geom_types=POINT, problems=problems)
     if out is not None:
-        _check_nonneg(out, "capacity", "candidate_sites", problems)
+        check_nonneg(out, "capacity", "candidate_sites", problems)
     return out
 
 
@@ -154,7 +155,7 @@ def check_talent_market(frame: object, problems: list[Problem]) -> gpd.GeoDataFr
     cols = ("id", "name", "capacity")
     out = check_frame(frame, "talent_market", columns=cols, geom_types=POINT, problems=problems)
     if out is not None:
-        _check_nonneg(out, "capacity", "talent_market", problems)
+        check_nonneg(out, "capacity", "talent_market", problems)
     return out
 
 
@@ -337,7 +338,8 @@ def add_seeker_cells(m: folium.Map, seekers: SeekerCells, *, show: bool = True) 
     return LegendSection("Job seekers per hexagon 求职者（六边形网格）", items, note)
 
 
-def _kind_label(kind: object) -> str:
+def kind_label(kind: object) -> str:
+    """HTML-escaped English and Chinese label of a candidate-site ``kind`` code."""
     en, zh = SITE_KINDS.get(str(kind), (str(kind), ""))
     return esc(f"{en} {zh}".strip())
 
@@ -349,7 +351,7 @@ def add_candidate_sites(
         {
             "id": sites["id"].map(esc),
             "name": sites["name"].map(esc),
-            "kind": sites["kind"].map(_kind_label),
+            "kind": sites["kind"].map(kind_label),
             "capacity": pd.to_numeric(sites["capacity"]).astype(int),
         },
         geometry=sites.geometry.values,

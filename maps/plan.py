@@ -4,13 +4,18 @@ Expected inputs (GeoDataFrames in EPSG:4326, extra columns ignored):
 
 ``service_points``  points; ``id``, ``name``, ``kind`` (site kind code), ``industries``
                     (``;``-separated codes the point serves), ``load`` (visitors per day),
-                    ``capacity`` (safe visitors per day)
+                    ``capacity`` (safe visitors per day: what the staff serve); optional
+                    ``staff``, ``mean_wait_min``/``p90_wait_min`` (peak hour; empty = the
+                    queue grows all day), ``target_wait_min``, ``peak_on_site``,
+                    ``p95_on_site``, ``max_on_site`` (shown in popups and used for colour)
 ``catchments``      (multi)polygons; ``point_id`` (an ``id`` of `service_points`), optional
                     ``minutes`` (travel-time limit of the area)
 ``crowd``           mapping with ``market_before`` and ``market_after`` (visitors per day at
                     the central talent market without / with the plan), optional
                     ``market_capacity`` (default: the talent market's ``capacity``) and
-                    ``market_name``; per-point loads come from `service_points`
+                    ``market_name``; per-point loads come from `service_points`;
+                    optional ``tradeoff`` (the plan's ``tradeoff.json``) adds a chart of
+                    the trade-off curve
 
 Every service point appears in one toggleable layer per industry it serves, so switching
 industries on and off shows which points serve whom (a point serving two industries sits
@@ -19,6 +24,7 @@ in both layers).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Mapping
@@ -57,6 +63,14 @@ UTILISATION_COLOURS = (
     (math.inf, "#d62728", "over capacity 超出容量"),
 )
 """(upper bound of load/capacity, colour, legend label), checked in order."""
+SHORT_WAIT_MIN = 5.0
+"""A point is green only if its peak-hour mean wait is below this (and its load below 80 %)."""
+QUEUE_COLOURS = (
+    ("#2a9d8f", "short wait (< 5 min), load < 80 % of staffed capacity 排队短"),
+    ("#e9a93c", "queue at the peak, wait within target 高峰排队（达标）"),
+    ("#d62728", "over capacity or wait above target 超负荷/排队超标"),
+)
+"""Colours when the points carry their peak-hour wait: green, amber, red."""
 CATCHMENT_PALETTE = (
     "#1f77b4",
     "#ff7f0e",
@@ -97,6 +111,18 @@ def utilisation_colour(load: float, capacity: float) -> str:
     return UTILISATION_COLOURS[-1][1]  # pragma: no cover - the last bound is inf
 
 
+def queue_colour(load: float, capacity: float, wait: float | None, target: float) -> str:
+    """Colour of a staffed point: red if over capacity or the wait is unbounded (``None``) or
+    above `target`; green only with a short wait and load below 80 %; amber otherwise."""
+    green, amber, red = (c for c, _l in QUEUE_COLOURS)
+    ratio = load / capacity if capacity > 0 else (math.inf if load > 0 else 0.0)
+    if wait is None or not math.isfinite(wait) or wait > target + 1e-9 or ratio > 1.0 + 1e-9:
+        return red
+    if wait < SHORT_WAIT_MIN and ratio < 0.8:
+        return green
+    return amber
+
+
 def radius_px(load: np.ndarray) -> np.ndarray:
     """Marker radius (pixels): area grows with load, largest load gets MAX_RADIUS_PX."""
     top = float(load.max()) if len(load) and load.max() > 0 else 1.0
@@ -117,7 +143,7 @@ def check_service_points(
     if out is None:
         return None
     for col in ("load", "capacity"):
-        layers._check_nonneg(out, col, "service_points", problems)
+        layers.check_nonneg(out, col, "service_points", problems)
     for i, value in enumerate(out["industries"]):
         codes = _split_codes(value)
         bad = [c for c in codes if c not in industries]
@@ -194,11 +220,15 @@ def crowd_panel_html(
         f"<td>{_bar(after, top, cap)}</td></tr>",
     ]
     order = np.argsort(-loads, kind="stable")
+    waits = _wait_cells(points)
     point_rows = [
         f"<tr><td>{esc(points['name'].iloc[i])}</td><td>{caps[i]:,.0f}</td>"
-        f"<td>{loads[i]:,.0f}</td><td>{_bar(loads[i], top, caps[i])}</td></tr>"
+        f"<td>{loads[i]:,.0f}</td>{waits[i]}<td>{_bar(loads[i], top, caps[i])}</td></tr>"
         for i in order
     ]
+    wait_head = "<th>Staff 人员</th><th>Wait 等候</th>" if _has_queue(points) else ""
+    curve = crowd.get("tradeoff")
+    chart = tradeoff_html(curve) if isinstance(curve, Mapping) and curve.get("points") else ""
     return (
         "<b>Crowding 人流 (visitors/day 日访客)</b>"
         "<table><tr><th></th><th>Capacity 容量</th><th>Before 之前</th><th>After 之后</th></tr>"
@@ -206,9 +236,86 @@ def crowd_panel_html(
         f"<p class='note'>Market load change 变化: {change:+.0f} %</p>"
         "<b>Service points 服务点</b>"
         "<table class='dm-points'>"
-        "<tr><th></th><th>Capacity 容量</th><th>Load 负荷</th><th></th></tr>"
-        f"{''.join(point_rows)}</table>"
+        f"<tr><th></th><th>Capacity 容量</th><th>Load 负荷</th>{wait_head}<th></th></tr>"
+        f"{''.join(point_rows)}</table>{chart}"
     )
+
+
+def _wait_cells(points: gpd.GeoDataFrame) -> list[str]:
+    """``<td>`` cells with staff and peak-hour mean wait of each point ("" without them)."""
+    if not _has_queue(points):
+        return [""] * len(points)
+    out = []
+    for staff, wait in zip(points["staff"], points["mean_wait_min"], strict=True):
+        w = _minutes(wait)
+        text = "unbounded 无限" if w is None else f"{w:.0f} min"
+        out.append(f"<td>{int(pd.to_numeric(staff))}</td><td>{esc(text)}</td>")
+    return out
+
+
+def tradeoff_html(curve: Mapping[str, Any]) -> str:
+    """Trade-off chart (inline SVG: share of seekers within 15/30/45 min by number of new
+    points) and table (staff used, worst wait, market load, unserved) for the given pool."""
+    rows = [r for r in curve["points"] if isinstance(r, Mapping)]
+    xs = [float(r["new_points"]) for r in rows]
+    width, height, pad = 240.0, 110.0, 22.0
+    x0, x1 = min(xs), max(xs)
+
+    def px(x: float) -> float:
+        return pad + (width - 2 * pad) * ((x - x0) / (x1 - x0) if x1 > x0 else 0.5)
+
+    def py(share: float) -> float:
+        return height - pad - (height - 2 * pad) * share
+
+    lines = []
+    for key, colour in (("within_15_min", "#9ecae1"), ("within_30_min", "#3182bd"),
+                        ("within_45_min", "#08519c")):  # fmt: skip
+        pts = " ".join(
+            f"{px(x):.1f},{py(float(r[key])):.1f}" for x, r in zip(xs, rows, strict=True)
+        )
+        lines.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{pts}"/>')
+    ticks = "".join(
+        f'<text x="{px(x):.1f}" y="{height - 6:.0f}" font-size="9" text-anchor="middle">'
+        f"{x:.0f}</text>"
+        for x in xs
+    )
+    axes = (
+        f'<line x1="{pad}" y1="{py(0):.1f}" x2="{width - pad}" y2="{py(0):.1f}" stroke="#999"/>'
+        f'<text x="2" y="{py(1):.1f}" font-size="9">100%</text>'
+        f'<text x="2" y="{py(0.5):.1f}" font-size="9">50%</text>'
+    )
+    svg = f'<svg width="{width:.0f}" height="{height:.0f}">{axes}{"".join(lines)}{ticks}</svg>'
+    table = "".join(
+        f"<tr><td>{int(r['new_points'])}</td><td>{float(r['within_30_min']):.0%}</td>"
+        f"<td>{int(r['staff_used'])}</td><td>{float(r['worst_mean_wait_min']):.0f}</td>"
+        f"<td>{float(r['market_load']):,.0f}</td><td>{float(r['unserved_visits']):,.0f}</td></tr>"
+        for r in rows
+    )
+    pool = esc(str(curve.get("pool", "")))
+    return (
+        f"<b>Trade-off 方案权衡 (staff pool 人员 {pool})</b>"
+        "<p class='note'>Seekers within 15/30/45 min (light to dark) by new points "
+        "按新增服务点数的15/30/45分钟内可达比例</p>"
+        f"{svg}<table class='dm-points'><tr><th>Points 点</th><th>≤30 min</th>"
+        "<th>Staff 人员</th><th>Worst wait 最长等候</th><th>Market 市场</th>"
+        f"<th>Unserved 未服务</th></tr>{table}</table>"
+    )
+
+
+QUEUE_FIELDS = (
+    ("staff", "Staff 工作人员"),
+    ("wait", "Peak-hour wait 高峰平均等候"),
+    ("on_site", "People on site 现场人数"),
+)
+
+
+def _has_queue(points: gpd.GeoDataFrame) -> bool:
+    return {"staff", "mean_wait_min"} <= set(points.columns)
+
+
+def _minutes(value: object) -> float | None:
+    v = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return None if pd.isna(v) else float(v)
 
 
 def _points_frame(
@@ -217,24 +324,54 @@ def _points_frame(
     load = pd.to_numeric(points["load"]).to_numpy(dtype=float)
     cap = pd.to_numeric(points["capacity"]).to_numpy(dtype=float)
     codes = points["industries"].map(_split_codes)
-    return gpd.GeoDataFrame(
-        {
-            "id": points["id"].map(esc),
-            "name": points["name"].map(esc),
-            "kind": points["kind"].map(layers._kind_label),
-            "codes": codes.map(";".join),
-            "industries": codes.map(lambda cs: ", ".join(industries.label(c) for c in cs)),
-            "load": np.round(load).astype(int),
-            "capacity": np.round(cap).astype(int),
-            "utilisation": [
-                f"{ld / c:.0%}" if c > 0 else "–" for ld, c in zip(load, cap, strict=True)
-            ],
-            "radius": np.round(radius_px(load), 1),
-            "fill": [utilisation_colour(ld, c) for ld, c in zip(load, cap, strict=True)],
-        },
-        geometry=points.geometry.values,
-        crs=points.crs,
-    )
+    data: dict[str, Any] = {
+        "id": points["id"].map(esc),
+        "name": points["name"].map(esc),
+        "kind": points["kind"].map(layers.kind_label),
+        "codes": codes.map(";".join),
+        "industries": codes.map(lambda cs: ", ".join(industries.label(c) for c in cs)),
+        "load": np.round(load).astype(int),
+        "capacity": np.round(cap).astype(int),
+        "utilisation": [f"{ld / c:.0%}" if c > 0 else "–" for ld, c in zip(load, cap, strict=True)],
+        "radius": np.round(radius_px(load), 1),
+        "fill": [utilisation_colour(ld, c) for ld, c in zip(load, cap, strict=True)],
+    }
+    if _has_queue(points):
+        data.update(_queue_columns(points, load, cap))
+    return gpd.GeoDataFrame(data, geometry=points.geometry.values, crs=points.crs)
+
+
+def _queue_columns(points: gpd.GeoDataFrame, load: np.ndarray, cap: np.ndarray) -> dict[str, Any]:
+    """Popup texts and the wait-aware fill of staffed points."""
+    waits = [_minutes(v) for v in points["mean_wait_min"]]
+    p90 = [_minutes(v) for v in points.get("p90_wait_min", pd.Series([None] * len(points)))]
+    target = pd.to_numeric(points.get("target_wait_min", pd.Series([15.0] * len(points))))
+    wait_txt = [
+        "unbounded queue 排队无限增长"
+        if w is None
+        else f"{w:.1f} min" + (f" (90 % within {q:.0f} min)" if q is not None else "")
+        for w, q in zip(waits, p90, strict=True)
+    ]
+    on_site = []
+    for _, row in points.iterrows():
+        mean, p95, limit = (
+            _minutes(row.get(k)) for k in ("peak_on_site", "p95_on_site", "max_on_site")
+        )
+        text = "–" if mean is None else f"{mean:.0f} on average"
+        if p95 is not None:
+            text += f", {p95:.0f} at most (95 %)"
+        if limit is not None:
+            text += f" / safe {limit:.0f}"
+        on_site.append(esc(text))
+    return {
+        "staff": pd.to_numeric(points["staff"]).fillna(0).astype(int).to_numpy(),
+        "wait": [esc(t) for t in wait_txt],
+        "on_site": on_site,
+        "fill": [
+            queue_colour(ld, c, w, float(t))
+            for ld, c, w, t in zip(load, cap, waits, target.to_numpy(dtype=float), strict=True)
+        ],
+    }
 
 
 def _add_points(
@@ -246,6 +383,19 @@ def _add_points(
     subset = data[data["codes"].str.split(";").map(lambda cs: industry in cs)]
     group = folium.FeatureGroup(name=points_layer_name(industry, industries)).add_to(m)
     colour = industries.colour(industry)
+    fields = ["name", "kind", "industries", "load", "capacity", "utilisation"]
+    aliases = [
+        "Service point 服务点",
+        "Kind 类型",
+        "Industries 行业",
+        "Load/day 日负荷",
+        "Safe capacity/day 安全日容量",
+        "Load / capacity 负荷率",
+    ]
+    for col, alias in QUEUE_FIELDS:
+        if col in data:
+            fields.append(col)
+            aliases.append(alias)
     geojson(
         round_coords(subset.drop(columns=["codes"])),
         marker=folium.CircleMarker(radius=MIN_RADIUS_PX),
@@ -254,21 +404,10 @@ def _add_points(
             "fill": True,
             "fillColor": f["properties"]["fill"],
             "fillOpacity": 0.8,
-            "color": colour,  # ring in the industry colour, fill by utilisation
+            "color": colour,  # ring in the industry colour, fill by load and wait
             "weight": 3,
         },
-        popup=folium.GeoJsonPopup(
-            fields=["name", "kind", "industries", "load", "capacity", "utilisation", "id"],
-            aliases=[
-                "Service point 服务点",
-                "Kind 类型",
-                "Industries 行业",
-                "Load/day 日负荷",
-                "Capacity/day 日容量",
-                "Load / capacity 负荷率",
-                "ID",
-            ],
-        ),
+        popup=folium.GeoJsonPopup(fields=[*fields, "id"], aliases=[*aliases, "ID"]),
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "load", "capacity"], aliases=["", "Load 负荷", "Capacity 容量"]
         ),
@@ -306,6 +445,114 @@ def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame, points: gpd.Geo
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
     ).add_to(m)
     register(m, "catchments", layer)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    points: gpd.GeoDataFrame
+    catchments: gpd.GeoDataFrame | None
+    crowd: dict[str, Any] | None
+    context: dict[str, Any]
+
+
+_CONTEXT_CHECKS = {
+    "employers": layers.check_employers,
+    "seeker_cells": layers.check_seeker_cells,
+    "candidate_sites": layers.check_candidate_sites,
+    "talent_market": layers.check_talent_market,
+    "belts": layers.check_belts,
+    "roads": layers.check_roads,
+}
+
+
+def _check_inputs(
+    plan: PlanLayers, context: dict[str, object], industries: IndustryCatalogue
+) -> _Checked:
+    """Check every input; raise one :class:`InputError` listing all problems."""
+    problems: list[Problem] = []
+    points = check_service_points(plan.service_points, problems, industries)
+    ids = set(points["id"].astype(str)) if points is not None else None
+    catch = (
+        check_catchments(plan.catchments, ids, problems) if plan.catchments is not None else None
+    )
+    crowd_d = check_crowd(plan.crowd, problems) if plan.crowd is not None else None
+    checks: dict[str, Any] = {
+        **_CONTEXT_CHECKS,  # industry codes are checked against the scenario's catalogue
+        "employers": functools.partial(layers.check_employers, industries=industries),
+        "belts": functools.partial(layers.check_belts, industries=industries),
+    }
+    checked = {
+        name: None if frame is None else checks[name](frame, problems)
+        for name, frame in context.items()
+    }
+    if problems:
+        raise InputError(problems)
+    assert points is not None
+    return _Checked(points, catch, crowd_d, checked)
+
+
+def _add_context(
+    m: folium.Map,
+    ctx: dict[str, Any],
+    catch: gpd.GeoDataFrame | None,
+    points: gpd.GeoDataFrame,
+    legend: list[LegendSection],
+    industries: IndustryCatalogue,
+) -> LegendSection:
+    """Draw the context layers below the points; returns the "Places" legend section."""
+    if ctx["roads"] is not None:
+        layers.add_roads(m, ctx["roads"])
+    if ctx["belts"] is not None:
+        layers.add_belts(m, ctx["belts"], industries=industries)
+    if ctx["seeker_cells"] is not None:
+        legend.append(layers.add_seeker_cells(m, ctx["seeker_cells"]))
+    if catch is not None:
+        _add_catchments(m, catch, points)
+    if ctx["employers"] is not None:
+        layers.add_employers(m, ctx["employers"], show=False, industries=industries)
+    if ctx["candidate_sites"] is not None:
+        return layers.add_candidate_sites(m, ctx["candidate_sites"], show=False)
+    return LegendSection("Places 地点")
+
+
+def _legend(
+    legend: list[LegendSection],
+    places: LegendSection,
+    shown: set[str],
+    industries: IndustryCatalogue,
+    *,
+    with_catchments: bool,
+    with_queue: bool = False,
+) -> list[LegendSection]:
+    if with_queue:
+        size_items = [LegendItem(colour, label, swatch="dot") for colour, label in QUEUE_COLOURS]
+    else:
+        size_items = [
+            LegendItem(colour, label, swatch="dot") for _u, colour, label in UTILISATION_COLOURS
+        ]
+    out = [
+        LegendSection(
+            "Service points 服务点",
+            size_items,
+            "Circle size grows with daily load; ring colour = industry. "
+            "圆越大负荷越高，外圈颜色表示行业。",
+        ),
+        layers.industries_legend(shown, industries),
+        *legend,
+        places,
+    ]
+    if with_catchments:
+        out.append(
+            LegendSection(
+                CATCHMENTS_LAYER,
+                [
+                    LegendItem(
+                        CATCHMENT_PALETTE[0], "one colour per service point 每个服务点一种颜色"
+                    )
+                ],
+            )
+        )
+    return out
 
 
 def plan_map(
@@ -348,29 +595,21 @@ def plan_map(
     geo.InputError
         Listing every problem found in the inputs.
     """
-    problems: list[Problem] = []
-    points = check_service_points(service_points, problems, industries)
-    ids = set(points["id"].astype(str)) if points is not None else None
-    catch = check_catchments(catchments, ids, problems) if catchments is not None else None
-    crowd_d = check_crowd(crowd, problems) if crowd is not None else None
-    emp = layers.check_employers(employers, problems, industries) if employers is not None else None
-    seekers = (
-        layers.check_seeker_cells(seeker_cells, problems) if seeker_cells is not None else None
+    checked = _check_inputs(
+        PlanLayers(service_points, catchments, crowd),
+        {
+            "employers": employers,
+            "seeker_cells": seeker_cells,
+            "candidate_sites": candidate_sites,
+            "talent_market": talent_market,
+            "belts": belts,
+            "roads": roads,
+        },
+        industries,
     )
-    sites = (
-        layers.check_candidate_sites(candidate_sites, problems)
-        if candidate_sites is not None
-        else None
-    )
-    market = (
-        layers.check_talent_market(talent_market, problems) if talent_market is not None else None
-    )
-    belt = layers.check_belts(belts, problems, industries) if belts is not None else None
-    road = layers.check_roads(roads, problems) if roads is not None else None
-    if problems:
-        raise InputError(problems)
-    assert points is not None
-
+    points, catch, crowd_d = checked.points, checked.catchments, checked.crowd
+    ctx = checked.context
+    market = ctx["talent_market"]
     m = base_map(
         bounds=bounds_of([points, catch, market]),
         title=title,
@@ -379,20 +618,8 @@ def plan_map(
         tiles=tiles,
         attribution=attribution,
     )
-    if road is not None:
-        layers.add_roads(m, road)
     legend: list[LegendSection] = []
-    if belt is not None:
-        layers.add_belts(m, belt, industries=industries)
-    if seekers is not None:
-        legend.append(layers.add_seeker_cells(m, seekers))
-    if catch is not None:
-        _add_catchments(m, catch, points)
-    if emp is not None:
-        layers.add_employers(m, emp, show=False, industries=industries)
-    places = LegendSection("Places 地点")
-    if sites is not None:
-        places = layers.add_candidate_sites(m, sites, show=False)
+    places = _add_context(m, ctx, catch, points, legend, industries)
     data = _points_frame(points, industries)
     served = {c for cs in data["codes"] for c in cs.split(";")}
     for code in industries.codes:  # display order, one toggle per served industry
@@ -404,34 +631,19 @@ def plan_map(
         places.items.append(layers.add_talent_market(m, market, load=load))
         if len(market) == 1:
             market_capacity = float(market["capacity"].iloc[0])
-
-    size_items = [
-        LegendItem(colour, label, swatch="dot") for _u, colour, label in UTILISATION_COLOURS
-    ]
-    legend.insert(
-        0,
-        LegendSection(
-            "Service points 服务点",
-            size_items,
-            "Circle size grows with daily load; ring colour = industry. "
-            "圆越大负荷越高，外圈颜色表示行业。",
+    belt = ctx["belts"]
+    shown = set(served) | (set(belt["industry"].astype(str)) if belt is not None else set())
+    add_legend(
+        m,
+        _legend(
+            legend,
+            places,
+            shown,
+            industries,
+            with_catchments=catch is not None,
+            with_queue=_has_queue(points),
         ),
     )
-    shown = set(served) | (set(belt["industry"].astype(str)) if belt is not None else set())
-    legend.insert(1, layers.industries_legend(shown, industries))
-    legend.append(places)
-    if catch is not None:
-        legend.append(
-            LegendSection(
-                CATCHMENTS_LAYER,
-                [
-                    LegendItem(
-                        CATCHMENT_PALETTE[0], "one colour per service point 每个服务点一种颜色"
-                    )
-                ],
-            )
-        )
-    add_legend(m, legend)
     if crowd_d is not None:
         HtmlControl(
             crowd_panel_html(crowd_d, points, market_capacity),

@@ -133,6 +133,9 @@ def write_scenario_maps(
                 "market_after": summary["after"]["market_load"],
                 "market_capacity": summary["before"]["market_capacity"],
             }
+            curve_path = out / "tradeoff.json"
+            if curve_path.is_file():
+                crowd["tradeoff"] = json.loads(curve_path.read_text(encoding="utf-8"))
         new_points = points[~points["is_market"].astype(bool)].reset_index(drop=True)
         catch = _layer(plan_gpkg, "catchments")
         if catch is not None:

@@ -30,7 +30,7 @@ from .towns import REGION_HALF_KM, RIVER_NAME
 logger = logging.getLogger(__name__)
 
 DEFAULT_SEED = 20261123
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: candidate sites carry status, max_staff, max_on_site
 """Bump when the generator's output changes, so :func:`ensure_demo_city` rebuilds."""
 DEFAULT_FOLDER = Path("data/dongcao")
 GPKG_NAME = "dongcao.gpkg"
@@ -213,6 +213,12 @@ def scenario_toml(*, seed: int) -> str:
         "",
         "[planning]",
         "max_snap_m = 2000",
+        "time_limit_s = 10",
+        "",
+        "[staffing]",
+        "pool = 150                 # bureau staff for service points",
+        "desk_volunteers = 20       # volunteers who may do desk duty",
+        "market_staff = 30          # the central talent market's own staff",
         "",
         "[map]",
         'tiles = "none"',

@@ -77,6 +77,21 @@ SITE_CAPACITY = {
     "market": (200, 450),
 }
 
+SITE_STAFFING = {
+    # kind: (most staff the room holds, safe occupancy in people at once)
+    "community_centre": (4, 30),
+    "town_hall": (8, 60),
+    "industrial_park_office": (6, 40),
+    "transit_hub": (4, 30),
+    "school": (5, 50),
+    "library": (4, 40),
+    "market": (3, 25),
+}
+EXISTING_STATIONS = 5
+"""Town halls of this many outer towns already host a township job-agency station."""
+EXCLUDED_SITE = "火车站"
+"""The railway station is a candidate site the bureau rules out (crowded already)."""
+
 DATA_DATE = np.datetime64("2026-11-20")
 """Registrations run up to this day (the data extract of the demo)."""
 
@@ -325,6 +340,7 @@ def _candidate_sites(rng: np.random.Generator, net: RoadNetwork) -> gpd.GeoDataF
             "name": [r[0] for r in rows],
             "kind": kinds,
             "capacity": cap,
+            **_site_staffing([r[0] for r in rows], kinds),
         },
         _points(rng, net, np.array([r[2] for r in rows], dtype=np.int64)),
     )
@@ -383,6 +399,24 @@ def _belt_offices(net: RoadNetwork, town: Town, short: str) -> list[Site]:
             label = f"{short}{belt.industry.label_zh}产业园{'' if k == 0 else k + 1}管委会"
             rows.append((label, "industrial_park_office", node))
     return rows
+
+
+def _site_staffing(names: list[str], kinds: np.ndarray) -> dict[str, object]:
+    """``status``, ``max_staff`` and ``max_on_site`` of the candidate sites (no random draw,
+    so the other layers stay as they were): every other outer town hall is an existing
+    township station, the railway station is excluded, room limits follow the kind."""
+    town_halls = [i for i, n in enumerate(names) if n.endswith("镇人民政府")]
+    existing = set(town_halls[::2][:EXISTING_STATIONS])
+    status = [
+        "existing" if i in existing else "excluded" if n.endswith(EXCLUDED_SITE) else "candidate"
+        for i, n in enumerate(names)
+    ]
+    limits = [SITE_STAFFING.get(str(k), (3, 25)) for k in kinds]
+    return {
+        "status": status,
+        "max_staff": np.array([m for m, _ in limits], dtype=np.int64),
+        "max_on_site": np.array([o for _, o in limits], dtype=np.int64),
+    }
 
 
 def _talent_market(rng: np.random.Generator, net: RoadNetwork) -> gpd.GeoDataFrame:

@@ -75,6 +75,8 @@ def assign(
     market: int,
     max_time_s: float,
     modes: np.ndarray,
+    nearest: int | None = None,
+    merge_key: np.ndarray | None = None,
 ) -> Assignment:
     """Solve the capacitated assignment.
 
@@ -95,6 +97,13 @@ def assign(
         Longest acceptable trip to a service point (s).
     modes
         Travel mode of each group (for reasons).
+    nearest
+        Each group may use only its `nearest` usable points (``None``: all); keeps the LP
+        small when capacities bind (a group is rarely best sent past its eighth nearest).
+    merge_key
+        Optional key per group (e.g. its siting row: cell and mode): groups with the same key
+        and the same usable points are solved as one LP row, their travel times averaged by
+        weight, and share its flows by weight. ``None``: every group is its own row.
     """
     n_groups, n_fac = time_s.shape
     if weights.shape != (n_groups,) or allowed.shape != time_s.shape:
@@ -102,25 +111,107 @@ def assign(
         raise ValueError(msg)
     usable = allowed & np.isfinite(time_s) & (time_s <= max_time_s) & (capacities[None, :] > 0)
     usable[:, market] = False
+    gi, fj = _nearest_pairs(usable, time_s, nearest)
+    mg = np.flatnonzero(np.isfinite(time_s[:, market]))
+    cls = _classes(gi, fj, mg, n_groups, merge_key)
+    n_cls = int(cls.max()) + 1 if n_groups else 0
+    cw = np.bincount(cls, weights=weights, minlength=n_cls)
+    size = np.bincount(cls, minlength=n_cls)
+    # Weight shares within a class; a class without weight averages its members plainly.
+    share = np.where(cw[cls] > 0, weights / np.where(cw[cls] > 0, cw[cls], 1.0), 1.0 / size[cls])
+    # A class's time to a facility is its members' weighted mean (exact when unmerged).
+    pairs = pd.DataFrame({"c": cls[gi], "f": fj, "t": time_s[gi, fj] * share[gi]})
+    cpairs = pairs.groupby(["c", "f"], as_index=False)["t"].sum()
+    cm = pd.Series(time_s[mg, market] * share[mg]).groupby(cls[mg]).sum()
+    x, objective = _solve_lp(
+        (cpairs["c"].to_numpy(), cpairs["f"].to_numpy(), cpairs["t"].to_numpy()),
+        (cm.index.to_numpy(), cm.to_numpy()),
+        cw,
+        capacities,
+        market,
+        max_time_s,
+    )
+    k, km = len(cpairs), len(cm)
+    # Members share their class's flows in proportion to their weight.
+    flow_of = pd.Series(x[:k], index=pd.MultiIndex.from_arrays([cpairs["c"], cpairs["f"]]))
+    to_points = flow_of.reindex(pd.MultiIndex.from_arrays([cls[gi], fj])).to_numpy() * share[gi]
+    market_of = pd.Series(x[k : k + km], index=cm.index)
+    to_market = market_of.reindex(cls[mg]).to_numpy() * share[mg]
+    unassigned = x[k + km :][cls] * share
+    keep = to_points > 1e-9
+    mkeep = to_market > 1e-9
+    flows = pd.DataFrame(
+        {
+            "group": np.concatenate([gi[keep], mg[mkeep]]),
+            "facility": np.concatenate([fj[keep], np.full(int(mkeep.sum()), market)]),
+            "visits": np.concatenate([to_points[keep], to_market[mkeep]]),
+        }
+    )
+    flows["time_s"] = time_s[flows["group"].to_numpy(), flows["facility"].to_numpy()]
+    loads = np.bincount(flows["facility"], weights=flows["visits"], minlength=n_fac)
+    reason = _reasons(usable, to_market, mg, unassigned, n_groups, modes, max_time_s)
+    return Assignment(
+        flows=flows,
+        unassigned=np.where(unassigned > 1e-9, unassigned, 0.0),
+        reason=reason,
+        loads=loads,
+        objective=objective,
+    )
+
+
+def _nearest_pairs(
+    usable: np.ndarray, time_s: np.ndarray, nearest: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(group, facility) pairs of each group's `nearest` usable facilities."""
+    if nearest is not None and usable.shape[1] > nearest:
+        t = np.where(usable, time_s, np.inf)
+        kth = np.partition(t, nearest - 1, axis=1)[:, nearest - 1]
+        usable = usable & (t <= kth[:, None])
     gi, fj = np.nonzero(usable)
-    market_ok = np.isfinite(time_s[:, market])
-    mg = np.flatnonzero(market_ok)
+    return gi, fj
+
+
+def _classes(
+    gi: np.ndarray, fj: np.ndarray, mg: np.ndarray, n_groups: int, merge_key: np.ndarray | None
+) -> np.ndarray:
+    """Class of each group: groups with the same `merge_key` and the same usable facilities
+    (and market access) are one LP row (their times are averaged by weight)."""
+    if merge_key is None:
+        return np.arange(n_groups)
+    pattern = pd.Series(fj.astype(str)).groupby(gi).agg(",".join)
+    text = np.full(n_groups, "", dtype=object)
+    text[pattern.index.to_numpy()] = pattern.to_numpy()
+    market_ok = np.zeros(n_groups, dtype=bool)
+    market_ok[mg] = True
+    keys = pd.DataFrame({"k": np.asarray(merge_key), "p": text, "m": market_ok})
+    codes, _ = pd.MultiIndex.from_frame(keys).factorize()
+    return np.asarray(codes, dtype=np.intp)
+
+
+def _solve_lp(
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    market_rows: tuple[np.ndarray, np.ndarray],
+    weights: np.ndarray,
+    capacities: np.ndarray,
+    market: int,
+    max_time_s: float,
+) -> tuple[np.ndarray, float]:
+    """Solve the transportation LP over rows (groups or classes of them).
+
+    `pairs` is (row, facility, time s) of every usable row->point pair, `market_rows`
+    (row, time s) of the rows that reach the market. Columns: the pairs, the market rows,
+    one unassigned slack per row.
+    """
+    gi, fj, pair_t = pairs
+    mg, market_t = market_rows
+    n_rows, n_fac = weights.size, capacities.size
     # Penalties in seconds per visit: the market only when no matching point has room; leaving
     # a visit unassigned only when the market is full as well.
-    market_penalty = max_time_s
-    unassigned_penalty = 20.0 * max_time_s + float(
-        np.nanmax(np.where(market_ok, time_s[:, market], 0))
-    )
-    cost = np.concatenate(
-        [
-            time_s[gi, fj],
-            time_s[mg, market] + market_penalty,
-            np.full(n_groups, unassigned_penalty),
-        ]
-    )
+    unassigned_penalty = 20.0 * max_time_s + float(market_t.max() if market_t.size else 0.0)
+    cost = np.concatenate([pair_t, market_t + max_time_s, np.full(n_rows, unassigned_penalty)])
     n_vars = cost.size
-    rows = np.concatenate([gi, mg, np.arange(n_groups)])
-    a_eq = sp.csr_array((np.ones(n_vars), (rows, np.arange(n_vars))), shape=(n_groups, n_vars))
+    rows = np.concatenate([gi, mg, np.arange(n_rows)])
+    a_eq = sp.csr_array((np.ones(n_vars), (rows, np.arange(n_vars))), shape=(n_rows, n_vars))
     cap_rows = np.concatenate([fj, np.full(mg.size, market)])
     a_ub = sp.csr_array(
         (np.ones(cap_rows.size), (cap_rows, np.arange(cap_rows.size))), shape=(n_fac, n_vars)
@@ -137,31 +228,7 @@ def assign(
     if res.status != 0:  # cannot happen with the unassigned slack, but never hide it
         msg = f"assignment LP failed: {res.message}"
         raise InfeasibleError(msg)
-    x = res.x
-    k = gi.size
-    to_points = x[:k]
-    to_market = x[k : k + mg.size]
-    unassigned = x[k + mg.size :]
-    keep = to_points > 1e-9
-    flows = pd.DataFrame({"group": gi[keep], "facility": fj[keep], "visits": to_points[keep]})
-    mkeep = to_market > 1e-9
-    flows = pd.concat(
-        [
-            flows,
-            pd.DataFrame({"group": mg[mkeep], "facility": market, "visits": to_market[mkeep]}),
-        ],
-        ignore_index=True,
-    )
-    flows["time_s"] = time_s[flows["group"].to_numpy(), flows["facility"].to_numpy()]
-    loads = np.bincount(flows["facility"], weights=flows["visits"], minlength=n_fac)
-    reason = _reasons(usable, to_market, mg, unassigned, n_groups, modes, max_time_s)
-    return Assignment(
-        flows=flows,
-        unassigned=np.where(unassigned > 1e-9, unassigned, 0.0),
-        reason=reason,
-        loads=loads,
-        objective=float(res.fun),
-    )
+    return np.asarray(res.x), float(res.fun)
 
 
 def _reasons(

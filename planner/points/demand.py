@@ -96,11 +96,47 @@ def build_demand(
         market, whose "before" travel times are reported).
     """
     say = progress or (lambda _m: None)
-    crs = engine.network.crs
-    n_sites = len(sites)
-    full = np.zeros(n_sites, bool) if no_cutoff is None else np.asarray(no_cutoff, bool)
+    full = np.zeros(len(sites), bool) if no_cutoff is None else np.asarray(no_cutoff, bool)
+    seeker_time, unsnapped = _seeker_times(engine, seekers, sites, cutoff_s, full, say)
+    say(f"travel times of {len(employers):,} employers")
+    employer_time, employer_bad = _times(
+        engine, EMPLOYER_MODE.value, employers, sites, cutoff_s, full
+    )
+    codes, groups = _group(
+        engine.network.crs,
+        seekers,
+        employers,
+        visit_rate=visit_rate,
+        employer_visit_rate=employer_visit_rate,
+        cell_m=cell_m,
+    )
+    groups["unsnapped"] = np.bincount(
+        codes, weights=np.concatenate([unsnapped, employer_bad]), minlength=len(groups)
+    ).astype(int)
+    say(f"{len(groups):,} demand groups")
+    all_time = np.vstack([seeker_time, employer_time.astype(np.float32)])
+    time_s = group_mean(codes, all_time, len(groups))
+    return Demand(
+        groups=groups,
+        time_s=time_s,
+        seeker_group=codes[: len(seekers)],
+        employer_group=codes[len(seekers) :],
+        seeker_time_s=seeker_time,
+        cell_m=cell_m,
+    )
 
-    seeker_time = np.full((len(seekers), n_sites), np.inf, dtype=np.float32)
+
+def _seeker_times(
+    engine: Engine,
+    seekers: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    cutoff_s: float | None,
+    full: np.ndarray,
+    say: Callable[[str], None],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each seeker's travel time (s, float32, with the trip overhead of their mode) to each
+    site, by their own mode, and the mask of seekers too far from a street of their mode."""
+    seeker_time = np.full((len(seekers), len(sites)), np.inf, dtype=np.float32)
     unsnapped = np.zeros(len(seekers), dtype=bool)
     modes = seekers["mode"].astype(str).to_numpy()
     for mode in pd.unique(modes):
@@ -109,11 +145,19 @@ def build_demand(
         times, bad = _times(engine, mode, seekers.iloc[rows], sites, cutoff_s, full)
         seeker_time[rows] = times + TRIP_OVERHEAD_S[TravelMode(mode)]
         unsnapped[rows] = bad
-    say(f"travel times of {len(employers):,} employers")
-    employer_time, employer_bad = _times(
-        engine, EMPLOYER_MODE.value, employers, sites, cutoff_s, full
-    )
+    return seeker_time, unsnapped
 
+
+def _group(
+    crs: str,
+    seekers: gpd.GeoDataFrame,
+    employers: gpd.GeoDataFrame,
+    *,
+    visit_rate: float,
+    employer_visit_rate: float,
+    cell_m: float,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Group code of every seeker then employer, and the groups (keys, people, weight)."""
     sx, sy = _metric_xy(seekers, crs)
     ex, ey = _metric_xy(employers, crs)
     sq, sr = axial_index(sx, sy, cell_m)
@@ -121,7 +165,7 @@ def build_demand(
     seeker_keys = pd.DataFrame(
         {
             "kind": "seeker",
-            "mode": modes,
+            "mode": seekers["mode"].astype(str).to_numpy(),
             "q": sq,
             "r": sr,
             "industries": seekers["industries"].astype(str).to_numpy(),
@@ -141,27 +185,12 @@ def build_demand(
     groups = pd.MultiIndex.from_tuples(list(uniques), names=list(keys.columns)).to_frame(
         index=False
     )
-    n_groups = len(groups)
     weight_each = np.concatenate(
         [np.full(len(seekers), visit_rate), np.full(len(employers), employer_visit_rate)]
     )
-    groups["people"] = np.bincount(codes, minlength=n_groups)
-    groups["weight"] = np.bincount(codes, weights=weight_each, minlength=n_groups)
-    groups["unsnapped"] = np.bincount(
-        codes, weights=np.concatenate([unsnapped, employer_bad]), minlength=n_groups
-    ).astype(int)
-
-    say(f"{n_groups:,} demand groups")
-    all_time = np.vstack([seeker_time, employer_time.astype(np.float32)])
-    time_s = group_mean(codes, all_time, n_groups)
-    return Demand(
-        groups=groups,
-        time_s=time_s,
-        seeker_group=codes[: len(seekers)],
-        employer_group=codes[len(seekers) :],
-        seeker_time_s=seeker_time,
-        cell_m=cell_m,
-    )
+    groups["people"] = np.bincount(codes, minlength=len(groups))
+    groups["weight"] = np.bincount(codes, weights=weight_each, minlength=len(groups))
+    return np.asarray(codes), groups
 
 
 def _metric_xy(gdf: gpd.GeoDataFrame, crs: str) -> tuple[np.ndarray, np.ndarray]:

@@ -23,21 +23,47 @@ import pandas as pd
 from geo.engine import Engine
 from geo.layers import LayerName
 from geo.scenario import PlanningParams
+from planner.city import City, seeker_cells
 from planner.errors import InfeasibleError
 from planner.hexbin import MIN_COUNT, hex_polygons
-from planner.points import crowd
+from planner.points import report
 from planner.points.assign import Assignment, assign, industry_match
 from planner.points.belts import detect_belts
 from planner.points.demand import Demand, build_demand, group_mean
-from planner.points.siting import (
-    CapacitatedPMedian,
-    MaxCoverage,
-    MinPointsCoverage,
-    PMedian,
-    SitingResult,
-)
+from planner.points.siting import SitingProblem, SitingResult
+from planner.points.siting.assemble import make_result
+from planner.points.siting.staffed import StaffedResult, StaffedSiting
+from planner.points.staffed_step import PeakSetting, peak_setting, site_and_staff
+from planner.points.staffing import staff_for
+from planner.points.tradeoff import tradeoff_curve
 
 logger = logging.getLogger(__name__)
+
+POINT_COLUMNS = (
+    "status",
+    "is_market",
+    "load",
+    "capacity",
+    "room_capacity",
+    "load_share",
+    "staff",
+    "max_staff",
+    "arrivals_per_hour_peak",
+    "service_min",
+    "mean_wait_min",
+    "target_wait_min",
+    "p90_wait_min",
+    "peak_on_site",
+    "p95_on_site",
+    "max_on_site",
+    "utilisation",
+)
+"""Per-point figures of ``plan_summary.json`` that the ``service_points`` layer carries."""
+
+ASSIGN_NEAREST = 6
+"""A demand group may go to its six nearest matching points: keeps the assignment LP small
+(on Dongcao measured: the LP 3x faster than with the eight nearest, total travel time of
+the assignment 0.6 % higher with five)."""
 
 MIN_INDUSTRY_SHARE = 0.10
 """An open point serves every industry making up at least this share of its siting load."""
@@ -57,24 +83,32 @@ class Plan:
     assignment: Assignment
     belts: gpd.GeoDataFrame
     summary: dict[str, Any]
+    peak: PeakSetting
+    staffing: StaffedResult
+    staff: np.ndarray
+    capacity: np.ndarray
+    tradeoff: dict[str, Any]
 
     def service_points(self) -> gpd.GeoDataFrame:
-        """Open points and the market with load, capacity, industries and staffing figures."""
+        """Open points and the market: load, staffed capacity, staff and peak-hour queue.
+
+        ``capacity`` is what the point's staff serve safely per day (peak-hour mean wait
+        within ``target_wait_min``, people on site within ``max_on_site``); the room's own
+        daily limit is ``room_capacity``.
+        """
         open_idx = np.flatnonzero(self.open_mask)
         pts = self.facilities.iloc[open_idx].copy()
         pts["industries"] = [";".join(sorted(self.industries[i])) for i in open_idx]
-        pts["load"] = np.round(self.assignment.loads[open_idx], 1)
         per_point = {p["id"]: p for p in self.summary["after"]["points"]}
-        for col in ("load_share", "staff", "mean_wait_min", "staff_needed", "peak_on_site"):
+        cols = list(POINT_COLUMNS)
+        for col in cols:
             pts[col] = [per_point[i][col] for i in pts["id"]]
-        pts["is_market"] = [i == self.market for i in open_idx]
-        cols = ["id", "name", "kind", "industries", "capacity", "load", "load_share", "staff"]
-        cols += ["mean_wait_min", "staff_needed", "peak_on_site", "is_market", "geometry"]
-        return pts[cols].reset_index(drop=True)
+        keep = ["id", "name", "kind", "industries", *cols, "geometry"]
+        return pts[keep].reset_index(drop=True)
 
 
 def make_plan(
-    city: Any,
+    city: City,
     params: PlanningParams | None = None,
     *,
     engine: Engine | None = None,
@@ -102,32 +136,15 @@ def make_plan(
     say = progress or (lambda _m: None)
     params = params or city.scenario.planning
     engine = engine or Engine(city.network, max_snap_m=params.max_snap_m)
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    def lap(name: str, t0: float) -> float:
-        timings[name] = round(time.perf_counter() - t0, 2)
-        return time.perf_counter()
-
-    t = time.perf_counter()
-    sites = city.layer(LayerName.CANDIDATE_SITES)
-    market_layer = city.layer(LayerName.TALENT_MARKET)
-    if len(market_layer) != 1:
-        msg = f"`talent_market` must have exactly one row, got {len(market_layer)}"
-        raise InfeasibleError(msg)
-    facilities = _facilities(sites, market_layer)
+    clock = _Clock()
+    facilities = _facilities_of(city, params)
     market = len(facilities) - 1
-    n_new = len(sites)
-    if params.model != "min_points" and params.n_points > n_new:
-        msg = f"`n_points` = {params.n_points} but there are only {n_new} candidate sites"
-        raise InfeasibleError(msg)
 
     say("industry belts")
     employers = city.layer(LayerName.EMPLOYERS)
     belts = detect_belts(employers.to_crs(city.network.crs)).belts.to_crs("EPSG:4326")
-    t = lap("belts", t)
+    clock.lap("belts")
 
-    max_s = params.max_travel_min * 60.0
     demand = build_demand(
         engine,
         city.layer(LayerName.SEEKERS),
@@ -136,56 +153,50 @@ def make_plan(
         visit_rate=params.visit_rate,
         employer_visit_rate=params.employer_visit_rate,
         cell_m=params.cell_m,
-        cutoff_s=2.0 * max_s,
+        cutoff_s=2.0 * params.max_travel_min * 60.0,
         no_cutoff=np.arange(len(facilities)) == market,
         progress=say,
     )
-    t = lap("travel_times", t)
+    clock.lap("travel_times")
 
-    say(f"siting ({params.model})")
-    siting, siting_row = _site(demand, facilities, market, params)
-    t = lap("siting", t)
+    say(f"siting and staffing ({params.model})")
+    peak = peak_setting(facilities, market, params, city.scenario.staffing)
+    cost, weights, siting_row = siting_rows(demand)
+    staffed, plain = site_and_staff(cost, weights, facilities, market, params, peak)
+    siting = plain or _as_siting_result(staffed, cost, weights, market)
+    clock.lap("siting")
     open_mask = np.zeros(len(facilities), dtype=bool)
-    open_mask[siting.open_sites] = True
+    open_mask[staffed.open_sites] = True
     open_mask[market] = True
     industries = _point_industries(
-        demand, siting.assignment[siting_row], len(facilities), market, city.industries.codes
+        demand, staffed.assignment()[siting_row], len(facilities), market, city.industries.codes
     )
 
     say("assignment")
-    capacities = np.where(open_mask, facilities["capacity"].to_numpy(dtype=float), 0.0)
-    allowed = industry_match(demand.groups["industries"], industries)
-    assignment = assign(
-        demand.time_s,
-        demand.groups["weight"].to_numpy(),
-        allowed,
-        capacities,
-        market=market,
-        max_time_s=max_s,
-        modes=demand.groups["mode"].to_numpy(),
+    assignment = _assign(
+        demand, staffed.capacity, market, open_mask, industries, params, merge_key=siting_row
     )
-    t = lap("assignment", t)
+    staff = _final_staff(assignment.loads, staffed, peak, market)
+    capacity = peak.tables[np.arange(len(facilities)), np.minimum(staff, peak.tables.shape[1] - 1)]
+    capacity = np.where(open_mask, capacity, 0.0)
+    clock.lap("assignment")
 
     say("crowd report")
-    summary = _report(city, demand, assignment, facilities, market, open_mask, params)
-    summary["siting"] = {
-        **siting.summary(),
-        "open_sites": [str(facilities["id"].iat[i]) for i in siting.open_sites],
-        "fixed_sites": [str(facilities["id"].iat[i]) for i in siting.fixed_sites],
-        "demand_groups": demand.n_groups,
-        "siting_rows": int(siting.assignment.size),
-        "aggregation": (
-            f"demand aggregated by {params.cell_m:g} m hexagon and travel mode "
-            f"({int(siting.assignment.size):,} siting rows; {demand.n_groups:,} groups with "
-            "industries for the assignment); a row's time to a site is the weighted mean of "
-            "its members' own network travel times"
-        ),
-    }
+    summary = report.crowd_report(
+        city, demand, assignment, facilities, market, open_mask, params, peak, staff, capacity
+    )
+    summary["siting"] = _siting_summary(siting, demand, facilities, params)
+    summary["staffing"] = report.staffing_summary(staffed, staff, peak, facilities, market)
     summary["belts"] = len(belts)
-    lap("report", t)
-    timings["total"] = round(time.perf_counter() - started, 2)
-    summary["timings_s"] = timings
-    logger.info("plan made in %.1f s", timings["total"])
+    clock.lap("report")
+
+    say("trade-off curve")
+    curve = tradeoff_curve(
+        cost, weights, demand, siting_row, facilities, market, params, peak, city.scenario.staffing
+    )
+    clock.lap("tradeoff")
+    summary["timings_s"] = clock.timings()
+    logger.info("plan made in %.1f s", summary["timings_s"]["total"])
     return Plan(
         params=params,
         facilities=facilities,
@@ -197,14 +208,107 @@ def make_plan(
         assignment=assignment,
         belts=belts,
         summary=summary,
+        peak=peak,
+        staffing=staffed,
+        staff=staff,
+        capacity=capacity,
+        tradeoff=curve,
     )
 
 
+class _Clock:
+    """Wall-clock time of each pipeline step (s, rounded to 0.01)."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.last, 2)
+        self.last = now
+
+    def timings(self) -> dict[str, float]:
+        return {**self.laps, "total": round(time.perf_counter() - self.started, 2)}
+
+
+def _facilities_of(city: City, params: PlanningParams) -> gpd.GeoDataFrame:
+    """Candidate sites then the central market (last row); checks the counts."""
+    sites = city.layer(LayerName.CANDIDATE_SITES)
+    market_layer = city.layer(LayerName.TALENT_MARKET)
+    if len(market_layer) != 1:
+        msg = f"`talent_market` must have exactly one row, got {len(market_layer)}"
+        raise InfeasibleError(msg)
+    n_new = len(sites)
+    if params.model != "min_points" and params.n_points > n_new:
+        msg = f"`n_points` = {params.n_points} but there are only {n_new} candidate sites"
+        raise InfeasibleError(msg)
+    return _facilities(sites, market_layer)
+
+
+def _assign(
+    demand: Demand,
+    staffed_capacity: np.ndarray,
+    market: int,
+    open_mask: np.ndarray,
+    industries: list[set[str]],
+    params: PlanningParams,
+    *,
+    merge_key: np.ndarray | None = None,
+) -> Assignment:
+    """Assign every demand group to an open point of its industries, or to the market,
+    within what each point's staff serve safely."""
+    capacities = np.where(open_mask, staffed_capacity, 0.0)
+    allowed = industry_match(demand.groups["industries"], industries)
+    return assign(
+        demand.time_s,
+        demand.groups["weight"].to_numpy(),
+        allowed,
+        capacities,
+        market=market,
+        max_time_s=params.max_travel_min * 60.0,
+        modes=demand.groups["mode"].to_numpy(),
+        merge_key=merge_key,
+        nearest=ASSIGN_NEAREST,
+    )
+
+
+def _siting_summary(
+    siting: SitingResult, demand: Demand, facilities: gpd.GeoDataFrame, params: PlanningParams
+) -> dict[str, Any]:
+    rows = int(siting.assignment.size)
+    return {
+        **siting.summary(),
+        "open_sites": [str(facilities["id"].iat[i]) for i in siting.open_sites],
+        "fixed_sites": [str(facilities["id"].iat[i]) for i in siting.fixed_sites],
+        "demand_groups": demand.n_groups,
+        "siting_rows": rows,
+        "aggregation": (
+            f"demand aggregated by {params.cell_m:g} m hexagon and travel mode "
+            f"({rows:,} siting rows; {demand.n_groups:,} groups with "
+            "industries for the assignment); a row's time to a site is the weighted mean of "
+            "its members' own network travel times"
+        ),
+    }
+
+
 def _facilities(sites: gpd.GeoDataFrame, market: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Candidate sites then the market, with ``status``, ``max_staff``, ``max_on_site``
+    (0 = the ``[staffing]`` default)."""
+    s = sites.copy()
+    for col, default in (("status", "candidate"), ("max_staff", 0), ("max_on_site", 0)):
+        if col not in s:
+            s[col] = default
+        s[col] = s[col].replace("", default)
+    s["max_staff"] = s["max_staff"].astype(int)
+    s["max_on_site"] = s["max_on_site"].astype(int)
     m = market.copy()
     m["kind"] = "talent_market"
-    cols = ["id", "name", "kind", "capacity", "geometry"]
-    out = pd.concat([sites[cols], m[cols]], ignore_index=True)
+    m["status"] = "market"
+    m["max_staff"] = 0
+    m["max_on_site"] = 0
+    cols = ["id", "name", "kind", "capacity", "status", "max_staff", "max_on_site", "geometry"]
+    out = pd.concat([s[cols], m[cols]], ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=sites.crs)
 
 
@@ -222,42 +326,39 @@ def siting_rows(demand: Demand) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return cost, weights, codes
 
 
-def _site(
-    demand: Demand, facilities: gpd.GeoDataFrame, market: int, params: PlanningParams
-) -> tuple[SitingResult, np.ndarray]:
-    """Solve the siting model; also return each demand group's row in the siting problem."""
-    cost, weights, rows = siting_rows(demand)
-    result = _solve_siting(cost, weights, facilities, market, params)
-    return result, rows
-
-
-def _solve_siting(
-    cost: np.ndarray,
-    weights: np.ndarray,
-    facilities: gpd.GeoDataFrame,
-    market: int,
-    params: PlanningParams,
+def _as_siting_result(
+    staffed: StaffedResult, cost: np.ndarray, weights: np.ndarray, market: int
 ) -> SitingResult:
-    fixed = [market]
-    max_s = params.max_travel_min * 60.0
-    limit = params.time_limit_s
-    if params.model == "pmedian":
-        return PMedian.from_cost_matrix(cost, weights, params.n_points, fixed=fixed).solve(
-            time_limit_s=limit
-        )
-    if params.model == "capacitated":
-        caps = facilities["capacity"].to_numpy(dtype=float)
-        model = CapacitatedPMedian.from_cost_matrix(
-            cost, weights, params.n_points, caps, fixed=fixed
-        )
-        return model.solve(time_limit_s=limit)
-    if params.model == "coverage":
-        return MaxCoverage.from_cost_matrix(
-            cost, weights, params.n_points, max_s, fixed=fixed
-        ).solve(time_limit_s=limit)
-    return MinPointsCoverage.from_cost_matrix(
-        cost, weights, max_s, params.coverage_share, fixed=fixed
-    ).solve(time_limit_s=limit)
+    """The staffed plan as a :class:`SitingResult` (open sites, rows' main site)."""
+    problem = SitingProblem.build(cost, weights, fixed=[market])
+    return make_result(
+        problem,
+        staffed.open_sites,
+        model=StaffedSiting.model_name,
+        solver=staffed.solver,
+        status=staffed.status,
+        sense="min",
+        objective=staffed.objective,
+        bound=staffed.bound,
+        runtime_s=staffed.runtime_s,
+        assignment=staffed.assignment(),
+        notes=list(staffed.notes),
+    )
+
+
+def _final_staff(
+    loads: np.ndarray, staffed: StaffedResult, peak: PeakSetting, market: int
+) -> np.ndarray:
+    """Fewest staff covering each point's final load (never more than the siting gave)."""
+    staff = np.zeros(loads.size, dtype=np.intp)
+    for j in np.flatnonzero(staffed.staff > 0):
+        need = staff_for(float(loads[j]), peak.tables[j])
+        if need < 0:  # the assignment honours capacities: a violation is a bug
+            msg = f"load {loads[j]:.1f} at site {j} exceeds what its staff serve"
+            raise AssertionError(msg)
+        staff[j] = max(1, min(need, int(staffed.staff[j])))
+    staff[market] = peak.market_staff
+    return staff
 
 
 def _point_industries(
@@ -289,131 +390,6 @@ def _point_industries(
         chosen.add(codes[int(np.argmax(share))])
         out.append(chosen)
     return out
-
-
-def _report(
-    city: Any,
-    demand: Demand,
-    assignment: Assignment,
-    facilities: gpd.GeoDataFrame,
-    market: int,
-    open_mask: np.ndarray,
-    params: PlanningParams,
-) -> dict[str, Any]:
-    groups = demand.groups
-    w = groups["weight"].to_numpy()
-    seekers = (groups["kind"] == "seeker").to_numpy()
-    total_visits = float(w.sum())
-    market_cap = float(facilities["capacity"].iat[market])
-    hours = params.open_hours
-    open_h = (int(hours[0]), int(np.ceil(hours[1])))
-
-    def point_figures(load: float, staff: int) -> dict[str, Any]:
-        per_hour = load / max(hours[1] - hours[0], 1e-9)
-        try:
-            wait: float | None = crowd.erlang_c(per_hour, params.service_min, staff).mean_wait_min
-        except InfeasibleError:
-            wait = None  # the queue grows all day: reported as "unstable"
-        occ = crowd.peak_occupancy(load, service_min=params.service_min, open_hours=open_h)
-        return {
-            "mean_wait_min": None if wait is None else round(wait, 1),
-            "staff_needed": crowd.staff_needed(
-                per_hour, params.service_min, params.target_wait_min
-            ),
-            "peak_on_site": round(float(occ.on_site.max()), 1) if occ.on_site.size else 0.0,
-        }
-
-    # Before: everyone goes to the central market.
-    before_times = demand.time_s[:, market]
-    before_by_mode = {
-        mode: crowd.travel_time_summary(before_times[idx], w[idx])
-        for mode, idx in _mode_rows(groups, seekers).items()
-    }
-    before = {
-        "market_load": round(total_visits, 1),
-        "market_capacity": market_cap,
-        "market_load_vs_capacity": round(total_visits / market_cap, 3),
-        "travel_time_by_mode": before_by_mode,
-        "travel_time_all": crowd.travel_time_summary(before_times[seekers], w[seekers]),
-        **{
-            f"market_{k}": v
-            for k, v in point_figures(total_visits, params.staff_per_point * 10).items()
-        },
-    }
-
-    # After: the plan.
-    flows = assignment.flows
-    g = flows["group"].to_numpy()
-    f = flows["facility"].to_numpy()
-    v = flows["visits"].to_numpy()
-    t = flows["time_s"].to_numpy()
-    is_seeker_flow = seekers[g]
-    seeker_visits = float(w[seekers].sum())
-    to_market = float(v[is_seeker_flow & (f == market)].sum())
-    after_by_mode = {}
-    for mode, idx in _mode_rows(groups, seekers).items():
-        sel = np.isin(g, idx)
-        after_by_mode[mode] = crowd.travel_time_summary(t[sel], v[sel])
-    points = []
-    loads = assignment.loads
-    for j in np.flatnonzero(open_mask):
-        cap = float(facilities["capacity"].iat[j])
-        staff = params.staff_per_point * (10 if j == market else 1)
-        points.append(
-            {
-                "id": str(facilities["id"].iat[j]),
-                "name": str(facilities["name"].iat[j]),
-                "is_market": bool(j == market),
-                "load": round(float(loads[j]), 1),
-                "capacity": cap,
-                "load_share": round(float(loads[j]) / cap, 3) if cap else None,
-                "staff": staff,
-                **point_figures(float(loads[j]), staff),
-            }
-        )
-    unassigned = float(assignment.unassigned.sum())
-    reasons = (
-        pd.DataFrame({"reason": assignment.reason, "visits": w})
-        .query("reason != ''")
-        .groupby("reason")["visits"]
-        .sum()
-        .round(1)
-        .sort_values(ascending=False)
-    )
-    after = {
-        "market_load": round(float(loads[market]), 1),
-        "market_capacity": market_cap,
-        "market_load_vs_capacity": round(float(loads[market]) / market_cap, 3),
-        "seeker_share_still_at_market": round(to_market / seeker_visits, 4) if seeker_visits else 0,
-        "open_points": int(open_mask.sum() - 1),
-        "unassigned_visits": round(unassigned, 1),
-        "reasons": {str(k): float(val) for k, val in reasons.items()},
-        "travel_time_by_mode": after_by_mode,
-        "travel_time_all": crowd.travel_time_summary(t[is_seeker_flow], v[is_seeker_flow]),
-        "points": points,
-    }
-    over = [p["id"] for p in points if not p["is_market"] and p["load"] > p["capacity"] + 1e-6]
-    if over:  # the assignment LP makes this impossible; a violation is a bug, not a figure
-        msg = f"capacity exceeded at {over}"
-        raise AssertionError(msg)
-    return {
-        "scenario": city.scenario.name,
-        "title": city.scenario.title,
-        "model": params.model,
-        "parameters": {k: getattr(params, k) for k in params.__dataclass_fields__},
-        "daily_visits": {
-            "seekers": round(seeker_visits, 1),
-            "employers": round(float(w[~seekers].sum()), 1),
-            "total": round(total_visits, 1),
-        },
-        "before": before,
-        "after": after,
-    }
-
-
-def _mode_rows(groups: pd.DataFrame, seekers: np.ndarray) -> dict[str, np.ndarray]:
-    modes = groups["mode"].to_numpy()
-    return {str(m): np.flatnonzero(seekers & (modes == m)) for m in pd.unique(modes[seekers])}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -466,10 +442,8 @@ def catchments(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return dissolved[["service_point", "seekers", "geometry"]]
 
 
-def write_plan(plan: Plan, city: Any, out_dir: str | Path) -> list[Path]:
+def write_plan(plan: Plan, city: City, out_dir: str | Path) -> list[Path]:
     """Write ``plan.gpkg`` and ``plan_summary.json`` to `out_dir`."""
-    from planner.city import seeker_cells  # pipeline imports this module at call time only
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     gpkg = out / "plan.gpkg"
@@ -485,4 +459,6 @@ def write_plan(plan: Plan, city: Any, out_dir: str | Path) -> list[Path]:
     seeker_cells(city, cell_m=plan.params.cell_m).to_file(gpkg, layer="seeker_cells", driver="GPKG")
     summary_path = out / "plan_summary.json"
     summary_path.write_text(json.dumps(plan.summary, ensure_ascii=False, indent=2, default=float))
-    return [gpkg, summary_path]
+    curve_path = out / "tradeoff.json"
+    curve_path.write_text(json.dumps(plan.tradeoff, ensure_ascii=False, indent=2, default=float))
+    return [gpkg, summary_path, curve_path]

@@ -195,7 +195,7 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _check_kind(series: pd.Series, kind: str) -> None:
+def _check_kind(series: pd.Series, kind: str, choices: tuple[str, ...] | None = None) -> None:
     values = series.tolist()
     if kind == "id":
         assert series.is_unique and all(isinstance(v, str) and v for v in values)
@@ -218,6 +218,8 @@ def _check_kind(series: pd.Series, kind: str) -> None:
         pd.to_datetime(series, format="%Y-%m-%d")
     elif kind == "site_kind":
         assert set(values) <= set(SITE_KINDS)
+    elif kind == "site_status":
+        assert set(values) <= set(choices or ())
     else:  # pragma: no cover
         raise AssertionError(kind)
 
@@ -230,7 +232,7 @@ def test_layer_columns_match_specs(small_city, layer):
     assert frame.crs.to_epsg() == 4326
     assert (frame.geometry.geom_type == "Point").all()
     for col in spec.columns:
-        _check_kind(frame[col.name], col.kind)
+        _check_kind(frame[col.name], col.kind, col.choices)
         if col.after:
             assert (frame[col.name] > frame[col.after]).all()
         if col.choices:

@@ -291,7 +291,7 @@ def test_planning_params_are_floats() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"model": "magic"}, "`model` 'magic' is unknown; allowed: capacitated"),
+        ({"model": "magic"}, "`model` 'magic' is unknown; allowed: staffed, capacitated"),
         ({"n_points": 2.5}, "`n_points` must be a whole number"),
         ({"coverage_share": 1.5}, "`coverage_share` must be between"),
         ({"opens": "9am"}, "`opens` must be a time of day HH:MM"),
@@ -320,7 +320,7 @@ def test_planning_params_defaults_and_hours():
 
     params = PlanningParams(opens="08:30", closes="17:45", n_points=12)
     assert params.open_hours == (8.5, 17.75)
-    assert isinstance(params.n_points, int) and params.model == "capacitated"
+    assert isinstance(params.n_points, int) and params.model == "staffed"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,10 +13,12 @@ from maps._base import render_html
 from maps.plan import (
     MAX_RADIUS_PX,
     MIN_RADIUS_PX,
+    QUEUE_COLOURS,
     UTILISATION_COLOURS,
     crowd_panel_html,
     plan_map,
     points_layer_name,
+    queue_colour,
     radius_px,
     utilisation_colour,
 )
@@ -117,3 +119,67 @@ def test_bad_plan_inputs(service_points, catchments, crowd, change, match):
             title="t",
             synthetic=True,
         )
+
+
+QG, QA, QR = (c for c, _l in QUEUE_COLOURS)
+
+
+@pytest.mark.parametrize(
+    ("load", "capacity", "wait", "colour"),
+    [
+        (10, 100, 1.0, QG),
+        (10, 100, 6.0, QA),  # a queue at the peak is never green, however low the load
+        (90, 100, 1.0, QA),
+        (100, 100, 15.0, QA),
+        (100, 100, 15.5, QR),  # above target
+        (110, 100, 3.0, QR),  # over staffed capacity
+        (10, 100, None, QR),  # unbounded queue
+        (10, 100, float("inf"), QR),
+    ],
+)
+def test_queue_colour_tells_the_truth(load, capacity, wait, colour):
+    assert queue_colour(load, capacity, wait, 15.0) == colour
+
+
+def test_staffed_points_show_staff_wait_and_people_on_site(service_points, crowd):
+    sp = service_points.assign(
+        staff=[3, 1, 6],
+        mean_wait_min=[12.0, 0.4, None],
+        p90_wait_min=[30.0, 0.0, None],
+        target_wait_min=15.0,
+        peak_on_site=[8.2, 0.4, None],
+        p95_on_site=[19, 2, None],
+        max_on_site=[40, 30, 40],
+    )
+    curve = {
+        "pool": 10,
+        "points": [
+            {
+                "new_points": n,
+                "within_15_min": s / 2,
+                "within_30_min": s,
+                "within_45_min": 1.0,
+                "staff_used": 10,
+                "worst_mean_wait_min": 15.0,
+                "market_load": 100.0,
+                "unserved_visits": 0.0,
+            }
+            for n, s in ((1, 0.4), (2, 0.7), (3, 0.8))
+        ],
+    }
+    html = render_html(
+        plan_map(
+            service_points=sp, crowd={**crowd, "tradeoff": curve}, title="Plan", synthetic=True
+        )
+    )
+    assert "Peak-hour wait" in html and "People on site" in html and "Staff" in html
+    assert "unbounded queue" in html  # the third point's queue grows all day
+    assert "8 on average, 19 at most (95 %) / safe 40" in html
+    assert "Trade-off" in html and "polyline" in html
+    assert QG not in _fills(html, sp)[:1]  # first point (12 min wait) is not green
+
+
+def _fills(html, sp):
+    import re
+
+    return re.findall(r'"fill": "(#[0-9a-f]{6})"', html)

@@ -11,22 +11,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from planner.errors import InfeasibleError, SolverError
-from planner.points.siting._build import make_result
-from planner.points.siting._highs import solve_milp
-from planner.points.siting._search import _contributions, _two_nearest, iterated_swap_search
-from planner.points.siting.problem import SitingProblem, check_count
+from planner.points.siting.assemble import make_result
+from planner.points.siting.highs import solve_milp
+from planner.points.siting.problem import Method, SitingProblem, check_count, use_milp
 from planner.points.siting.result import SitingResult
+from planner.points.siting.search import iterated_swap_search, swap_contributions, two_nearest
 
 logger = logging.getLogger(__name__)
-
-MILP_AUTO_MAX_PAIRS = 10_000
 
 
 class CapacitatedPMedian:
@@ -93,22 +90,21 @@ class CapacitatedPMedian:
 
     def solve(
         self,
-        method: Literal["auto", "heuristic", "milp"] = "auto",
+        method: Method = "auto",
         *,
         time_limit_s: float = 60.0,
         seed: int = 0,
         swap_rounds: int = 30,
         swaps_per_round: int = 8,
     ) -> SitingResult:
-        """Solve; ``"auto"`` = MILP up to ``MILP_AUTO_MAX_PAIRS`` pairs, else the heuristic.
+        """Solve; ``"auto"``: MILP up to ``problem.MILP_AUTO_MAX_PAIRS`` pairs, else heuristic.
 
         The heuristic locates sites with the uncapacitated search (capacity-repaired), assigns
         demand with HiGHS (transportation LP; for single-source the few split rows are then
         re-assigned by a small MILP), and tries the ``swaps_per_round`` most promising swaps for
         up to ``swap_rounds`` rounds, each evaluated by that exact assignment.
         """
-        n_pairs = self.problem.n_demand * self.problem.n_sites
-        if method == "milp" or (method == "auto" and n_pairs <= MILP_AUTO_MAX_PAIRS):
+        if use_milp(method, self.problem, self.model_name):
             return self._solve_milp(time_limit_s)
         return self._solve_heuristic(time_limit_s, seed, swap_rounds, swaps_per_round)
 
@@ -383,8 +379,8 @@ def _promising_swaps(
     c: NDArray[np.float64], sites: NDArray[np.intp], movable: NDArray[np.bool_], count: int
 ) -> list[tuple[int, int]]:
     """The ``count`` swaps (position, new site) with the best uncapacitated profit."""
-    d1, d2, pos1, _ = _two_nearest(c, sites)
-    gain, loss, extra = _contributions(c, d1, d2, pos1, sites.size)
+    d1, d2, pos1, _ = two_nearest(c, sites)
+    gain, loss, extra = swap_contributions(c, d1, d2, pos1, sites.size)
     profit = extra + gain[None, :] - loss[:, None]
     profit[:, sites] = -np.inf
     profit[~movable, :] = -np.inf

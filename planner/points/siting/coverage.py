@@ -9,22 +9,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from planner.errors import InfeasibleError
-from planner.points.siting._build import make_result
-from planner.points.siting._highs import solve_milp
-from planner.points.siting.problem import SitingProblem, check_count
+from planner.points.siting.assemble import make_result
+from planner.points.siting.highs import solve_milp
+from planner.points.siting.problem import Method, SitingProblem, check_count, use_milp
 from planner.points.siting.result import SitingResult
 
 logger = logging.getLogger(__name__)
-
-Method = Literal["auto", "heuristic", "milp"]
-MILP_AUTO_MAX_PAIRS = 40_000
 
 
 def _check_limit(max_cost: float) -> None:
@@ -198,9 +194,7 @@ class MaxCoverage:
         """Solve with the MILP (HiGHS) or greedy + swap local search (``"auto"``: by size)."""
         prob = self.problem
         q = self.p + prob.fixed.size
-        if method == "milp" or (
-            method == "auto" and prob.n_demand * prob.n_sites <= MILP_AUTO_MAX_PAIRS
-        ):
+        if use_milp(method, prob, self.model_name):
             sites, value, bound, optimal, runtime = _coverage_milp(
                 self.cover,
                 prob.weights,
@@ -291,9 +285,7 @@ class MinPointsCoverage:
         fixed = prob.fixed
         w = prob.weights
         tol = 1e-9 * max(1.0, self.target)
-        if method == "milp" or (
-            method == "auto" and prob.n_demand * prob.n_sites <= MILP_AUTO_MAX_PAIRS
-        ):
+        if use_milp(method, prob, self.model_name):
             sites, _value, bound, optimal, runtime = _coverage_milp(
                 self.cover,
                 w,

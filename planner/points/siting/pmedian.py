@@ -6,27 +6,24 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from planner.points.siting._build import make_result
-from planner.points.siting._highs import solve_milp
-from planner.points.siting._search import (
+from planner.points.siting.assemble import make_result
+from planner.points.siting.highs import solve_milp
+from planner.points.siting.problem import Method, SitingProblem, check_count, use_milp
+from planner.points.siting.result import SitingResult
+from planner.points.siting.search import (
     greedy_pmedian,
     iterated_swap_search,
     lagrangian_bound,
     swap_local_search,
 )
-from planner.points.siting.problem import SitingProblem, check_count
-from planner.points.siting.result import SitingResult
 
 logger = logging.getLogger(__name__)
 
-Method = Literal["auto", "heuristic", "milp"]
-MILP_AUTO_MAX_PAIRS = 40_000
 """``method="auto"`` uses the exact MILP up to this many demand x site pairs."""
 
 
@@ -104,7 +101,7 @@ class PMedian:
         method
             ``"milp"`` (HiGHS, exact up to ``time_limit_s``), ``"heuristic"`` (greedy + vertex
             substitution + iterated local search, Lagrangian lower bound) or ``"auto"``
-            (MILP when the matrix has at most ``MILP_AUTO_MAX_PAIRS`` pairs).
+            (MILP when the matrix has at most ``problem.MILP_AUTO_MAX_PAIRS`` pairs).
         time_limit_s
             Time limit (s): the MILP's, or the heuristic's for starting new perturbation rounds.
         seed
@@ -116,8 +113,7 @@ class PMedian:
             Heuristic: subgradient iterations of the Lagrangian bound (0 = no bound); they
             stop early after a quarter of ``time_limit_s``.
         """
-        n_pairs = self.problem.n_demand * self.problem.n_sites
-        if method == "milp" or (method == "auto" and n_pairs <= MILP_AUTO_MAX_PAIRS):
+        if use_milp(method, self.problem, self.model_name):
             return self._solve_milp(time_limit_s)
         return self._solve_heuristic(seed, max_rounds, patience, bound_iterations, time_limit_s)
 

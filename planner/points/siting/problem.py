@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -45,38 +46,11 @@ class SitingProblem:
     capacities: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
-        cost, weights = self.cost, self.weights
-        if cost.ndim != 2 or cost.shape[0] == 0 or cost.shape[1] == 0:
-            problems.append(f"`cost` must be a non-empty 2-D matrix, got shape {cost.shape}")
-        else:
-            if np.isnan(cost).any():
-                problems.append("`cost` contains NaN; use inf for unreachable pairs")
-            if (cost < 0).any():
-                problems.append("`cost` contains negative travel times")
-            if weights.shape != (cost.shape[0],):
-                problems.append(
-                    f"`weights` must have one entry per demand row ({cost.shape[0]}), "
-                    f"got shape {weights.shape}"
-                )
-        if weights.ndim == 1 and weights.size and not np.isfinite(weights).all():
-            problems.append("`weights` must be finite")
-        elif weights.ndim == 1 and (weights < 0).any():
-            problems.append("`weights` must be non-negative")
-        n_sites = cost.shape[1] if cost.ndim == 2 else 0
-        if self.fixed.size:
-            if self.fixed.min() < 0 or self.fixed.max() >= n_sites:
-                problems.append(f"`fixed` site indices must lie in [0, {n_sites})")
-            if np.unique(self.fixed).size != self.fixed.size:
-                problems.append("`fixed` lists a site twice")
-        caps = self.capacities
-        if caps is not None:
-            if caps.shape != (n_sites,):
-                problems.append(
-                    f"`capacities` must have one entry per site ({n_sites}), got shape {caps.shape}"
-                )
-            elif np.isnan(caps).any() or (caps < 0).any():
-                problems.append("`capacities` must be non-negative numbers (inf = unlimited)")
+        n_sites = self.cost.shape[1] if self.cost.ndim == 2 else 0
+        problems = [
+            *_cost_problems(self.cost, self.weights),
+            *_site_problems(self.fixed, self.capacities, n_sites),
+        ]
         if problems:
             raise InputError([Problem(_SOURCE, None, p) for p in problems])
 
@@ -127,6 +101,48 @@ class SitingProblem:
         return np.where(finite, self.cost, penalty), penalty
 
 
+def _cost_problems(cost: NDArray[np.float64], weights: NDArray[np.float64]) -> list[str]:
+    """What is wrong with the cost matrix and the weights (empty: nothing)."""
+    problems: list[str] = []
+    if cost.ndim != 2 or cost.shape[0] == 0 or cost.shape[1] == 0:
+        problems.append(f"`cost` must be a non-empty 2-D matrix, got shape {cost.shape}")
+    else:
+        if np.isnan(cost).any():
+            problems.append("`cost` contains NaN; use inf for unreachable pairs")
+        if (cost < 0).any():
+            problems.append("`cost` contains negative travel times")
+        if weights.shape != (cost.shape[0],):
+            problems.append(
+                f"`weights` must have one entry per demand row ({cost.shape[0]}), "
+                f"got shape {weights.shape}"
+            )
+    if weights.ndim == 1 and weights.size and not np.isfinite(weights).all():
+        problems.append("`weights` must be finite")
+    elif weights.ndim == 1 and (weights < 0).any():
+        problems.append("`weights` must be non-negative")
+    return problems
+
+
+def _site_problems(
+    fixed: NDArray[np.intp], caps: NDArray[np.float64] | None, n_sites: int
+) -> list[str]:
+    """What is wrong with the fixed sites and the capacities (empty: nothing)."""
+    problems: list[str] = []
+    if fixed.size:
+        if fixed.min() < 0 or fixed.max() >= n_sites:
+            problems.append(f"`fixed` site indices must lie in [0, {n_sites})")
+        if np.unique(fixed).size != fixed.size:
+            problems.append("`fixed` lists a site twice")
+    if caps is not None:
+        if caps.shape != (n_sites,):
+            problems.append(
+                f"`capacities` must have one entry per site ({n_sites}), got shape {caps.shape}"
+            )
+        elif np.isnan(caps).any() or (caps < 0).any():
+            problems.append("`capacities` must be non-negative numbers (inf = unlimited)")
+    return problems
+
+
 def check_count(p: int, n_sites: int, n_fixed: int, *, name: str = "p") -> None:
     """Raise :class:`InfeasibleError` if ``p`` new sites cannot be opened."""
     from planner.errors import InfeasibleError
@@ -137,3 +153,29 @@ def check_count(p: int, n_sites: int, n_fixed: int, *, name: str = "p") -> None:
     if p + n_fixed > n_sites:
         msg = f"`{name}`={p} new sites plus {n_fixed} fixed exceed the {n_sites} candidate sites"
         raise InfeasibleError(msg)
+
+
+Method = Literal["auto", "heuristic", "milp"]
+"""How a siting model is solved: exact MILP (HiGHS), heuristic, or chosen by size."""
+
+MILP_AUTO_MAX_PAIRS: dict[str, int] = {
+    "p-median": 40_000,
+    "max coverage": 40_000,
+    "min points": 40_000,
+    "capacitated p-median": 10_000,
+    "staffed siting": 6_000,
+}
+"""Largest ``n_demand x n_sites`` matrix that ``method="auto"`` solves with the exact MILP,
+per model (the model's ``model_name``). The capacitated model has one binary per reachable
+pair (single-source assignment) and the staffed model one binary per site and staff level,
+so their MILPs grow hard sooner than the p-median's or coverage's."""
+
+
+def use_milp(method: Method, problem: SitingProblem, model_name: str) -> bool:
+    """True if `method` (``"auto"``: by :data:`MILP_AUTO_MAX_PAIRS`) means the exact MILP."""
+    if method not in ("auto", "heuristic", "milp"):
+        msg = f"`method` must be 'auto', 'heuristic' or 'milp', got {method!r}"
+        raise InputError([Problem(_SOURCE, None, msg)])
+    if method != "auto":
+        return method == "milp"
+    return problem.n_demand * problem.n_sites <= MILP_AUTO_MAX_PAIRS[model_name]

@@ -30,7 +30,8 @@ def plan(city):
 
 def test_capacities_hold_and_every_visit_is_accounted_for(plan):
     pts = plan.service_points()
-    assert len(pts) == 5 and pts["is_market"].sum() == 1
+    assert pts["is_market"].sum() == 1
+    assert (pts["status"] == "candidate").sum() <= 4  # n_points new points at most
     new = pts[~pts["is_market"]]
     assert (new["load"] <= new["capacity"] + 1e-6).all()
     w = plan.demand.groups["weight"].to_numpy()
@@ -67,6 +68,7 @@ def test_market_crowd_falls(plan):
 
 def test_outputs_expose_no_seeker_location(plan, city, tmp_path):
     paths = write_plan(plan, city, tmp_path)
+    assert (tmp_path / "tradeoff.json").is_file()
     layers = dict(pyogrio.list_layers(paths[0]))
     assert set(layers) == {
         "service_points",
@@ -102,8 +104,9 @@ def test_other_models_run_and_hold_constraints(city, model):
     pts = plan.service_points()
     new = pts[~pts["is_market"]]
     assert (new["load"] <= new["capacity"] + 1e-6).all()
+    assert (pts["mean_wait_min"] <= params.target_wait_min + 1e-9).all()
     if model != "min_points":
-        assert len(new) == 3
+        assert (new["status"] == "candidate").sum() <= 3
 
 
 def test_trip_overhead_of_each_mode_is_included(plan):
@@ -114,3 +117,56 @@ def test_trip_overhead_of_each_mode_is_included(plan):
         rows = ((groups["kind"] == "seeker") & (groups["mode"] == mode)).to_numpy()
         t = plan.demand.time_s[rows]
         assert (t[np.isfinite(t)] >= TRIP_OVERHEAD_S[TravelMode(mode)]).all()
+
+
+def test_every_open_point_is_safe_at_the_peak_hour(plan, city):
+    """Finite peak-hour waits within the target, loads within staffed capacity, staff
+    within the pool, existing stations open, excluded sites closed."""
+    target = plan.params.target_wait_min
+    points = plan.summary["after"]["points"]
+    for p in points:
+        assert p["mean_wait_min"] is not None and np.isfinite(p["mean_wait_min"])
+        assert p["mean_wait_min"] <= target + 1e-9
+        assert p["load"] <= p["capacity"] + 0.05  # both rounded to 0.1
+        assert p["p95_on_site"] <= p["max_on_site"]
+        assert 1 <= p["staff"] <= p["max_staff"]
+    staffing = plan.summary["staffing"]
+    assert staffing["staff_used"] <= staffing["pool"]
+    assert sum(p["staff"] for p in points if not p["is_market"]) == staffing["staff_used"]
+    status = plan.facilities["status"].to_numpy()
+    assert plan.open_mask[status == "existing"].all()
+    assert not plan.open_mask[status == "excluded"].any()
+
+
+def test_unserved_visits_are_listed_with_reasons(city):
+    """With a tiny pool most demand cannot be served safely: it is reported, never queued."""
+    params = dataclasses.replace(city.scenario.planning, n_points=4, time_limit_s=3.0)
+    small = dataclasses.replace(city.scenario.staffing, pool=len(_existing(city)) + 1,
+                                desk_volunteers=0, market_staff=1)  # fmt: skip
+    scenario = dataclasses.replace(city.scenario, staffing=small)
+    plan = make_plan(dataclasses.replace(city, scenario=scenario), params)
+    unserved = plan.summary["after"]["unserved"]
+    assert unserved["visits"] > 0
+    assert sum(unserved["by_reason"].values()) == pytest.approx(unserved["visits"], abs=0.5)
+    assert set(unserved["by_reason"]) <= {
+        "not enough staff in the pool",
+        "no site within reach",
+        "sites within reach at their safe limit",
+    }
+    for p in plan.summary["after"]["points"]:
+        assert p["mean_wait_min"] <= params.target_wait_min + 1e-9
+
+
+def test_tradeoff_curve_covers_the_counts(plan):
+    rows = plan.tradeoff["points"]
+    assert rows and all(
+        r["worst_mean_wait_min"] <= plan.params.target_wait_min + 1e-6 for r in rows
+    )
+    assert all(r["staff_used"] <= plan.tradeoff["pool"] for r in rows)
+    objectives = [r["objective"] for r in rows]
+    assert objectives == sorted(objectives, reverse=True)  # more points allowed never hurts
+
+
+def _existing(city):
+    sites = city.layer("candidate_sites")
+    return sites[sites["status"] == "existing"]

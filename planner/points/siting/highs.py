@@ -42,8 +42,11 @@ def solve_milp(
     time_limit_s: float = 60.0,
     mip_rel_gap: float = 1e-6,
     what: str = "siting model",
+    initial: NDArray[np.float64] | None = None,
 ) -> MilpOutcome:
     """Solve ``min/max cost @ x`` s.t. ``row_lower <= a @ x <= row_upper`` with HiGHS.
+
+    ``initial`` is an optional feasible solution HiGHS starts from (its incumbent).
 
     Raises
     ------
@@ -81,6 +84,11 @@ def solve_milp(
     h.setOptionValue("threads", 1)
     start = time.perf_counter()
     h.passModel(lp)
+    if initial is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = np.asarray(initial, dtype=np.float64).tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
     runtime = time.perf_counter() - start
     status = h.getModelStatus()

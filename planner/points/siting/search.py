@@ -33,10 +33,24 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
 
-def _two_nearest(
+def two_nearest(
     c: FloatArray, sites: IntArray
 ) -> tuple[FloatArray, FloatArray, IntArray, IntArray]:
-    """Weighted cost to the nearest and second-nearest open site, and their positions."""
+    """Weighted cost to the nearest and second-nearest open site, and their positions.
+
+    Parameters
+    ----------
+    c
+        Weighted cost matrix ``(n_rows, n_sites)`` (weight x s).
+    sites
+        Indices of the open sites.
+
+    Returns
+    -------
+    d1, d2, pos1, pos2
+        Cost to the nearest and second-nearest open site of each row, and the positions (in
+        `sites`) of those two sites. With a single open site, ``d2`` is the row maximum.
+    """
     sub = c[:, sites]
     n, q = sub.shape
     rows = np.arange(n)
@@ -80,10 +94,15 @@ def greedy_pmedian(c: FloatArray, q: int, fixed: IntArray) -> IntArray:
     return np.asarray(sites, dtype=np.intp)
 
 
-def _contributions(
+def swap_contributions(
     c_rows: FloatArray, d1: FloatArray, d2: FloatArray, pos1: IntArray, q: int
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Swap-profit terms ``gain (m,)``, ``loss (q,)``, ``extra (q, m)`` of a set of rows."""
+    """Swap-profit terms ``gain (m,)``, ``loss (q,)``, ``extra (q, m)`` of a set of rows.
+
+    ``profit(r -> k) = gain[k] - loss[r] + extra[r, k]`` is the cost saved by closing the
+    open site at position ``r`` and opening site ``k`` (see the module docstring);
+    `d1`, `d2`, `pos1` come from :func:`two_nearest` and `q` is the number of open sites.
+    """
     a = c_rows.shape[0]
     gain = np.maximum(d1[:, None] - c_rows, 0.0).sum(axis=0)
     loss = np.bincount(pos1, weights=d2 - d1, minlength=q).astype(np.float64)
@@ -104,8 +123,8 @@ class SwapState:
         self.c = c
         self.sites = np.asarray(sites, dtype=np.intp).copy()
         self.fixed_mask = fixed_mask
-        self.d1, self.d2, self.pos1, self.pos2 = _two_nearest(c, self.sites)
-        self.gain, self.loss, self.extra = _contributions(
+        self.d1, self.d2, self.pos1, self.pos2 = two_nearest(c, self.sites)
+        self.gain, self.loss, self.extra = swap_contributions(
             c, self.d1, self.d2, self.pos1, self.sites.size
         )
 
@@ -126,14 +145,14 @@ class SwapState:
         c, q = self.c, self.sites.size
         affected = np.flatnonzero((self.pos1 == r) | (self.pos2 == r) | (c[:, k] < self.d2))
         c_aff = c[affected]
-        g_old, l_old, e_old = _contributions(
+        g_old, l_old, e_old = swap_contributions(
             c_aff, self.d1[affected], self.d2[affected], self.pos1[affected], q
         )
         self.sites[r] = k
-        a1, a2, p1, p2 = _two_nearest(c_aff, self.sites)
+        a1, a2, p1, p2 = two_nearest(c_aff, self.sites)
         self.d1[affected], self.d2[affected] = a1, a2
         self.pos1[affected], self.pos2[affected] = p1, p2
-        g_new, l_new, e_new = _contributions(c_aff, a1, a2, p1, q)
+        g_new, l_new, e_new = swap_contributions(c_aff, a1, a2, p1, q)
         self.gain += g_new - g_old
         self.loss += l_new - l_old
         self.extra += e_new - e_old

@@ -1,0 +1,143 @@
+"""The trade-off curve: what a number of points achieves with the given staff pool.
+
+For each count in ``[staffing] tradeoff_points`` the staffed siting heuristic opens and
+staffs at most that many new points (existing stations always open). A smaller count's plan
+is kept when it serves better, and once the pool rather than the count limits the plan (it
+opened at least three fewer points than allowed) larger counts keep it. Each row records the
+share of seekers' visits within 15/30/45 min, the worst peak-hour mean wait, the market's
+load, the staff used and the visits left unserved. Figures come from the siting rows
+(industries are matched only in the final plan's assignment), so the row of the plan's own
+count can differ slightly from ``plan_summary.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from geo.scenario import PlanningParams
+from geo.staffing import StaffingParams
+from planner.errors import InfeasibleError
+from planner.points import crowd
+from planner.points.demand import Demand
+from planner.points.siting.staffed import StaffedResult, StaffedSiting
+from planner.points.staffed_step import PeakSetting, staffed_model
+from planner.points.staffing import queue_figures, staff_for
+
+logger = logging.getLogger(__name__)
+
+CURVE_TIME_LIMIT_S = 3.0
+"""MILP time of each curve point (s): the curve is for a budget argument, not the plan."""
+
+
+def tradeoff_curve(
+    cost: np.ndarray,
+    weights: np.ndarray,
+    demand: Demand,
+    siting_row: np.ndarray,
+    facilities: gpd.GeoDataFrame,
+    market: int,
+    params: PlanningParams,
+    peak: PeakSetting,
+    staffing: StaffingParams,
+) -> dict[str, Any]:
+    """The curve as written to ``tradeoff.json``."""
+    model = staffed_model(cost, weights, facilities, market, params, peak)
+    counts = [c for c in staffing.tradeoff_points if c <= model.openable.size - model.existing.size]
+    seeker_rows = _seeker_rows(demand, siting_row, cost.shape[0])
+    order = model.greedy_order(max(counts, default=0) + 15)
+    rows = []
+    best: StaffedResult | None = None
+    previous = 0
+    for count in counts:
+        t0 = time.perf_counter()
+        if best is not None and _new_points(best, model) < previous - 2:
+            result = best  # the pool, not the count, limits the plan: more points add nothing
+        else:
+            result = model.solve_count(count, order, time_limit_s=CURVE_TIME_LIMIT_S, previous=best)
+            if best is not None and best.objective < result.objective:
+                result = best  # "at most `count` new points": fewer may serve better
+        best, previous = result, count
+        rows.append(
+            {
+                "new_points": count,
+                **_figures(result, cost, seeker_rows, weights, market, params, peak),
+                "runtime_s": round(time.perf_counter() - t0, 2),
+            }
+        )
+        logger.info("trade-off: %d points in %.1f s", count, rows[-1]["runtime_s"])
+    return {
+        "pool": peak.pool,
+        "market_staff": peak.market_staff,
+        "existing_stations": int(model.existing.size),
+        "target_wait_min": params.target_wait_min,
+        "max_travel_min": params.max_travel_min,
+        "note": (
+            "per number of new points, with the given staff pool: siting-row figures "
+            "(industries matched only in the final plan)"
+        ),
+        "points": rows,
+    }
+
+
+def _new_points(result: StaffedResult, model: StaffedSiting) -> int:
+    return int(np.count_nonzero(result.staff)) - int(model.existing.size)
+
+
+def _seeker_rows(demand: Demand, siting_row: np.ndarray, n_rows: int) -> np.ndarray:
+    """Share of each siting row's visits that are seekers' (rows mix no kinds, so 0 or 1)."""
+    seekers = (demand.groups["kind"] == "seeker").to_numpy()
+    w = demand.groups["weight"].to_numpy()
+    num = np.bincount(siting_row, weights=w * seekers, minlength=n_rows)
+    den = np.bincount(siting_row, weights=w, minlength=n_rows)
+    return np.divide(num, den, out=np.zeros(n_rows), where=den > 0)
+
+
+def _figures(
+    result: StaffedResult,
+    cost: np.ndarray,
+    seeker_share: np.ndarray,
+    weights: np.ndarray,
+    market: int,
+    params: PlanningParams,
+    peak: PeakSetting,
+) -> dict[str, Any]:
+    flows = result.flows.tocoo()
+    times = cost[flows.row, flows.col]
+    visits = flows.data * seeker_share[flows.row]
+    unserved = result.unserved * seeker_share
+    all_times = np.concatenate([times, np.full(unserved.size, np.inf)])
+    all_visits = np.concatenate([visits, unserved])
+    summary = crowd.travel_time_summary(all_times, all_visits)
+    loads = result.loads
+    waits = []
+    staff_used = 0
+    for j in np.flatnonzero(result.staff > 0):
+        c = max(1, staff_for(float(loads[j]), peak.tables[j]))
+        staff_used += c
+        waits.append(_wait(float(loads[j]) * peak.peak_share, params, c))
+    market_wait = _wait(float(loads[market]) * peak.peak_share, params, peak.market_staff)
+    return {
+        "open_points": int(np.count_nonzero(result.staff)),
+        "within_15_min": round(summary["within_15_min"], 4),
+        "within_30_min": round(summary["within_30_min"], 4),
+        "within_45_min": round(summary["within_45_min"], 4),
+        "worst_mean_wait_min": round(max([*waits, market_wait]), 2),
+        "market_load": round(float(loads[market]), 1),
+        "market_peak_per_hour": round(float(loads[market]) * peak.peak_share, 1),
+        "staff_used": staff_used,
+        "unserved_visits": round(float(result.unserved.sum()), 1),
+        "objective": result.objective,
+        "bound": result.bound,
+    }
+
+
+def _wait(arrivals_per_hour: float, params: PlanningParams, staff: int) -> float:
+    try:
+        return queue_figures(arrivals_per_hour, params.service_min, staff).mean_wait_min
+    except InfeasibleError:  # never for a staffed plan: its loads are within capacity
+        return float("inf")
