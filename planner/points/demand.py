@@ -8,6 +8,7 @@ weighted total travel time of any plan that sends a whole group to one site is e
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from geo.engine import Engine
+from geo.engine import Engine, TravelTimes
 from geo.modes import TRIP_OVERHEAD_S, TravelMode
+from geo.network import diagnose_points
 from planner.hexbin import axial_index
 
 logger = logging.getLogger(__name__)
@@ -215,9 +217,7 @@ def _times(
     snapped = tt.snap(points, on_error="mask")
     out = np.full((len(points), len(sites)), np.inf, dtype=np.float32)
     site_pts = tt.snap(sites, on_error="mask")
-    if not site_pts.valid.all():
-        far = sites["id"].to_numpy()[~site_pts.valid]
-        logger.warning("sites %s lie far from streets usable by %s: unreachable", list(far), mode)
+    reachable = site_reachable(tt, sites)
     cut = np.flatnonzero(~full)
     if cut.size:
         m = tt.matrix(snapped, site_pts.take(cut), cutoff_s=cutoff_s)
@@ -233,7 +233,33 @@ def _times(
         )
         out[rows] = fallback
         logger.info("%d %s users lie far from %s streets; they walk instead", rows.size, mode, mode)
+    out[:, ~reachable] = np.inf
     return out, bad
+
+
+@functools.lru_cache(maxsize=16)
+def _site_diagnosis(tt: TravelTimes, ids: tuple[str, ...], xy: bytes) -> np.ndarray:
+    """Reachability of sites by `tt`'s mode (memoised: every seeker mode asks again)."""
+    coords = np.frombuffer(xy, dtype=float).reshape(-1, 2)
+    diag = diagnose_points(tt.network, coords, tt.mode, ids=list(ids), max_snap_m=tt.max_snap_m)
+    for message in diag.loc[diag["status"] != "ok", "message"]:
+        logger.warning("site %s: unreachable", message)
+    return np.asarray(diag["status"].to_numpy() == "ok")
+
+
+def site_reachable(tt: TravelTimes, sites: gpd.GeoDataFrame) -> np.ndarray:
+    """Mask of `sites` that `tt`'s mode reaches: on or near the mode's kept street component.
+
+    A site near a street cut off from the rest of the mode's network (a clipped extract, a
+    gated estate) would otherwise snap onto a far street of the kept part with a long
+    walking leg and look reachable; a site far from every usable street is unreachable too.
+    Both get ``inf`` travel times, so siting never opens them for this mode; each is logged
+    with its distances to the nearest usable street and to the kept component.
+    """
+    geom = sites.geometry.to_crs("EPSG:4326")
+    xy = np.column_stack([geom.x.to_numpy(), geom.y.to_numpy()]).astype(float)
+    ids = tuple(sites["id"].astype(str))
+    return _site_diagnosis(tt, ids, xy.tobytes())
 
 
 def group_mean(
