@@ -19,7 +19,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.middleware import BodyLimit
-from api.routes import collections, employers, health, nearest, plan, volunteers
+from api.routes import (
+    collections,
+    employers,
+    health,
+    matching,
+    nearest,
+    plan,
+    recommendations,
+    registrations,
+    volunteers,
+)
+from api.routes import loop as loop_routes
 from api.schemas import ErrorPublic
 from api.settings import Settings
 from api.state import ApiState, load_state
@@ -83,6 +94,10 @@ def create_app(state: ApiState | None = None, *, settings: Settings | None = Non
     app.include_router(volunteers.router)
     app.include_router(employers.router)
     app.include_router(plan.router)
+    app.include_router(registrations.router)
+    app.include_router(recommendations.router)
+    app.include_router(matching.router)
+    app.include_router(loop_routes.router)
     _add_error_handlers(app)
     return app
 
