@@ -19,9 +19,9 @@ from planner.loop import (
     follow_ups,
     loop_summary,
     match_day,
+    recommendations_of,
     record_contact,
     record_outcome,
-    recommendations_of,
     register,
 )
 from planner.loop.matching import openings

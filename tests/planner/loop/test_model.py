@@ -68,7 +68,7 @@ def solve(reg, emp, t, n_reg, cap, per, pool=1):
 def test_matches_networkx_min_cost_flow(seed):
     n_reg, n_emp = 25, 8
     reg, emp, t, cap, per = random_instance(seed, n_reg, n_emp)
-    model, res = solve(reg, emp, t, n_reg, cap, per)
+    _, res = solve(reg, emp, t, n_reg, cap, per)
     expected = networkx_optimum(reg, emp, t, n_reg, cap, per, 5400.0)
     assert res.objective == pytest.approx(expected, abs=1e-6)
     assert res.bound == pytest.approx(expected, rel=1e-9, abs=1e-4)  # certificate is tight
