@@ -16,7 +16,8 @@ from typing import Annotated, Any
 import geopandas as gpd
 from fastapi import Depends, HTTPException, Request, status
 
-from api.deps import SettingsDep, StateDep
+from api.deps import SettingsDep, StateDep, unprocessable
+from api.schemas import ErrorPublic
 from api.state import ApiState, plan_folder
 from geo.engine import Engine
 from geo.scenario import Scenario
@@ -67,8 +68,8 @@ async def get_loop_city(request: Request, state: StateDep, settings: SettingsDep
 LoopCityDep = Annotated[LoopCity, Depends(get_loop_city)]
 
 CASE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such registration, recommendation or interview."},
-    409: {"description": "The action does not fit the case's state (e.g. closed)."},
+    404: {"model": ErrorPublic, "description": "No such registration or recommendation."},
+    409: {"model": ErrorPublic, "description": "The action does not fit the case's state."},
 }
 
 
@@ -82,4 +83,19 @@ def case_errors() -> Iterator[None]:
     except CaseStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+        raise unprocessable(("body",), str(exc)) from exc
+
+
+def only_query(*allowed: str) -> Any:
+    """A dependency refusing (422) query parameters other than `allowed` (typos must not be
+    silently ignored, e.g. ``?day=`` for ``?date=``)."""
+
+    async def check(request: Request) -> None:
+        extra = sorted(set(request.query_params) - set(allowed))
+        if extra:
+            raise unprocessable(
+                ("query", extra[0]),
+                f"unknown query parameter(s) {extra}; allowed: {', '.join(allowed) or 'none'}",
+            )
+
+    return Depends(check)

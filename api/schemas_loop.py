@@ -109,7 +109,10 @@ class InterviewPublic(BaseModel):
 class OutcomeCreate(_Strict):
     outcome: Outcome
     recommendation_id: int | None = Field(
-        default=None, description="The recommendation it concerns (default: the open ones)."
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="The recommendation it concerns (default: the open ones).",
     )
     date: dt.date | None = Field(default=None, description="Default: today.")
     note: str | None = Field(default=None, max_length=1000)

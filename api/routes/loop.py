@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import AUTH_RESPONSES, StateDep, Writer
-from api.loop_deps import LoopCityDep
+from api.loop_deps import LoopCityDep, only_query
 from api.schemas_loop import FollowUpsPublic, LoopSummaryPublic
 from planner.loop import follow_ups, loop_summary
 from planner.loop.followups import follow_up_rows
 
-router = APIRouter(tags=["registrations"])
+router = APIRouter(tags=["registrations"], dependencies=[only_query("date")])
 
 DateQuery = Annotated[dt.date | None, Query(description="YYYY-MM-DD; default today.")]
 

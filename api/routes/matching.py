@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import AUTH_RESPONSES, StateDep, Writer
-from api.loop_deps import LoopCityDep, case_errors
+from api.loop_deps import LoopCityDep, case_errors, only_query
 from api.schemas_loop import MatchingRunPublic
 from planner.loop import match_day
 
-router = APIRouter(prefix="/matching", tags=["registrations"], dependencies=[Writer])
+router = APIRouter(
+    prefix="/matching", tags=["registrations"], dependencies=[Writer, only_query("date")]
+)
 
 
 @router.post(

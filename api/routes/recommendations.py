@@ -29,7 +29,7 @@ router = APIRouter(prefix="/recommendations", tags=["registrations"], dependenci
 def create_interview(
     state: StateDep,
     city: LoopCityDep,
-    recommendation_id: Annotated[int, Path(ge=1)],
+    recommendation_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     body: InterviewCreate,
 ) -> dict[str, Any]:
     with case_errors():

@@ -34,7 +34,7 @@ from planner.loop.registrations import Registration, get_registration
 
 router = APIRouter(prefix="/registrations", tags=["registrations"], dependencies=[Writer])
 
-RegId = Annotated[int, Path(ge=1)]
+RegId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 RESPONSES = {**AUTH_RESPONSES, **CASE_RESPONSES}
 
 
@@ -77,7 +77,7 @@ def create_registration(
             phone=body.phone,
             external_id=body.external_id,
         )
-        (new_id,) = register(state.store, city, [form])
+        (new_id,) = register(state.store, city, [form], reject_outside=True)
         reg = get_registration(state.store, new_id)
     return {"id": reg.id, "service_point_id": reg.service_point_id, "status": reg.status}
 

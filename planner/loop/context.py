@@ -188,11 +188,18 @@ class LoopCity:
         if engine is None:
             network = load_network_cached(scenario.network_source)
             engine = Engine(network, max_snap_m=scenario.planning.max_snap_m)
+        try:
+            volunteers = gpd.read_file(folder / "city.gpkg", layer="volunteers")
+        except Exception as exc:  # pyogrio raises several types for a missing layer
+            logger.warning(
+                "no volunteers layer in %s (%s): follow-ups name no volunteer", folder, exc
+            )
+            volunteers = None
         return cls(
             engine=engine,
             employers=gpd.read_file(folder / "city.gpkg", layer="employers"),
             points=gpd.read_file(folder / "plan.gpkg", layer="service_points"),
-            volunteers=gpd.read_file(folder / "city.gpkg", layer="volunteers"),
+            volunteers=volunteers,
             params=LoopParams.from_toml(scenario.folder / "scenario.toml"),
         )
 

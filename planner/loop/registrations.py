@@ -98,12 +98,15 @@ def register(
     city: LoopCity,
     forms: Sequence[NewRegistration],
     *,
+    reject_outside: bool = False,
     progress: Progress | None = None,
 ) -> list[int]:
     """Store registrations with their responsible service points; returns their ids.
 
     Forms whose ``external_id`` is already stored are not stored again (their existing id
-    is returned), so an import can be repeated.
+    is returned), so an import can be repeated. With `reject_outside`, a home farther than
+    the snap limit from every street raises ``ValueError`` (nothing is stored); otherwise
+    it is stored without a point and matching answers it with ``outside_network``.
     """
     say = progress or (lambda _m: None)
     if not forms:
@@ -124,6 +127,13 @@ def register(
         lon = np.array([f.lon for f in new], dtype=float)
         lat = np.array([f.lat for f in new], dtype=float)
         homes = city.snap_homes(lon, lat, np.array([f.mode for f in new], dtype=object))
+        outside = np.flatnonzero(homes.mode == "")
+        if reject_outside and outside.size:
+            msg = (
+                f"home(s) {outside.tolist()} lie farther than {city.engine.max_snap_m:g} m "
+                "from every street: outside the network area"
+            )
+            raise ValueError(msg)
         point, point_t = city.responsible_points(homes, [list(f.industries) for f in new])
         ids = city.points["id"].to_numpy()
         now = datetime.now(UTC)

@@ -17,7 +17,7 @@ from api import build_state, create_app
 from api.settings import Settings
 from planner.store import Store, sqlite_url
 
-from .test_store import _Cluster, _pg_bin  # noqa: PLC2701 - reuse the throwaway cluster
+from .test_store import _Cluster, _pg_bin
 
 DAY = dt.date(2026, 3, 2)
 HOMES = [(115.5035, 21.5042), (115.5101, 21.5063), (115.5122, 21.5101), (115.5071, 21.5131)]
