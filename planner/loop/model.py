@@ -172,19 +172,26 @@ class AssignmentModel:
         """Objective of a set of chosen pairs (s)."""
         return float(np.sum(self.benefit_s - self.time_s[chosen]))
 
-    def dual_bound(self, y_reg: np.ndarray, y_emp: np.ndarray) -> float:
-        """LP dual bound (upper bound on the objective) from row prices ``>= 0``.
+    def dual_bound(self, y_emp: np.ndarray) -> float:
+        """Lagrangian (LP dual) bound: no assignment is worth more (s).
 
-        For prices :math:`u_r, \\pi_j \\ge 0` the dual objective
-        :math:`N \\sum u + \\sum c \\pi + \\sum_{rj} \\max(0, B - t_{rj} - u_r - \\pi_j)` bounds
-        every feasible assignment (weak duality), whichever prices are used.
+        Relaxing the employer limits with prices :math:`\\pi_j \\ge 0` leaves one
+        independent problem per registration (take its ``N`` best pairs of positive
+        :math:`B - t_{rj} - \\pi_j`), so
+
+        .. math:: L(\\pi) = \\sum_j c_j \\pi_j + \\sum_r \\text{top}_N^+ (B - t_{rj} - \\pi_j)
+
+        bounds every feasible assignment, whatever prices are used (weak duality). It is
+        evaluated over *all* eligible pairs, so it certifies results of a restricted LP.
         """
-        slack = self.benefit_s - self.time_s - y_reg[self.reg] - y_emp[self.emp]
-        return float(
-            self.per_registration * y_reg.sum()
-            + float(self.capacity @ y_emp)
-            + np.maximum(slack, 0.0).sum()
-        )
+        profit = self.benefit_s - self.time_s - y_emp[self.emp]
+        pos = np.flatnonzero(profit > 0)
+        order = pos[np.lexsort((-profit[pos], self.reg[pos]))]
+        regs = self.reg[order]
+        start = np.r_[0, np.flatnonzero(np.diff(regs)) + 1]
+        rank = np.arange(order.size) - np.repeat(start, np.diff(np.r_[start, order.size]))
+        best = profit[order[rank < self.per_registration]].sum()
+        return float(self.capacity @ y_emp + best)
 
     def initial_pool(self, pool: int) -> np.ndarray:
         """Indices of each registration's `pool` fastest pairs with an employer with places."""
@@ -196,7 +203,13 @@ class AssignmentModel:
         return np.sort(order[rank < pool])
 
     def solve(
-        self, *, pool: int | None = None, max_rounds: int = 50, time_limit_s: float = 600.0
+        self,
+        *,
+        pool: int | None = None,
+        enter: int | None = None,
+        gap_tol: float = 1e-4,
+        max_rounds: int = 200,
+        time_limit_s: float = 600.0,
     ) -> MatchResult:
         """Solve by column generation with HiGHS (see the module docstring).
 
@@ -204,10 +217,17 @@ class AssignmentModel:
         ----------
         pool
             Pairs per registration in the first LP (default ``4 * per_registration``).
+        enter
+            Most pairs per registration entering per round, those of highest reduced
+            profit (default ``per_registration``); keeps each LP small.
+        gap_tol
+            Stop once the dual bound proves the objective within this relative gap of the
+            optimum (``0``: until no pair prices out, i.e. proven optimal).
         max_rounds
             Most HiGHS solves; the bound says how far from optimal an early stop is.
         time_limit_s
-            Wall-clock budget of all rounds.
+            Wall-clock budget, checked between rounds (each HiGHS solve runs to its optimum,
+            so the solution stays integral).
 
         Raises
         ------
@@ -222,7 +242,6 @@ class AssignmentModel:
         cols = self.initial_pool(pool or 4 * self.per_registration)
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", float(time_limit_s))
         inf = highspy.kHighsInf
         h.addRows(
             n_r + n_e,
@@ -238,6 +257,7 @@ class AssignmentModel:
         added: list[np.ndarray] = []  # HiGHS column order
         rounds = 0
         y_reg, y_emp = np.zeros(n_r), np.zeros(n_e)
+        bound = np.inf
         while True:
             self._add_columns(h, cols, n_r)
             added.append(cols)
@@ -255,10 +275,23 @@ class AssignmentModel:
             slack = self.benefit_s - self.time_s - y_reg[self.reg] - y_emp[self.emp]
             entering = np.flatnonzero((slack > _TOL) & ~in_lp)
             elapsed = time.perf_counter() - started
-            logger.debug("round %d: %d columns, %d price out", rounds, in_lp.sum(), entering.size)
-            if entering.size == 0 or rounds >= max_rounds or elapsed > time_limit_s:
+            value = float(h.getInfo().objective_function_value) if in_lp.any() else 0.0
+            bound = self.dual_bound(y_emp)
+            gap = (bound - value) / bound if bound > 0 else 0.0
+            logger.debug(
+                "round %d: %d columns, %d price out, gap %.3g, %.1f s",
+                rounds,
+                in_lp.sum(),
+                entering.size,
+                gap,
+                elapsed,
+            )
+            if entering.size == 0 or gap <= gap_tol:
                 break
-            cols = entering
+            if rounds >= max_rounds or elapsed > time_limit_s:
+                logger.warning("column generation stopped at gap %.3g after %d rounds", gap, rounds)
+                break
+            cols = self._best_per_registration(entering, slack, enter or self.per_registration)
         lp_cols = np.concatenate(added)
         x = np.asarray(h.getSolution().col_value) if lp_cols.size else np.zeros(0)
         chosen = np.sort(lp_cols[x > 0.5])
@@ -269,7 +302,7 @@ class AssignmentModel:
         return MatchResult(
             chosen=chosen,
             objective=self.value(chosen),
-            bound=self.dual_bound(y_reg, y_emp),
+            bound=bound,
             matches=int(chosen.size),
             travel_time_s=float(self.time_s[chosen].sum()),
             rounds=rounds,
@@ -277,6 +310,14 @@ class AssignmentModel:
             n_pairs=self.n_pairs,
             runtime_s=time.perf_counter() - started,
         )
+
+    def _best_per_registration(self, cand: np.ndarray, slack: np.ndarray, k: int) -> np.ndarray:
+        """The `k` candidates of highest reduced profit per registration."""
+        order = cand[np.lexsort((-slack[cand], self.reg[cand]))]
+        regs = self.reg[order]
+        start = np.r_[0, np.flatnonzero(np.diff(regs)) + 1]
+        rank = np.arange(order.size) - np.repeat(start, np.diff(np.r_[start, order.size]))
+        return np.sort(order[rank < k])
 
     def _add_columns(self, h: highspy.Highs, cols: np.ndarray, n_r: int) -> None:
         k = cols.size
