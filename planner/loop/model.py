@@ -240,19 +240,7 @@ class AssignmentModel:
         if self.n_pairs == 0:
             return MatchResult(empty, 0.0, 0.0, 0, 0.0, 0, 0, 0, 0.0)
         cols = self.initial_pool(pool or 4 * self.per_registration)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        inf = highspy.kHighsInf
-        h.addRows(
-            n_r + n_e,
-            np.full(n_r + n_e, -inf),
-            np.r_[np.full(n_r, float(self.per_registration)), self.capacity.astype(float)],
-            0,
-            np.zeros(1, np.int32),
-            np.zeros(0, np.int32),
-            np.zeros(0),
-        )
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        h = self._highs()
         in_lp = np.zeros(self.n_pairs, dtype=bool)
         added: list[np.ndarray] = []  # HiGHS column order
         rounds = 0
@@ -310,6 +298,27 @@ class AssignmentModel:
             n_pairs=self.n_pairs,
             runtime_s=time.perf_counter() - started,
         )
+
+    def _highs(self) -> highspy.Highs:
+        """A HiGHS model with the registration and employer rows and no column yet."""
+        n_r, n_e = self.n_registrations, self.capacity.size
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        # HiGHS keeps one global thread scheduler per process; the siting solver runs it
+        # with one thread, and a run asking for another count would fail there.
+        h.setOptionValue("threads", 1)
+        inf = highspy.kHighsInf
+        h.addRows(
+            n_r + n_e,
+            np.full(n_r + n_e, -inf),
+            np.r_[np.full(n_r, float(self.per_registration)), self.capacity.astype(float)],
+            0,
+            np.zeros(1, np.int32),
+            np.zeros(0, np.int32),
+            np.zeros(0),
+        )
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        return h
 
     def _best_per_registration(self, cand: np.ndarray, slack: np.ndarray, k: int) -> np.ndarray:
         """The `k` candidates of highest reduced profit per registration."""
