@@ -23,10 +23,12 @@ Model (one LP, integral because its matrix is a bipartite incidence matrix):
 
 Solving: column generation. The LP starts with each registration's ``pool`` fastest
 eligible pairs; after each HiGHS solve, every pair of the full set ``A`` is priced with the
-row duals (vectorised), pairs with negative reduced cost are added, and HiGHS re-optimises
-from its basis. When no pair prices out, the solution is optimal for the full model. The
-LP dual bound evaluated over all of ``A`` is reported as :attr:`MatchResult.bound`, an
-independent certificate: no feasible assignment can be worth more.
+row duals (vectorised) and each registration's ``enter`` pairs of highest positive reduced
+profit are added; HiGHS re-optimises from its basis. When no pair prices out, the solution
+is optimal for the full model. The Lagrangian bound with the employers' duals as prices,
+evaluated over all of ``A`` (:meth:`AssignmentModel.dual_bound`), is reported as
+:attr:`MatchResult.bound`, an independent certificate: no feasible assignment can be worth
+more; the loop also stops once it proves the result within ``gap_tol``.
 """
 
 from __future__ import annotations
