@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.dianmian-installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-deps demo test lint format bench bench-network bench-siting bench-routes bench-day bench-maps bench-api clean
+.PHONY: help install system-deps demo test lint format bench bench-network bench-siting bench-routes bench-day bench-maps bench-api bench-loop clean
 
 help:
 	@echo "make demo   - build the Dongcao demo city (if missing) and run the whole pipeline"
@@ -56,7 +56,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: bench-network bench-siting bench-routes bench-day bench-maps bench-api
+bench: bench-network bench-siting bench-routes bench-day bench-maps bench-api bench-loop
 
 bench-network: $(STAMP)
 	$(PY) benchmarks/bench_network.py
@@ -76,6 +76,9 @@ bench-maps: $(STAMP) system-deps
 
 bench-api: $(STAMP) system-deps
 	$(PY) benchmarks/bench_api.py
+
+bench-loop: $(STAMP)
+	$(PY) benchmarks/bench_loop.py
 
 clean:
 	rm -rf out build *.egg-info .pytest_cache .mypy_cache .ruff_cache

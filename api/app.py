@@ -22,9 +22,22 @@ from fastapi.responses import JSONResponse
 from api.audit import AuditLog
 from api.auth import Role, allow, deny_undeclared, finish_roles
 from api.limits import Limiter
+from api.loop_deps import case_scope
 from api.middleware import BodyLimit
 from api.reload import watch
-from api.routes import audit, collections, employers, health, nearest, plan, volunteers
+from api.routes import (
+    audit,
+    collections,
+    employers,
+    health,
+    matching,
+    nearest,
+    plan,
+    recommendations,
+    registrations,
+    volunteers,
+)
+from api.routes import loop as loop_routes
 from api.schemas import ErrorPublic
 from api.settings import Settings
 from api.state import ApiState, load_state
@@ -107,6 +120,12 @@ def create_app(state: ApiState | None = None, *, settings: Settings | None = Non
     app.include_router(employers.router, dependencies=[allow(Role.STAFF, Role.VOLUNTEER)])
     app.include_router(plan.router, dependencies=[PUBLIC])
     app.include_router(audit.router, dependencies=[allow()])
+    # The loop's cases are personal data: staff see their point's cases only (case_scope).
+    staff_cases = allow(Role.STAFF, scope=case_scope)
+    app.include_router(registrations.router, dependencies=[staff_cases])
+    app.include_router(recommendations.router, dependencies=[staff_cases])
+    app.include_router(matching.router, dependencies=[allow()])
+    app.include_router(loop_routes.router, dependencies=[allow(Role.STAFF)])
     _add_error_handlers(app)
     for route in finish_roles(app):
         logger.warning("route %s declares no roles: admin only", route)

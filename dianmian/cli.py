@@ -131,6 +131,7 @@ def demo(
             else:
                 ensure_demo_city(folder, progress=progress)
         _run_plan(folder, out_dir, reporter, skip_invalid=False, with_routes=True)
+        _print_written(reporter, _run_loop_demo(folder, out_dir, reporter))
 
 
 @app.command()
@@ -578,6 +579,295 @@ def _summary_table(summary: dict[str, Any]) -> Any:
             f"{row['seekers']:,}",
         )
     return Group(counts, industries)
+
+
+# -- the registration loop (planner.loop) -------------------------------------------------
+
+registrations_app = typer.Typer(help="Job seekers' registrations (the loop's cases).")
+loop_app = typer.Typer(help="The registration loop: simulate days, print the loop report.")
+app.add_typer(registrations_app, name="registrations")
+app.add_typer(loop_app, name="loop")
+
+DateOpt = Annotated[str | None, typer.Option("--date", help="Day, YYYY-MM-DD (default: today).")]
+
+
+def _day(value: str | None) -> Any:
+    import datetime as dt
+
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(ValueError(f"`--date` {value!r} is not a YYYY-MM-DD date"))
+
+
+def _loop_store(scenario: Path, out_dir: Path) -> tuple[Any, Any, Path]:
+    """The scenario's loop context, store and plan folder (`dianmian plan` must have run)."""
+    import os
+
+    from geo.scenario import Scenario
+    from planner.loop import LoopCity
+    from planner.store import Store, store_url
+
+    scen = Scenario.load(scenario)
+    target = out_dir / scen.name
+    city = LoopCity.from_folder(scenario, target)
+    return city, Store(store_url(target, os.environ.get("DATABASE_URL"))), target
+
+
+@registrations_app.command("import")
+def registrations_import(
+    scenario: Annotated[Path, typer.Argument(help="Planned scenario folder.")],
+    since: Annotated[str | None, typer.Option(help="Only registered on/after YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only registered on/before YYYY-MM-DD.")] = None,
+    out_dir: OutOpt = DEFAULT_OUT,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Register the seekers layer in bulk (idempotent on the seeker id)."""
+    _setup_logging(quiet=quiet, verbose=verbose)
+    from planner.city import load_city
+    from planner.loop import forms_from_seekers, register
+
+    reporter = Reporter(quiet=quiet)
+    with _domain_errors():
+        city, store, _ = _loop_store(scenario, out_dir)
+        with reporter.step(f"Loading {scenario}") as progress:
+            seekers = load_city(scenario, out_root=out_dir, progress=progress).layer("seekers")
+        lo = None if since is None else _day(since)
+        hi = None if until is None else _day(until)
+        forms = forms_from_seekers(seekers, since=lo, until=hi)
+        with reporter.step(f"Registering {len(forms):,} seekers") as progress:
+            ids = register(store, city, forms, progress=progress)
+        reporter.print(
+            f"{len(ids):,} registrations stored (already stored ones kept) in {store.url}"
+        )
+
+
+@app.command("match")
+def match_command(
+    scenario: Annotated[Path, typer.Argument(help="Planned scenario folder.")],
+    date: DateOpt = None,
+    out_dir: OutOpt = DEFAULT_OUT,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Screen every open registration: recommend openings (or state why none)."""
+    _setup_logging(quiet=quiet, verbose=verbose)
+    from planner.loop import REASONS, match_day
+
+    reporter = Reporter(quiet=quiet)
+    day = _day(date)
+    with _domain_errors():
+        city, store, _ = _loop_store(scenario, out_dir)
+        with reporter.step(f"Matching {day}") as progress:
+            run = match_day(store, city, day, progress=progress)
+    reporter.print(
+        f"Matching {day}: {run.screened:,} screened, {run.with_recommendations:,} with "
+        f"{run.recommendations:,} recommendations"
+    )
+    if run.result is not None:
+        r = run.result
+        reporter.print(
+            f"  objective {r.objective:,.0f} (bound {r.bound:,.0f}, gap {r.gap:.3%}); "
+            f"{r.rounds} HiGHS round(s), {r.columns:,} of {r.n_pairs:,} pairs; {r.runtime_s:.1f} s"
+        )
+    for code, n in run.reasons.items():
+        reporter.print(f"  {n:,} without recommendation: {REASONS.get(code, code)}")
+
+
+@app.command("followups")
+def followups_command(
+    scenario: Annotated[Path, typer.Argument(help="Planned scenario folder.")],
+    date: DateOpt = None,
+    out_dir: OutOpt = DEFAULT_OUT,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Write the day's follow-up list per service point (printable HTML and CSV)."""
+    _setup_logging(quiet=quiet, verbose=verbose)
+    reporter = Reporter(quiet=quiet)
+    day = _day(date)
+    with _domain_errors():
+        city, store, target = _loop_store(scenario, out_dir)
+        written = _write_followups(city, store, target, day)
+    reporter.print(f"{written[0]:,} follow-up call(s) due on {day}")
+    _print_written(reporter, written[1:])
+
+
+def _write_followups(city: Any, store: Any, target: Path, day: Any) -> list[Any]:
+    from maps.followups import write_follow_ups_html
+    from planner.loop import follow_ups
+    from planner.loop.followups import follow_up_rows, follow_ups_folder, write_follow_ups_csv
+
+    days = city.params.follow_up_days
+    items = follow_ups(store, day, days=days, city=city)
+    folder = follow_ups_folder(target, day)
+    csv_path = write_follow_ups_csv(items, folder / "followups.csv")
+    html_path = write_follow_ups_html(
+        follow_up_rows(items),
+        folder / "followups.html",
+        day=day,
+        title=target.name,
+        follow_up_days=days,
+    )
+    return [len(items), csv_path, html_path]
+
+
+@loop_app.command("simulate")
+def loop_simulate(
+    scenario: Annotated[Path, typer.Argument(help="Planned scenario folder (synthetic).")],
+    days: Annotated[int, typer.Option(help="Days to simulate.")] = 14,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same fortnight).")] = 20261123,
+    start: Annotated[
+        str | None, typer.Option(help="First day (default: the layer's last DAYS days).")
+    ] = None,
+    out_dir: OutOpt = DEFAULT_OUT,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Simulate DAYS days of the loop on a synthetic city (clears its loop tables first)."""
+    _setup_logging(quiet=quiet, verbose=verbose)
+    with _domain_errors():
+        _run_loop_demo(scenario, out_dir, Reporter(quiet=quiet), days=days, seed=seed, start=start)
+
+
+@loop_app.command("report")
+def loop_report(
+    scenario: Annotated[Path, typer.Argument(help="Planned scenario folder.")],
+    date: DateOpt = None,
+    out_dir: OutOpt = DEFAULT_OUT,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Print the loop report (registrations answered, interviews, hires, follow-ups)."""
+    _setup_logging(quiet=quiet, verbose=verbose)
+    from planner.loop import loop_summary
+
+    with _domain_errors():
+        city, store, _ = _loop_store(scenario, out_dir)
+        summary = loop_summary(store, _day(date), days=city.params.follow_up_days)
+    Reporter(quiet=quiet).print(_loop_table(summary))
+
+
+def _run_loop_demo(
+    scenario: Path,
+    out_dir: Path,
+    reporter: Reporter,
+    *,
+    days: int = 14,
+    seed: int = 20261123,
+    start: str | None = None,
+) -> list[Path]:
+    """The demo's loop step: a simulated fortnight through the loop, then its report."""
+    import json
+
+    from planner.city import load_city
+    from planner.loop import loop_summary
+    from planner.loop.simulate import SimParams, clear_loop, default_start, simulate
+
+    city, store, target = _loop_store(scenario, out_dir)
+    with reporter.step(f"Loading seekers of {scenario}") as progress:
+        full = load_city(scenario, out_root=out_dir, progress=progress)
+    if not full.scenario.synthetic:
+        _fail(
+            ValueError(f"`{scenario}` is not synthetic: the simulation would clear its loop tables")
+        )
+    seekers = full.layer("seekers")
+    first = _day(start) if start else default_start(seekers, days)
+    clear_loop(store)
+    with reporter.step(f"Loop: {days} simulated days from {first}") as progress:
+        sim = simulate(
+            store,
+            city,
+            seekers,
+            start=first,
+            params=SimParams(days=days, seed=seed),
+            progress=progress,
+        )
+    summary = loop_summary(store, sim.end, days=city.params.follow_up_days)
+    reporter.print(_loop_table(summary))
+    path = target / "loop_summary.json"
+    path.write_text(
+        json.dumps({"simulation": sim.as_dict(), "summary": summary}, ensure_ascii=False, indent=2),
+        encoding="utf-8",
+    )
+    written = _write_followups(city, store, target, sim.end)
+    store.close()
+    return [path, *written[1:]]
+
+
+def _loop_table(summary: dict[str, Any]) -> Any:
+    from rich.console import Group
+    from rich.table import Table
+
+    t = summary["totals"]
+    n = max(t["registrations"], 1)
+    table = Table(title=f"Every registration answered 事事有回音 — as of {summary['date']}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("registrations", f"{t['registrations']:,}"),
+        ("screened", f"{t['screened']:,} ({t['screened'] / n:.0%})"),
+        ("screened within 1 day", f"{t['screened_within_1_day']:,}"),
+        ("with recommendations", f"{t['with_recommendations']:,}"),
+        (
+            "answered (recommendations or a reason)",
+            f"{t['answered']:,} ({t['answered_share']:.1%})",
+        ),
+        ("interviews (escorted)", f"{t['interviews']:,} ({t['escorted_interviews']:,})"),
+        ("hires", f"{t['hires']:,}"),
+        ("open cases", f"{t['open_cases']:,}"),
+        ("follow-ups due / calls done", f"{t['follow_ups_due']:,} / {t['follow_ups_done']:,}"),
+        ("median days to first recommendation", _days(t["median_days_to_first_recommendation"])),
+        ("median days to an outcome", _days(t["median_days_to_outcome"])),
+    ]
+    rows += [
+        (f"  no recommendation: {k}", f"{v:,}") for k, v in t["no_recommendation_reasons"].items()
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    points = Table(title="Per service point 各服务点")
+    for col in ("point", "registrations", "recommended", "interviews", "hires", "due", "calls"):
+        points.add_column(col, justify="left" if col == "point" else "right")
+    for point, f in summary["by_service_point"].items():
+        points.add_row(
+            point,
+            *(
+                f"{f[k]:,}"
+                for k in (
+                    "registrations",
+                    "with_recommendations",
+                    "interviews",
+                    "hires",
+                    "follow_ups_due",
+                    "follow_ups_done",
+                )
+            ),
+        )
+    inds = Table(title="Per industry 各产业")
+    for col in ("industry", "registrations", "recommended", "interviews", "hires", "due"):
+        inds.add_column(col, justify="left" if col == "industry" else "right")
+    for code, f in summary["by_industry"].items():
+        inds.add_row(
+            code,
+            *(
+                f"{f[k]:,}"
+                for k in (
+                    "registrations",
+                    "with_recommendations",
+                    "interviews",
+                    "hires",
+                    "follow_ups_due",
+                )
+            ),
+        )
+    return Group(table, inds, points)
+
+
+def _days(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
 
 
 def main() -> None:

@@ -19,3 +19,11 @@ class InfeasibleError(PlannerError):
 
 class SolverError(PlannerError):
     """The solver stopped without any feasible solution (time limit, numerical trouble)."""
+
+
+class CaseNotFoundError(PlannerError):
+    """A registration, recommendation or interview of the loop does not exist."""
+
+
+class CaseStateError(PlannerError):
+    """A loop action does not fit the case's state (e.g. an outcome for a closed case)."""

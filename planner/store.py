@@ -50,6 +50,103 @@ tasks_done = sa.Table(
 )
 """Tasks of a day's route that a volunteer has completed (once per volunteer, task, date)."""
 
+# -- the registration loop (planner.loop) ---------------------------------------------------
+# Seekers' home coordinates are stored for matching only; nothing serves them.
+
+registrations = sa.Table(
+    "registrations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("external_id", sa.String(200), nullable=True, unique=True),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("industries", sa.String(200), nullable=False),
+    sa.Column("mode", sa.String(20), nullable=False),
+    sa.Column("registered", sa.Date, nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("phone", sa.String(50), nullable=True),
+    sa.Column("service_point_id", sa.String(200), nullable=True, index=True),
+    sa.Column("point_time_s", sa.Float, nullable=True),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("outcome", sa.String(30), nullable=True),
+    sa.Column("screened_on", sa.Date, nullable=True),
+    sa.Column("reason", sa.String(40), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Job seekers' registrations (a case: ``open`` until an outcome closes it)."""
+
+recommendations = sa.Table(
+    "recommendations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("registration_id", sa.Integer, nullable=False, index=True),
+    sa.Column("employer_id", sa.String(200), nullable=False, index=True),
+    sa.Column("industry", sa.String(30), nullable=False),
+    sa.Column("travel_time_s", sa.Float, nullable=False),
+    sa.Column("status", sa.String(30), nullable=False, index=True),
+    sa.Column("recommended_on", sa.Date, nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=True),
+    sa.UniqueConstraint("registration_id", "employer_id"),
+)
+"""Openings recommended to a registration (never the same employer twice)."""
+
+interviews = sa.Table(
+    "interviews",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("recommendation_id", sa.Integer, nullable=False, unique=True),
+    sa.Column("registration_id", sa.Integer, nullable=False, index=True),
+    sa.Column("employer_id", sa.String(200), nullable=False),
+    sa.Column("service_point_id", sa.String(200), nullable=True),
+    sa.Column("day", sa.Date, nullable=False, index=True),
+    sa.Column("time_s", sa.Integer, nullable=False),
+    sa.Column("escort", sa.Boolean, nullable=False),
+    sa.Column("group_size", sa.Integer, nullable=False),
+    sa.Column("booked_on", sa.Date, nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+)
+"""Interviews booked for a recommendation (escorted ones become escort tasks)."""
+
+outcomes = sa.Table(
+    "outcomes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("registration_id", sa.Integer, nullable=False, index=True),
+    sa.Column("recommendation_id", sa.Integer, nullable=True),
+    sa.Column("outcome", sa.String(30), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Every outcome recorded for a case (hired, hired elsewhere, not hired, ...)."""
+
+contacts = sa.Table(
+    "contacts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("registration_id", sa.Integer, nullable=False, index=True),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("by", sa.String(200), nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Follow-up calls (and other contacts) with a registered seeker; each resets the clock."""
+
+matching_runs = sa.Table(
+    "matching_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("screened", sa.Integer, nullable=False),
+    sa.Column("recommended", sa.Integer, nullable=False),
+    sa.Column("objective", sa.Float, nullable=False),
+    sa.Column("bound", sa.Float, nullable=False),
+    sa.Column("runtime_s", sa.Float, nullable=False),
+    sa.Column("ran_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""One row per matching run (audit of the assignment model's result)."""
+
 
 @dataclass(frozen=True)
 class DemandReport:
@@ -95,7 +192,10 @@ def normalise_url(url: str) -> str:
 
 
 class Store:
-    """Repository over the two tables; safe to share between threads (pooled engine)."""
+    """Repository over the demand and task tables; safe to share between threads.
+
+    The loop's tables are read and written by :mod:`planner.loop` through :attr:`engine`.
+    """
 
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = normalise_url(url)

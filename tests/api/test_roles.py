@@ -29,6 +29,8 @@ PATH = {
     "feature_id": "sp00",
     "point_id": "sp00",
     "service_point_id": "sp00",
+    "registration_id": "1",
+    "recommendation_id": "1",
 }
 QUERY = {"/service-points/nearest": INSIDE}
 BODY = {
