@@ -21,7 +21,7 @@ from benchmarks._common import write_json
 from geo.democity import ensure_demo_city
 from geo.engine import Engine
 from planner.city import load_city
-from planner.daily.run import day_tasks, plan_routes
+from planner.daily.run import day_tasks, plan_city_day
 from planner.points.plan import make_plan
 
 
@@ -39,7 +39,7 @@ def main() -> None:
     plan_s = time.perf_counter() - t
 
     t = time.perf_counter()
-    day_plan, problem = plan_routes(city, plan, args.date, seconds=args.seconds, engine=engine)
+    day_plan, problem = plan_city_day(city, plan, args.date, seconds=args.seconds, engine=engine)
     total_s = time.perf_counter() - t
     timings = dict(
         kv.split(" ") for kv in day_plan.notes[-1].removeprefix("timings (s): ").split(", ")
@@ -57,7 +57,7 @@ def main() -> None:
     busy = [r for r in day_plan.routes if not r.is_empty]
     done = [r.task_ids[0] for r in busy[1:4]]
     t = time.perf_counter()
-    replan, _ = plan_routes(
+    replan, _ = plan_city_day(
         city,
         plan,
         args.date,

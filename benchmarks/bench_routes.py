@@ -1,8 +1,8 @@
-"""Benchmark: the routing core (``planner.daily.vrp.plan_day``) on Solomon VRPTW and CVRPLIB A/X.
+"""Benchmark: the routing core (``planner.daily.vrp.solve_day``) on Solomon VRPTW and CVRPLIB A/X.
 
 Each instance is turned into the product's own model (a :class:`DayProblem` with identical
 volunteers at the depot, customers as required visits whose ``units`` are the demand and
-``max_tasks`` the capacity) and solved by the same ``plan_day`` as a real day, so the numbers
+``max_tasks`` the capacity) and solved by the same ``solve_day`` as a real day, so the numbers
 measure the product's code path. Conventions (see the READMEs in the bench folder):
 
 * Solomon: distances truncated to one decimal (we work in tenths), travel time = distance,
@@ -39,6 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from geo import Industry, TravelMode  # noqa: E402
+from geo.timeofday import parse_hhmm
 from planner.daily.vrp import (  # noqa: E402
     CostMatrices,
     DayProblem,
@@ -48,8 +49,7 @@ from planner.daily.vrp import (  # noqa: E402
     TimeWindow,
     Visit,
     Volunteer,
-    hhmm,
-    plan_day,
+    solve_day,
     visit_priority,
 )
 
@@ -200,7 +200,7 @@ def check_routes(inst: Instance, routes: list[list[int]]) -> tuple[int, list[str
 def run_instance(inst: Instance, seconds: float, seed: int) -> dict:
     problem = to_day_problem(inst)
     t0 = time.perf_counter()
-    plan = plan_day(problem, options=SolveOptions(seconds=seconds, seed=seed, objective="time"))
+    plan = solve_day(problem, options=SolveOptions(seconds=seconds, seed=seed, objective="time"))
     elapsed = time.perf_counter() - t0
     routes = [[int(t) for t in r.task_ids] for r in plan.routes if not r.is_empty]
     cost, problems = check_routes(inst, routes)
@@ -256,22 +256,22 @@ def synthetic_day(n_vol: int, n_visits: int, n_escorts: int, seed: int = 1) -> D
                 f"v{i}",
                 start_node=home,
                 end_node=home if i % 2 else sp,
-                shift=TimeWindow(hhmm("08:30"), hhmm("17:30")),
+                shift=TimeWindow(parse_hhmm("08:30"), parse_hhmm("17:30")),
                 mode=TravelMode.EBIKE if i % 4 else TravelMode.WALK,
                 industries=frozenset(rng.choice(inds, 3, replace=False).tolist()),
                 max_tasks=10,
-                lunch=Lunch(TimeWindow(hhmm("11:30"), hhmm("13:30")), 2700, (sp, home)),
+                lunch=Lunch(TimeWindow(parse_hhmm("11:30"), parse_hhmm("13:30")), 2700, (sp, home)),
             )
         )
     tasks: list[Visit | Escort] = []
     for j in range(n_visits):
-        opens = hhmm("08:00") + int(rng.integers(0, 5)) * 1800
+        opens = parse_hhmm("08:00") + int(rng.integers(0, 5)) * 1800
         pri = visit_priority(int(rng.integers(0, 40)), int(rng.integers(0, 40)))
         node = int(rng.integers(12, n_points))
-        win = (TimeWindow(opens, hhmm("12:00")), TimeWindow(hhmm("13:30"), hhmm("18:00")))
+        win = (TimeWindow(opens, parse_hhmm("12:00")), TimeWindow(parse_hhmm("13:30"), parse_hhmm("18:00")))
         tasks.append(Visit(f"t{j}", node, inds[j % 7], 900, win, priority=pri))
     for j in range(n_escorts):
-        interview = hhmm("09:30") + int(rng.integers(0, 13)) * 1800
+        interview = parse_hhmm("09:30") + int(rng.integers(0, 13)) * 1800
         tasks.append(
             Escort(
                 f"e{j}",
@@ -289,7 +289,7 @@ def synthetic_day(n_vol: int, n_visits: int, n_escorts: int, seed: int = 1) -> D
 def run_synthetic(seconds: float) -> dict:
     problem = synthetic_day(100, 600, 40)
     t0 = time.perf_counter()
-    plan = plan_day(problem, options=SolveOptions(seconds=seconds))
+    plan = solve_day(problem, options=SolveOptions(seconds=seconds))
     elapsed = time.perf_counter() - t0
     return {
         "volunteers": 100,

@@ -14,7 +14,8 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from planner.daily.vrp.model import DayProblem, fmt_hhmm
+from geo.timeofday import format_hhmm
+from planner.daily.vrp.model import DayProblem
 from planner.daily.vrp.result import DayPlan, Stop, VolunteerRoute
 
 _MODE_LABELS = {"walk": ("Walk", "步行"), "ebike": ("E-bike", "电动车")}
@@ -55,8 +56,8 @@ def route_records(plan: DayPlan, problem: DayProblem) -> list[dict[str, Any]]:
                     "name": s.label or f"{s.kind.label_en} {s.kind.label_zh}",
                     "lon": None if ll is None else ll[0],
                     "lat": None if ll is None else ll[1],
-                    "arrival": fmt_hhmm(s.arrival_s),
-                    "departure": fmt_hhmm(s.departure_s),
+                    "arrival": format_hhmm(s.arrival_s),
+                    "departure": format_hhmm(s.departure_s),
                 }
             )
         records.append(
@@ -125,7 +126,7 @@ def plan_gpx(plan: DayPlan, problem: DayProblem) -> str:
             ll = _stop_lonlat(problem, s)
             if ll is None:
                 continue
-            name = escape(f"{r.volunteer_id} #{order} {fmt_hhmm(s.start_s)} {s.kind.label_zh}")
+            name = escape(f"{r.volunteer_id} #{order} {format_hhmm(s.start_s)} {s.kind.label_zh}")
             desc = escape(f"{s.kind.label_en}: {s.label or s.task_id or ''}")
             out.append(
                 f'<wpt lat="{ll[1]:.7f}" lon="{ll[0]:.7f}"><name>{name}</name>'
@@ -157,9 +158,9 @@ def _route_html(r: VolunteerRoute) -> str:
     for i, s in enumerate(r.stops):
         rows.append(
             "<tr>"
-            f"<td>{i}</td><td class='t'>{fmt_hhmm(s.arrival_s)}"
-            f"{'' if s.wait_s < 60 else ' → ' + fmt_hhmm(s.start_s)}</td>"
-            f"<td class='t'>{fmt_hhmm(s.departure_s)}</td>"
+            f"<td>{i}</td><td class='t'>{format_hhmm(s.arrival_s)}"
+            f"{'' if s.wait_s < 60 else ' → ' + format_hhmm(s.start_s)}</td>"
+            f"<td class='t'>{format_hhmm(s.departure_s)}</td>"
             f"<td><span class='k'>{s.kind.label_zh} {s.kind.label_en}</span><br>"
             f"{html.escape(s.label or s.task_id or '')}</td>"
             f"<td class='t'>{s.travel_s / 60:.0f} min<br>{s.travel_m / 1000:.1f} km</td></tr>"

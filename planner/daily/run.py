@@ -13,7 +13,7 @@ a validated city and its service-point plan:
   each snapped once per mode; durations (s) and distances (m) come from the travel-time
   engine, and legs used by the plan get street-following geometry from its routes.
 
-:func:`plan_routes` plans (or re-plans, with a :class:`~planner.daily.state.RouteState`) a
+:func:`plan_city_day` plans (or re-plans, with a :class:`~planner.daily.state.DayState`) a
 day and :func:`write_routes` writes ``plan.json``, ``routes.geojson``, ``routes.gpx``,
 ``routes.html`` and one page per volunteer. :func:`routes_for_day` does all of it for the CLI.
 """
@@ -30,19 +30,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geo import InputError, Problem
 from geo.engine import Engine
 from planner.daily.costs import GeometryClock, LegGeometry, day_matrices
 from planner.daily.export import plan_html, write_exports
-from planner.daily.state import RouteState, load_state
+from planner.daily.state import load_state, resolve_state, state_to_dict
 from planner.daily.tasks import UNREACHABLE_S, DayParams, DayTasks, day_tasks, parse_date
 from planner.daily.vrp import (
     DayPlan,
     DayProblem,
-    Escort,
-    ReplanState,
+    DayState,
     SolveOptions,
-    plan_day,
+    solve_day,
 )
 
 __all__ = [
@@ -55,69 +53,13 @@ __all__ = [
     "day_matrices",
     "day_tasks",
     "parse_date",
-    "plan_routes",
-    "replan_state",
+    "plan_city_day",
     "routes_dir",
     "routes_for_day",
     "write_routes",
 ]
 
 logger = logging.getLogger(__name__)
-
-
-def replan_state(state: RouteState, day: DayTasks) -> ReplanState:
-    """The routing core's :class:`ReplanState` of an id-based `state` on `day`.
-
-    Raises
-    ------
-    geo.InputError
-        Listing every id in `state` that is not a task, volunteer or place of the day.
-    """
-    task_ids = {t.id for t in day.tasks}
-    escort_ids = {t.id for t in day.tasks if isinstance(t, Escort)}
-    vols = {v.id: v for v in day.volunteers}
-    bad: list[str] = []
-    bad += [f"`done`: {t!r} is not a task of {day.date}" for t in sorted(state.done - task_ids)]
-    for key in ("absent", "lunch_taken"):
-        bad += [
-            f"`{key}`: unknown volunteer {v!r}" for v in sorted(getattr(state, key) - set(vols))
-        ]
-    bad += [f"`carrying`: unknown volunteer {v!r}" for v in sorted(set(state.carrying) - set(vols))]
-    bad += [
-        f"`carrying`: {e!r} is not an escort of {day.date}"
-        for ids in state.carrying.values()
-        for e in ids
-        if e not in escort_ids
-    ]
-    keys = {k: i for i, k in enumerate(day.locations["key"])}
-    positions: dict[str, int] = {}
-    for vid, place in state.positions.items():
-        if vid not in vols:
-            bad.append(f"`positions`: unknown volunteer {vid!r}")
-            continue
-        if place == "home":
-            node: int | None = keys[f"home:{vid}"]
-        elif place == "point":
-            node = keys[f"point:{day.point_of[vid]}"]
-        else:
-            node = keys.get(f"employer:{place}", keys.get(f"point:{place}"))
-        if node is None:
-            bad.append(
-                f"`positions`: {place!r} of {vid!r} is not a service point or an employer "
-                f"with a task on {day.date}"
-            )
-            continue
-        positions[vid] = node
-    if bad:
-        raise InputError([Problem("re-planning state", None, b) for b in bad])
-    return ReplanState(
-        now_s=state.now_s or 0,
-        done=state.done,
-        absent=state.absent,
-        positions=positions,
-        carrying={k: tuple(v) for k, v in state.carrying.items()},
-        lunch_taken=state.lunch_taken,
-    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,7 +80,7 @@ def _plan(
     *,
     seconds: float,
     seed: int,
-    state: RouteState | None,
+    state: DayState | None,
     done: Iterable[str],
     absent: Iterable[str],
     now: str | int | None,
@@ -153,9 +95,9 @@ def _plan(
     matrices, geometry = day_matrices(day, engine, params=params)
     t2 = time.perf_counter()
     problem = DayProblem(day.tasks, day.volunteers, matrices)
-    full = (state or RouteState()).merged(done=done, absent=absent, now=now)
-    replan = None if full.is_empty else replan_state(full, day)
-    result = plan_day(
+    full = (state or DayState()).merged(done=done, absent=absent, now=now)
+    replan = None if full.is_empty else resolve_state(full, day)
+    result = solve_day(
         problem,
         options=SolveOptions(seconds=seconds, seed=seed),
         state=replan,
@@ -180,19 +122,22 @@ def _plan(
         "timings (s): " + ", ".join(f"{k} {v}" for k, v in timings.items()),
     )
     if replan is not None:
-        notes = (*notes, "re-planned from state: " + json.dumps(full.to_dict(), ensure_ascii=False))
+        notes = (
+            *notes,
+            "re-planned from state: " + json.dumps(state_to_dict(full), ensure_ascii=False),
+        )
     logger.info(notes[-1] if replan is None else notes[-2])
     return dataclasses.replace(result, notes=tuple(notes)), problem, day, timings
 
 
-def plan_routes(
+def plan_city_day(
     city: Any,
     plan: Any,
     date: str | dt.date,
     *,
     seconds: float = 20.0,
     seed: int = 0,
-    state: RouteState | None = None,
+    state: DayState | None = None,
     done: Iterable[str] = (),
     absent: Iterable[str] = (),
     now: str | int | None = None,
@@ -233,7 +178,7 @@ def plan_routes(
     geo.InputError
         On a malformed date, parameters or unknown ids in the state.
     planner.InfeasibleError, planner.SolverError
-        As :func:`planner.daily.vrp.plan_day` (only with required tasks, which this module does
+        As :func:`planner.daily.vrp.solve_day` (only with required tasks, which this module does
         not create: impossible tasks are dropped with a reason instead).
     """
     result, problem, _day, _t = _plan(
@@ -305,7 +250,7 @@ def routes_for_day(
     state = load_state(state_file) if state_file is not None else None
     done = tuple(done)
     if done:
-        state = (state or RouteState()).merged(done=done)
+        state = (state or DayState()).merged(done=done)
     result, problem, day, timings = _plan(
         city,
         plan,
@@ -325,7 +270,7 @@ def routes_for_day(
     if state is not None:
         paths["state"] = out / "state.json"
         paths["state"].write_text(
-            json.dumps(state.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+            json.dumps(state_to_dict(state), ensure_ascii=False, indent=1), encoding="utf-8"
         )
     timings["write_s"] = round(time.perf_counter() - t0, 2)
     return RoutesRun(result, problem, day, paths, timings)

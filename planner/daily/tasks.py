@@ -15,6 +15,7 @@ import pandas as pd
 from geo import Industry, InputError, Problem, TravelMode
 from geo.engine import Engine, SnappedPoints
 from geo.layers import LayerName
+from geo.timeofday import format_hhmm, parse_hhmm
 from planner.daily.select import (
     Claimant,
     EscortDraft,
@@ -31,8 +32,6 @@ from planner.daily.vrp import (
     TimeWindow,
     Visit,
     Volunteer,
-    fmt_hhmm,
-    hhmm,
 )
 
 logger = logging.getLogger(__name__)
@@ -170,7 +169,7 @@ def parse_date(date: str | dt.date) -> dt.date:
 
 
 def _times(values: Iterable[Any]) -> np.ndarray:
-    return np.array([hhmm(str(v)) for v in values], dtype=np.int64)
+    return np.array([parse_hhmm(str(v)) for v in values], dtype=np.int64)
 
 
 def _industries(value: Any) -> frozenset[Industry]:
@@ -206,7 +205,7 @@ def day_tasks(
     """Tasks and volunteers of `date` (deterministic for a city, plan, date and params).
 
     The tasks do not depend on what has happened today, so their ids stay the same when the
-    day is re-planned (see :func:`plan_routes`).
+    day is re-planned (see :func:`plan_city_day`).
 
     Parameters
     ----------
@@ -271,7 +270,7 @@ def day_tasks(
 
     vol_mode = [TravelMode(m) for m in vols["mode"].astype(str)]
     shifts = [
-        TimeWindow(hhmm(str(a)), hhmm(str(b)))
+        TimeWindow(parse_hhmm(str(a)), parse_hhmm(str(b)))
         for a, b in zip(vols["available_from"], vols["available_to"], strict=True)
     ]
     vol_inds = [_industries(v) for v in vols["industries"]]
@@ -387,7 +386,7 @@ def day_tasks(
                 interview_s=d.interview_s,
                 label=(
                     f"{d.seekers} 人 seekers {pts['name'].iat[d.point]} → "
-                    f"{emps['name'].iat[d.employer]} {fmt_hhmm(d.interview_s)}"
+                    f"{emps['name'].iat[d.employer]} {format_hhmm(d.interview_s)}"
                 ),
             )
         )

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from geo import TravelMode
-from planner.daily.vrp.model import fmt_hhmm
+from geo.timeofday import format_hhmm
 
 
 class StopKind(StrEnum):
@@ -65,8 +65,8 @@ class Stop:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["kind"] = self.kind.value
-        d["arrival"] = fmt_hhmm(self.arrival_s)
-        d["departure"] = fmt_hhmm(self.departure_s)
+        d["arrival"] = format_hhmm(self.arrival_s)
+        d["departure"] = format_hhmm(self.departure_s)
         return d
 
 

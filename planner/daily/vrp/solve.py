@@ -37,15 +37,15 @@ import pyvrp
 from pyvrp.stop import MaxRuntime
 
 from geo import Industry, TravelMode
+from geo.timeofday import format_hhmm
 from planner.daily.vrp.model import (
     DayProblem,
+    DayState,
     Escort,
-    ReplanState,
     Task,
     TimeWindow,
     Visit,
     Volunteer,
-    fmt_hhmm,
 )
 from planner.daily.vrp.result import DayPlan, DroppedTask, Stop, StopKind, VolunteerRoute
 from planner.errors import InfeasibleError, SolverError
@@ -119,17 +119,17 @@ class _ClientRef:
     crew: int | None  # index of the owning crew for lunch / carried deliveries
 
 
-def _crews(problem: DayProblem, state: ReplanState | None) -> tuple[list[_Crew], list[str]]:
+def _crews(problem: DayProblem, state: DayState | None) -> tuple[list[_Crew], list[str]]:
     notes: list[str] = []
     escorts = {t.id: t for t in problem.tasks if isinstance(t, Escort)}
     crews = []
     for v in problem.volunteers:
         if state is not None and v.id in state.absent:
             continue
-        now = state.now_s if state is not None else 0
+        now = (state.now_s or 0) if state is not None else 0
         early = max(v.shift.start_s, now)
         if early >= v.shift.end_s:
-            notes.append(f"volunteer {v.id}: shift over at {fmt_hhmm(now)}")
+            notes.append(f"volunteer {v.id}: shift over at {format_hhmm(now)}")
             continue
         lunch = None
         if v.lunch is not None and not (state is not None and v.id in state.lunch_taken):
@@ -142,7 +142,7 @@ def _crews(problem: DayProblem, state: ReplanState | None) -> tuple[list[_Crew],
         carried: tuple[Escort, ...] = ()
         if state is not None:
             carried = tuple(escorts[e] for e in state.carrying.get(v.id, ()) if e in escorts)
-        start_node = state.positions.get(v.id, v.start_node) if state is not None else v.start_node
+        start_node = state.node_of(v.id, v.start_node) if state is not None else v.start_node
         crews.append(_Crew(v, start_node, early, lunch, carried))
     return crews, notes
 
@@ -226,11 +226,11 @@ def _int_matrix(m: np.ndarray, nodes: np.ndarray) -> Any:
     return np.rint(sub).astype(np.int64)
 
 
-def plan_day(
+def solve_day(
     problem: DayProblem,
     *,
     options: SolveOptions | None = None,
-    state: ReplanState | None = None,
+    state: DayState | None = None,
     path_geometry: PathGeometry | Mapping[TravelMode, PathGeometry] | None = None,
 ) -> DayPlan:
     """Plan every available volunteer's route for the (rest of the) day.

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.daily.vrp import DayPlan, DayProblem, Escort, ReplanState, StopKind, Visit
+from planner.daily.vrp import DayPlan, DayProblem, DayState, Escort, StopKind, Visit
 
 
-def check_plan(problem: DayProblem, plan: DayPlan, state: ReplanState | None = None) -> None:
+def check_plan(problem: DayProblem, plan: DayPlan, state: DayState | None = None) -> None:
     """Raise AssertionError naming the first broken rule."""
     errors: list[str] = []
     now = state.now_s if state else 0

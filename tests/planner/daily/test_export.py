@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from geo import Industry, TravelMode
+from geo.timeofday import parse_hhmm
 from planner.daily.export import write_exports
 from planner.daily.vrp import (
     CostMatrices,
@@ -20,11 +21,10 @@ from planner.daily.vrp import (
     TimeWindow,
     Visit,
     Volunteer,
-    hhmm,
-    plan_day,
+    solve_day,
 )
 
-DAY = TimeWindow(hhmm("08:00"), hhmm("18:00"))
+DAY = TimeWindow(parse_hhmm("08:00"), parse_hhmm("18:00"))
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +38,21 @@ def planned() -> tuple[DayProblem, DayPlan]:
         Visit(f"t{j}", j + 1, None, 600, (DAY,), priority=10, label=f"厂{j} <Co>") for j in range(4)
     ]
     tasks.append(
-        Escort("e", 0, 6, Industry.TOYS, 2, hhmm("09:00"), hhmm("11:00"), label="面试 interview")
+        Escort(
+            "e",
+            0,
+            6,
+            Industry.TOYS,
+            2,
+            parse_hhmm("09:00"),
+            parse_hhmm("11:00"),
+            label="面试 interview",
+        )
     )
     tasks.append(Visit("far", 7, Industry.CHEMICAL, 600, (DAY,)))
     v = Volunteer("v1", 0, 0, DAY, TravelMode.WALK, frozenset({Industry.TOYS}), name="李明")
     problem = DayProblem(tasks, [v], mats)
-    return problem, plan_day(problem, options=SolveOptions(seconds=0.3))
+    return problem, solve_day(problem, options=SolveOptions(seconds=0.3))
 
 
 def test_exports_are_written_and_parse(planned: tuple[DayProblem, DayPlan], tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from planner.daily.run import (
     DayParams,
     day_tasks,
     parse_date,
-    plan_routes,
+    plan_city_day,
     routes_dir,
     routes_for_day,
     write_routes,
@@ -37,8 +37,8 @@ from planner.daily.select import (
     days_since_visit,
     service_seconds,
 )
-from planner.daily.state import RouteState, load_state, parse_state
-from planner.daily.vrp import Escort, ReplanState, SolveOptions, TimeWindow, Visit, plan_day
+from planner.daily.state import load_state, parse_state, state_to_dict
+from planner.daily.vrp import DayState, Escort, SolveOptions, TimeWindow, Visit, solve_day
 from planner.errors import InfeasibleError
 from planner.points.plan import make_plan
 
@@ -65,7 +65,7 @@ def day(city, plan):
 
 @pytest.fixture(scope="module")
 def routed(city, plan):
-    return plan_routes(city, plan, DATE, seconds=SECONDS)
+    return plan_city_day(city, plan, DATE, seconds=SECONDS)
 
 
 # -- tasks -------------------------------------------------------------------------------
@@ -237,10 +237,10 @@ def test_replan_with_done_absent_and_now(city, plan, routed):
     busy = [r for r in first.routes if not r.is_empty]
     gone = busy[0].volunteer_id
     done = sorted({t for r in busy[1:] for t in r.task_ids[:2]})
-    day_plan, problem = plan_routes(
+    day_plan, problem = plan_city_day(
         city, plan, DATE, seconds=SECONDS, done=done, absent=[gone], now="11:00"
     )
-    state = ReplanState(now_s=11 * 3600, done=frozenset(done), absent=frozenset([gone]))
+    state = DayState(now_s=11 * 3600, done=frozenset(done), absent=frozenset([gone]))
     check_plan(problem, day_plan, state)
     assert gone not in {r.volunteer_id for r in day_plan.routes}
     assert not set(done) & day_plan.planned_task_ids
@@ -254,12 +254,12 @@ def test_replan_from_a_position_carrying_a_group(city, plan, day):
     esc = next(t for t in day.tasks if isinstance(t, Escort))
     vol = next(v for v in day.volunteers if esc.industry in v.industries)
     point = day.locations["ref"].iat[esc.pickup_node]
-    state = RouteState(
+    state = DayState(
         now_s=max(esc.ready_s, vol.shift.start_s),
         positions={vol.id: point},
         carrying={vol.id: (esc.id,)},
     )
-    day_plan, _ = plan_routes(city, plan, DATE, seconds=SECONDS, state=state)
+    day_plan, _ = plan_city_day(city, plan, DATE, seconds=SECONDS, state=state)
     r = day_plan.route(vol.id)
     assert r.stops[0].node == esc.pickup_node
     assert esc.id in r.task_ids or esc.id in {d.task_id for d in day_plan.dropped}
@@ -267,12 +267,12 @@ def test_replan_from_a_position_carrying_a_group(city, plan, day):
 
 def test_unknown_ids_in_state_are_listed(city, plan):
     with pytest.raises(InputError) as err:
-        plan_routes(
+        plan_city_day(
             city,
             plan,
             DATE,
             seconds=SECONDS,
-            state=RouteState(done=frozenset({"visit:nope"}), positions={"V001": "nowhere"}),
+            state=DayState(done=frozenset({"visit:nope"}), positions={"V001": "nowhere"}),
             absent=["V999"],
         )
     text = str(err.value)
@@ -286,12 +286,12 @@ def test_a_task_nobody_can_do_is_dropped_with_a_reason_or_raises(routed):
     node = next(t.node for t in problem.tasks if isinstance(t, Visit))
     odd = Visit("visit:odd", node, unknown, 600, (TimeWindow(8 * 3600, 17 * 3600),))
     extra = dataclasses.replace(problem, tasks=(*problem.tasks, odd))
-    out = plan_day(extra, options=SolveOptions(seconds=SECONDS))
+    out = solve_day(extra, options=SolveOptions(seconds=SECONDS))
     reason = {d.task_id: d.reason for d in out.dropped}["visit:odd"]
     assert unknown.value in reason
     required = dataclasses.replace(odd, required=True)
     with pytest.raises(InfeasibleError, match="visit:odd"):
-        plan_day(dataclasses.replace(problem, tasks=(*problem.tasks, required)))
+        solve_day(dataclasses.replace(problem, tasks=(*problem.tasks, required)))
 
 
 # -- files and state -----------------------------------------------------------------------
@@ -339,7 +339,7 @@ def test_state_round_trip(tmp_path):
     p.write_text(json.dumps(data))
     state = load_state(p)
     assert state.now_s == 13 * 3600 + 600
-    assert state.to_dict() == data
+    assert state_to_dict(state) == data
     assert parse_state({}).is_empty
 
 
