@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from geo import Industry, TravelMode  # noqa: E402
-from geo.timeofday import parse_hhmm
+from geo.timeofday import parse_hhmm  # noqa: E402
 from planner.daily.vrp import (  # noqa: E402
     CostMatrices,
     DayProblem,
@@ -268,7 +268,10 @@ def synthetic_day(n_vol: int, n_visits: int, n_escorts: int, seed: int = 1) -> D
         opens = parse_hhmm("08:00") + int(rng.integers(0, 5)) * 1800
         pri = visit_priority(int(rng.integers(0, 40)), int(rng.integers(0, 40)))
         node = int(rng.integers(12, n_points))
-        win = (TimeWindow(opens, parse_hhmm("12:00")), TimeWindow(parse_hhmm("13:30"), parse_hhmm("18:00")))
+        win = (
+            TimeWindow(opens, parse_hhmm("12:00")),
+            TimeWindow(parse_hhmm("13:30"), parse_hhmm("18:00")),
+        )
         tasks.append(Visit(f"t{j}", node, inds[j % 7], 900, win, priority=pri))
     for j in range(n_escorts):
         interview = parse_hhmm("09:30") + int(rng.integers(0, 13)) * 1800

@@ -281,6 +281,11 @@ def _run_routes(
             engine=engine,
             done=done,
         )
+    from maps.sheets import write_sheets
+
+    run.paths.update(
+        write_sheets(run.plan, run.paths["json"].parent, title=f"{city.scenario.title} {day}")
+    )
     planned = len(run.plan.planned_task_ids)
     busy = sum(1 for r in run.plan.routes if not r.is_empty)
     reporter.print(

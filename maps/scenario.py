@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pyogrio
@@ -19,6 +18,7 @@ import pyogrio
 from geo import ScenarioError
 from maps.plan import PlanLayers
 from maps.write import write_maps
+from planner.daily.record import VolunteerRoute, load_routes
 
 logger = logging.getLogger(__name__)
 
@@ -29,19 +29,21 @@ def _layer(path: Path, name: str) -> gpd.GeoDataFrame | None:
     return gpd.read_file(path, layer=name)
 
 
-def latest_routes(out_dir: Path, date: str | None = None) -> list[dict[str, Any]] | None:
-    """Route records of `date` (or the newest date) under ``routes/``, or ``None``."""
+def latest_routes(
+    out_dir: Path, date: str | None = None
+) -> tuple[str, tuple[VolunteerRoute, ...]] | None:
+    """Date and route records of `date` (or the newest date) under ``routes/``, or ``None``."""
     root = out_dir / "routes"
     if date is not None:
         path = root / date / "routes.json"
         if not path.is_file():
             msg = f"no routes for {date}: `{path}` does not exist (run `dianmian routes` first)"
             raise ScenarioError(msg)
-        return list(json.loads(path.read_text(encoding="utf-8")))
+        return date, load_routes(path)
     days = sorted(p for p in root.glob("*/routes.json")) if root.is_dir() else []
     if not days:
         return None
-    return list(json.loads(days[-1].read_text(encoding="utf-8")))
+    return days[-1].parent.name, load_routes(days[-1])
 
 
 def write_scenario_maps(
@@ -94,7 +96,7 @@ def write_scenario_maps(
             catch = catch.rename(columns={"service_point": "point_id"})
             catch = catch[catch["point_id"].isin(new_points["id"])].reset_index(drop=True)
         plan = PlanLayers(service_points=new_points, catchments=catch, crowd=crowd)
-    routes = latest_routes(out, date)
+    day_routes = latest_routes(out, date)
     return write_maps(
         out / "maps",
         employers=layers["employers"],
@@ -104,7 +106,8 @@ def write_scenario_maps(
         belts=belts,
         roads=layers["roads"],
         plan=plan,
-        routes=routes,
+        routes=None if day_routes is None else day_routes[1],
+        routes_date=None if day_routes is None else day_routes[0],
         title=title,
         synthetic=synthetic,
         tiles=tiles,

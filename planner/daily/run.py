@@ -14,8 +14,9 @@ a validated city and its service-point plan:
   engine, and legs used by the plan get street-following geometry from its routes.
 
 :func:`plan_city_day` plans (or re-plans, with a :class:`~planner.daily.state.DayState`) a
-day and :func:`write_routes` writes ``plan.json``, ``routes.geojson``, ``routes.gpx``,
-``routes.html`` and one page per volunteer. :func:`routes_for_day` does all of it for the CLI.
+day and :func:`write_routes` writes its data: ``plan.json``, ``routes.json``,
+``routes.geojson`` and ``routes.gpx`` (pages are drawn by the ``maps`` face).
+:func:`routes_for_day` does all of it for the CLI.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 
 from geo.engine import Engine
 from planner.daily.costs import GeometryClock, LegGeometry, day_matrices
-from planner.daily.export import plan_html, write_exports
+from planner.daily.export import write_exports
 from planner.daily.state import load_state, resolve_state, state_to_dict
 from planner.daily.tasks import UNREACHABLE_S, DayParams, DayTasks, day_tasks, parse_date
 from planner.daily.vrp import (
@@ -197,29 +198,13 @@ def plan_city_day(
     return result, problem
 
 
-def write_routes(
-    day_plan: DayPlan, problem: DayProblem, out_dir: str | Path, *, title: str = ""
-) -> dict[str, Path]:
-    """Write the exports and one phone-friendly page per volunteer with tasks.
+def write_routes(day_plan: DayPlan, out_dir: str | Path) -> dict[str, Path]:
+    """Write the day's data files (see :func:`planner.daily.export.write_exports`).
 
-    Files: ``plan.json``, ``routes.geojson``, ``routes.gpx``, ``routes.html`` (everyone, for
-    printing) and ``volunteers/<volunteer id>.html`` (self-contained, offline).
+    Data only: the printable sheet and the volunteers' pages are drawn from these files by
+    :func:`maps.sheets.write_sheets` (the CLI does both).
     """
-    out = Path(out_dir)
-    paths = write_exports(day_plan, problem, out)
-    pages = out / "volunteers"
-    pages.mkdir(exist_ok=True)
-    for old in pages.glob("*.html"):
-        old.unlink()  # a re-plan may leave a volunteer without tasks
-    for r in day_plan.routes:
-        if r.is_empty:
-            continue
-        one = DayPlan((r,), (), 0, 0.0)
-        head = f"{r.name or r.volunteer_id} · {title}" if title else (r.name or r.volunteer_id)
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in r.volunteer_id)
-        (pages / f"{safe}.html").write_text(plan_html(one, title=head), encoding="utf-8")
-    paths["volunteers"] = pages
-    return paths
+    return write_exports(day_plan, Path(out_dir))
 
 
 def routes_dir(out_root: str | Path, scenario: str, date: str | dt.date) -> Path:
@@ -266,7 +251,7 @@ def routes_for_day(
     )
     out = routes_dir(out_root, city.scenario.name, day.date)
     t0 = time.perf_counter()
-    paths = write_routes(result, problem, out, title=f"{city.scenario.title} {day.date}")
+    paths = write_routes(result, out)
     if state is not None:
         paths["state"] = out / "state.json"
         paths["state"].write_text(

@@ -19,7 +19,7 @@ from planner.daily.vrp.model import (
     Volunteer,
     visit_priority,
 )
-from planner.daily.vrp.result import DayPlan, DroppedTask, Stop, StopKind, VolunteerRoute
+from planner.daily.record import DayPlan, DroppedTask, Stop, StopKind, VolunteerRoute
 from planner.daily.vrp.solve import PathGeometry, SolveOptions, solve_day
 
 __all__ = [

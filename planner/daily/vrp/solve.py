@@ -47,7 +47,7 @@ from planner.daily.vrp.model import (
     Visit,
     Volunteer,
 )
-from planner.daily.vrp.result import DayPlan, DroppedTask, Stop, StopKind, VolunteerRoute
+from planner.daily.record import DayPlan, DroppedTask, Stop, StopKind, VolunteerRoute
 from planner.errors import InfeasibleError, SolverError
 
 logger = logging.getLogger(__name__)
@@ -620,6 +620,7 @@ def _decode(
             travel_s = float(dur[prev, node]) if prev is not None else 0.0
             travel_m = float(dist[prev, node]) if prev is not None else 0.0
             start = int(act.start_time)
+            lon, lat = _lonlat(problem, node)
             stops.append(
                 Stop(
                     kind,
@@ -631,6 +632,8 @@ def _decode(
                     travel_s=travel_s,
                     travel_m=travel_m,
                     label=label,
+                    lon=lon,
+                    lat=lat,
                 )
             )
             prev = node
@@ -641,11 +644,28 @@ def _decode(
         if i in routes:
             out.append(routes[i])
         else:  # idle: stays at the start
+            lon, lat = _lonlat(problem, c.start_node)
             stop = Stop(
-                StopKind.START, c.start_node, None, c.early_s, c.early_s, c.early_s, 0.0, 0.0
+                StopKind.START,
+                c.start_node,
+                None,
+                c.early_s,
+                c.early_s,
+                c.early_s,
+                0.0,
+                0.0,
+                lon=lon,
+                lat=lat,
             )
             out.append(VolunteerRoute(c.vol.id, c.vol.mode, (stop,), (), c.vol.name))
     return out, planned
+
+
+def _lonlat(problem: DayProblem, node: int) -> tuple[float | None, float | None]:
+    coords = problem.matrices.coords
+    if coords is None:
+        return None, None
+    return float(coords[node, 0]), float(coords[node, 1])
 
 
 def _geometry(

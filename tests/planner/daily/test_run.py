@@ -20,7 +20,9 @@ from _routes_checker import check_plan
 
 from geo import Industry, InputError
 from geo.democity import build_demo_city
+from maps.sheets import write_sheets
 from planner.city import load_city
+from planner.daily.record import load_plan
 from planner.daily.run import (
     DayParams,
     day_tasks,
@@ -298,10 +300,12 @@ def test_a_task_nobody_can_do_is_dropped_with_a_reason_or_raises(routed):
 
 
 def test_write_routes_files_and_pages(routed, tmp_path):
-    day_plan, problem = routed
-    paths = write_routes(day_plan, problem, tmp_path / "r", title="Town 2025-06-02")
-    for key in ("json", "geojson", "gpx", "html"):
+    day_plan, _problem = routed
+    paths = write_routes(day_plan, tmp_path / "r")
+    for key in ("json", "records", "geojson", "gpx"):
         assert paths[key].is_file()
+    assert not list((tmp_path / "r").rglob("*.html"))  # the planner writes data only
+    paths.update(write_sheets(load_plan(paths["json"]), tmp_path / "r", title="Town 2025-06-02"))
     busy = {r.volunteer_id for r in day_plan.routes if not r.is_empty}
     pages = {p.stem for p in paths["volunteers"].glob("*.html")}
     assert pages == busy
