@@ -6,6 +6,7 @@ Typical use::
     plan = solve_day(problem, options=SolveOptions(seconds=10))
 """
 
+from planner.daily.record import DayPlan, DroppedTask, Stop, StopKind, VolunteerRoute
 from planner.daily.vrp.model import (
     ROUTING_MODES,
     CostMatrices,
@@ -19,7 +20,6 @@ from planner.daily.vrp.model import (
     Volunteer,
     visit_priority,
 )
-from planner.daily.record import DayPlan, DroppedTask, Stop, StopKind, VolunteerRoute
 from planner.daily.vrp.solve import PathGeometry, SolveOptions, solve_day
 
 __all__ = [

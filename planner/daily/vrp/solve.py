@@ -25,19 +25,19 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import time
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pyvrp
 from pyvrp.stop import MaxRuntime
 
-from geo import Industry, TravelMode
+from geo import TravelMode
 from geo.timeofday import format_hhmm
+from planner.daily.record import DayPlan, DroppedTask, Stop, StopKind, VolunteerRoute
+from planner.daily.vrp.build import BuiltModel, Crew, build_model
 from planner.daily.vrp.model import (
     DayProblem,
     DayState,
@@ -45,23 +45,10 @@ from planner.daily.vrp.model import (
     Task,
     TimeWindow,
     Visit,
-    Volunteer,
 )
-from planner.daily.record import DayPlan, DroppedTask, Stop, StopKind, VolunteerRoute
 from planner.errors import InfeasibleError, SolverError
 
 logger = logging.getLogger(__name__)
-
-UNLIMITED = 1 << 40
-"""Capacity meaning "no limit" (PyVRP loads are 64-bit integers)."""
-
-OWN_UNIT = 100
-"""Load a skill-bound or volunteer-bound stop puts on each of its dimensions.
-
-Any value gives the same feasible set; a larger unit makes PyVRP's penalty for a misplaced
-stop larger from the start. On a 100-volunteer synthetic day, 100 instead of 1 cut total
-travel by about 14 % at the same time budget (``benchmarks/bench_routes.py`` day generator).
-"""
 
 PathGeometry = Callable[[int, int], Sequence[tuple[float, float]]]
 """``path_geometry(from_node, to_node) -> [(lon, lat), ...]`` street-following geometry."""
@@ -101,25 +88,7 @@ class SolveOptions:
             raise ValueError(msg)
 
 
-@dataclass(frozen=True)
-class _Crew:
-    """A volunteer as they are available for the rest of the day."""
-
-    vol: Volunteer
-    start_node: int
-    early_s: int
-    lunch_window: TimeWindow | None
-    carried: tuple[Escort, ...]
-
-
-@dataclass(frozen=True)
-class _ClientRef:
-    kind: StopKind
-    task_id: str | None
-    crew: int | None  # index of the owning crew for lunch / carried deliveries
-
-
-def _crews(problem: DayProblem, state: DayState | None) -> tuple[list[_Crew], list[str]]:
+def _crews(problem: DayProblem, state: DayState | None) -> tuple[list[Crew], list[str]]:
     notes: list[str] = []
     escorts = {t.id: t for t in problem.tasks if isinstance(t, Escort)}
     crews = []
@@ -143,11 +112,11 @@ def _crews(problem: DayProblem, state: DayState | None) -> tuple[list[_Crew], li
         if state is not None:
             carried = tuple(escorts[e] for e in state.carrying.get(v.id, ()) if e in escorts)
         start_node = state.node_of(v.id, v.start_node) if state is not None else v.start_node
-        crews.append(_Crew(v, start_node, early, lunch, carried))
+        crews.append(Crew(v, start_node, early, lunch, carried))
     return crews, notes
 
 
-def _screen(problem: DayProblem, crews: list[_Crew], tasks: list[Task]) -> dict[str, str]:
+def _screen(problem: DayProblem, crews: list[Crew], tasks: list[Task]) -> dict[str, str]:
     """Reasons why tasks cannot be done by anyone (checked before solving, vectorised)."""
     reasons: dict[str, str] = {}
     dur = {m: np.asarray(x, dtype=float) for m, x in problem.matrices.durations.items()}
@@ -211,21 +180,6 @@ def _screen(problem: DayProblem, crews: list[_Crew], tasks: list[Task]) -> dict[
     return reasons
 
 
-def _codes(n: int) -> tuple[int, list[tuple[int, ...]]]:
-    """Smallest k >= 2 and n distinct floor(k/2)-subsets of range(k) (an antichain)."""
-    if n == 0:
-        return 0, []
-    k = 2  # subsets must be non-empty, or volunteers without a code could take the stop
-    while math.comb(k, k // 2) < n:
-        k += 1
-    return k, list(itertools.islice(itertools.combinations(range(k), k // 2), n))
-
-
-def _int_matrix(m: np.ndarray, nodes: np.ndarray) -> Any:
-    sub = np.asarray(m, dtype=float)[np.ix_(nodes, nodes)]
-    return np.rint(sub).astype(np.int64)
-
-
 def solve_day(
     problem: DayProblem,
     *,
@@ -279,7 +233,13 @@ def solve_day(
         plan = DayPlan((), tuple(dropped), 0, time.perf_counter() - t0, tuple(notes))
         return plan
 
-    built = _build(problem, crews, tasks, opts)
+    built = build_model(
+        problem,
+        crews,
+        tasks,
+        prize_per_priority_s=opts.prize_per_priority_s,
+        objective=opts.objective,
+    )
     result = pyvrp.solve(
         built.data,
         stop=MaxRuntime(opts.seconds),
@@ -328,247 +288,6 @@ def solve_day(
     return DayPlan(tuple(routes), tuple(dropped), objective, elapsed, tuple(notes))
 
 
-@dataclass(frozen=True, eq=False)
-class _Built:
-    data: pyvrp.ProblemData
-    nodes: np.ndarray  # PyVRP location -> matrix node
-    clients: list[_ClientRef]
-    shipments: list[str]
-    type_crews: list[list[int]]  # vehicle type -> crew indices
-    depot_nodes: list[int]
-    initial: pyvrp.Solution | None  # own stops (lunch, carried groups) on their owners' routes
-
-
-def _build(
-    problem: DayProblem, crews: list[_Crew], tasks: list[Task], opts: SolveOptions
-) -> _Built:
-    industries = sorted({t.industry for t in tasks if t.industry is not None})
-    # A skill dimension is needed only if some volunteer does not know that industry.
-    industries = [i for i in industries if not all(i in c.vol.industries for c in crews)]
-    skill_dim = {ind: 2 + k for k, ind in enumerate(industries)}
-    owned = [i for i, c in enumerate(crews) if c.lunch_window is not None or c.carried]
-    n_code, subsets = _codes(len(owned))
-    code_of = dict(zip(owned, subsets, strict=True))
-    code0 = 2 + len(industries)
-    n_dims = code0 + n_code
-
-    def load(
-        units: int = 0, seekers: int = 0, ind: Industry | None = None, crew: int | None = None
-    ) -> list[int]:
-        v = [0] * n_dims
-        v[0], v[1] = units, seekers
-        if ind in skill_dim:
-            v[skill_dim[ind]] = OWN_UNIT
-        if crew is not None:
-            for k in code_of[crew]:
-                v[code0 + k] = OWN_UNIT
-        return v
-
-    # Locations: every matrix node in use, depots first (PyVRP wants depots before clients).
-    depot_nodes = sorted({c.start_node for c in crews} | {c.vol.end_node for c in crews})
-    other: set[int] = set()
-    for t in tasks:
-        other |= {t.node} if isinstance(t, Visit) else {t.pickup_node, t.delivery_node}
-    for c in crews:
-        if c.lunch_window is not None and c.vol.lunch is not None:
-            other |= set(c.vol.lunch.places or (c.vol.start_node,))
-        other |= {e.delivery_node for e in c.carried}
-    nodes = np.array(depot_nodes + sorted(other - set(depot_nodes)), dtype=np.int64)
-    loc_of = {int(n): i for i, n in enumerate(nodes)}
-    coords = problem.matrices.coords
-    locations = [
-        pyvrp.Location(
-            x=float(coords[n, 0]) if coords is not None else 0.0,
-            y=float(coords[n, 1]) if coords is not None else 0.0,
-        )
-        for n in nodes
-    ]
-    depots = [pyvrp.Depot(location=loc_of[n]) for n in depot_nodes]
-
-    prize = opts.prize_per_priority_s
-    clients: list[pyvrp.Client] = []
-    refs: list[_ClientRef] = []
-    groups: list[pyvrp.ClientGroup] = []
-
-    def add_group(
-        members: list[pyvrp.Client], member_refs: list[_ClientRef], required: bool
-    ) -> None:
-        if len(members) == 1:
-            c = members[0]
-            clients.append(
-                pyvrp.Client(
-                    location=c.location,
-                    delivery=c.delivery,
-                    service_duration=c.service_duration,
-                    tw_early=c.tw_early,
-                    tw_late=c.tw_late,
-                    prize=0 if required else c.prize,
-                    required=required,
-                )
-            )
-            refs.append(member_refs[0])
-            return
-        group_idx = len(groups)
-        first = len(clients)
-        groups.append(
-            pyvrp.ClientGroup(list(range(first, first + len(members))), required=required)
-        )
-        for c, ref in zip(members, member_refs, strict=True):
-            clients.append(
-                pyvrp.Client(
-                    location=c.location,
-                    delivery=c.delivery,
-                    service_duration=c.service_duration,
-                    tw_early=c.tw_early,
-                    tw_late=c.tw_late,
-                    prize=c.prize,
-                    required=False,
-                    group=group_idx,
-                )
-            )
-            refs.append(ref)
-
-    shipments: list[pyvrp.Shipment] = []
-    shipment_ids: list[str] = []
-    for t in tasks:
-        if isinstance(t, Visit):
-            copies = [
-                pyvrp.Client(
-                    location=loc_of[t.node],
-                    delivery=load(t.units, 0, t.industry),
-                    service_duration=t.service_s,
-                    tw_early=w.start_s,
-                    tw_late=w.end_s - t.service_s,
-                    prize=round(t.priority * prize),
-                )
-                for w in t.windows
-            ]
-            add_group(copies, [_ClientRef(StopKind.VISIT, t.id, None)] * len(copies), t.required)
-        else:
-            dw = t.delivery_window
-            shipments.append(
-                pyvrp.Shipment(
-                    pickup_location=loc_of[t.pickup_node],
-                    delivery_location=loc_of[t.delivery_node],
-                    pickup_tw_early=t.ready_s,
-                    pickup_tw_late=t.interview_s,
-                    pickup_service_duration=t.pickup_service_s,
-                    delivery_tw_early=dw.start_s,
-                    delivery_tw_late=dw.end_s,
-                    delivery_service_duration=t.delivery_service_s,
-                    amount=load(0, t.seekers, t.industry),
-                    prize=round(t.priority * prize),
-                    required=t.required,
-                )
-            )
-            shipment_ids.append(t.id)
-    for i, c in enumerate(crews):
-        for e in c.carried:
-            dw = e.delivery_window
-            clients.append(
-                pyvrp.Client(
-                    location=loc_of[e.delivery_node],
-                    delivery=load(0, 0, None, i),
-                    service_duration=e.delivery_service_s,
-                    tw_early=dw.start_s,
-                    tw_late=dw.end_s,
-                )
-            )
-            refs.append(_ClientRef(StopKind.DELIVERY, e.id, i))
-        if c.lunch_window is not None and c.vol.lunch is not None:
-            lunch = c.vol.lunch
-            places = list(dict.fromkeys(lunch.places or (c.vol.start_node,)))
-            copies = [
-                pyvrp.Client(
-                    location=loc_of[p],
-                    delivery=load(0, 0, None, i),
-                    service_duration=lunch.duration_s,
-                    tw_early=c.lunch_window.start_s,
-                    tw_late=c.lunch_window.end_s - lunch.duration_s,
-                )
-                for p in places
-            ]
-            add_group(copies, [_ClientRef(StopKind.LUNCH, None, i)] * len(copies), True)
-
-    # Profiles: one per mode in use.
-    modes = sorted({c.vol.mode for c in crews})
-    profile_of = {m: k for k, m in enumerate(modes)}
-    cost_src = (
-        problem.matrices.durations if opts.objective == "time" else problem.matrices.distances
-    )
-    dist_mats = [_int_matrix(cost_src[m], nodes) for m in modes]
-    dur_mats = [_int_matrix(problem.matrices.durations[m], nodes) for m in modes]
-
-    # Vehicle types: identical volunteers (no own stops) share one type.
-    by_key: dict[tuple, list[int]] = defaultdict(list)
-    for i, c in enumerate(crews):
-        cap = (
-            [c.vol.max_tasks, c.vol.seats]
-            + [UNLIMITED if ind in c.vol.industries else 0 for ind in industries]
-            + [OWN_UNIT if (i in code_of and k in code_of[i]) else 0 for k in range(n_code)]
-        )
-        key = (
-            c.start_node,
-            c.vol.end_node,
-            c.early_s,
-            c.vol.shift.end_s,
-            c.vol.mode,
-            tuple(cap),
-            i if i in code_of else -1,
-        )
-        by_key[key].append(i)
-    vehicle_types = []
-    type_crews = []
-    for key, members in by_key.items():
-        start, end, early, late, mode, cap_t, _ = key
-        vehicle_types.append(
-            pyvrp.VehicleType(
-                num_available=len(members),
-                capacity=list(cap_t),
-                start_depot=depot_nodes.index(start),
-                end_depot=depot_nodes.index(end),
-                tw_early=early,
-                tw_late=late,
-                start_late=late,
-                profile=profile_of[mode],
-                unit_distance_cost=1,
-                unit_duration_cost=0,
-            )
-        )
-        type_crews.append(members)
-
-    data = pyvrp.ProblemData(
-        locations=locations,
-        clients=clients,
-        depots=depots,
-        vehicle_types=vehicle_types,
-        distance_matrices=dist_mats,
-        duration_matrices=dur_mats,
-        groups=groups,
-        shipments=shipments,
-    )
-    # PyVRP's random start scatters the volunteer-bound stops over all routes, and with a
-    # hundred volunteers the search rarely repairs that; starting with each such stop on
-    # its owner's route keeps the search in the feasible region from the first iteration.
-    initial = None
-    if code_of:
-        own: dict[int, list[int]] = defaultdict(list)
-        for idx, ref in enumerate(refs):
-            if ref.crew is not None and idx not in own[ref.crew]:
-                first_copy = clients[idx].group is None or not any(
-                    clients[j].group == clients[idx].group for j in own[ref.crew]
-                )
-                if first_copy:
-                    own[ref.crew].append(idx)
-        type_of = {members[0]: k for k, members in enumerate(type_crews) if members[0] in code_of}
-        init_routes = [
-            pyvrp.Route(data, sorted(visits, key=lambda j: clients[j].tw_late), type_of[crew])
-            for crew, visits in own.items()
-        ]
-        initial = pyvrp.Solution(data, init_routes)
-    return _Built(data, nodes, refs, shipment_ids, type_crews, depot_nodes, initial)
-
-
 def _volunteers_at_limit(problem: DayProblem, routes: Sequence[VolunteerRoute]) -> set[str]:
     """Volunteers whose planned visit units reach their ``max_tasks``."""
     units = {t.id: t.units for t in problem.tasks if isinstance(t, Visit)}
@@ -582,8 +301,8 @@ def _volunteers_at_limit(problem: DayProblem, routes: Sequence[VolunteerRoute]) 
 
 def _decode(
     problem: DayProblem,
-    crews: list[_Crew],
-    built: _Built,
+    crews: list[Crew],
+    built: BuiltModel,
     solution: pyvrp.Solution,
     path_geometry: PathGeometry | Mapping[TravelMode, PathGeometry] | None,
 ) -> tuple[list[VolunteerRoute], set[str]]:

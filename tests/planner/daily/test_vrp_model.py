@@ -21,7 +21,7 @@ from planner.daily.vrp import (
     Volunteer,
     visit_priority,
 )
-from planner.daily.vrp.solve import _codes
+from planner.daily.vrp.build import volunteer_codes
 
 DAY = TimeWindow(parse_hhmm("08:00"), parse_hhmm("18:00"))
 
@@ -97,7 +97,7 @@ def test_solve_options_are_checked() -> None:
 @given(st.integers(1, 300))
 def test_volunteer_codes_form_an_antichain(n: int) -> None:
     """No volunteer's code fits inside another's, so an own stop fits only its owner."""
-    k, subsets = _codes(n)
+    k, subsets = volunteer_codes(n)
     assert len(set(subsets)) == n
     assert all(len(s) > 0 and max(s) < k for s in subsets)
     sets = [set(s) for s in subsets[:40]]
