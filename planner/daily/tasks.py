@@ -194,6 +194,238 @@ def _lunch(params: DayParams, shift: TimeWindow, places: tuple[int, ...]) -> Lun
     return Lunch(TimeWindow(start, end), params.lunch_min * 60, places)
 
 
+@dataclass(frozen=True, eq=False)
+class _Frames:
+    """The city's volunteers, open points and employers, and every place as one table."""
+
+    vols: pd.DataFrame
+    pts: pd.DataFrame
+    emps: pd.DataFrame
+    every: pd.DataFrame  # homes, then points, then employers (see DayTasks.locations)
+
+    @property
+    def n_v(self) -> int:
+        return len(self.vols)
+
+    @property
+    def n_p(self) -> int:
+        return len(self.pts)
+
+    @property
+    def home_rows(self) -> np.ndarray:
+        return np.arange(self.n_v)
+
+    @property
+    def point_rows(self) -> np.ndarray:
+        return self.n_v + np.arange(self.n_p)
+
+    @property
+    def emp_rows(self) -> np.ndarray:
+        return self.n_v + self.n_p + np.arange(len(self.emps))
+
+
+def _frames(city: Any, plan: Any) -> _Frames:
+    from planner.errors import InfeasibleError
+
+    vols = city.layer(LayerName.VOLUNTEERS).reset_index(drop=True)
+    emps = city.layer(LayerName.EMPLOYERS).reset_index(drop=True)
+    pts = plan.service_points().reset_index(drop=True)
+    if len(pts) == 0:
+        msg = "the plan has no open service point for volunteers to belong to"
+        raise InfeasibleError(msg)
+    frames = []
+    for kind, gdf in (("home", vols), ("point", pts), ("employer", emps)):
+        geom = gdf.geometry.to_crs("EPSG:4326")
+        ref = gdf["id"]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "key": [f"{kind}:{r}" for r in ref],
+                    "kind": kind,
+                    "ref": ref.astype(str).to_numpy(),
+                    "name": gdf["name"].astype(str).to_numpy(),
+                    "lon": geom.x.to_numpy(),
+                    "lat": geom.y.to_numpy(),
+                }
+            )
+        )
+    return _Frames(vols, pts, emps, pd.concat(frames, ignore_index=True))
+
+
+@dataclass(frozen=True, eq=False)
+class _Crew:
+    """The volunteers as the selection sees them (one entry per volunteer)."""
+
+    mode: list[TravelMode]
+    shifts: list[TimeWindow]
+    industries: list[frozenset[Industry]]
+    point_of: np.ndarray  # index of each volunteer's service point
+    to_emp: dict[TravelMode, np.ndarray]  # point x employer travel time (s) per mode
+
+
+def _crew(
+    engine: Engine,
+    f: _Frames,
+    snapped: Mapping[TravelMode, SnappedPoints],
+    params: DayParams,
+    notes: list[str],
+) -> _Crew:
+    """Each volunteer's mode, shift, industries and point (the nearest by their own mode)."""
+    vols = f.vols
+    vol_mode = [TravelMode(m) for m in vols["mode"].astype(str)]
+    shifts = [
+        TimeWindow(
+            parse_hhmm(str(a), name="available_from"), parse_hhmm(str(b), name="available_to")
+        )
+        for a, b in zip(vols["available_from"], vols["available_to"], strict=True)
+    ]
+    reach_s = params.reach_min * 60
+    escort_reach_s = params.escort_reach_min * 60
+    point_of = np.zeros(f.n_v, dtype=np.int64)
+    to_emp: dict[TravelMode, np.ndarray] = {}
+    lon, lat = f.every["lon"].to_numpy(), f.every["lat"].to_numpy()
+    for m in ROUTING_MODES:
+        sp_m = snapped[m]
+        cutoff = max(reach_s, escort_reach_s) if m is TravelMode.WALK else reach_s
+        to_emp[m] = (
+            engine[m]
+            .matrix(sp_m.take(f.point_rows), sp_m.take(f.emp_rows), cutoff_s=cutoff)
+            .dense_time()
+        )
+        mine = np.flatnonzero([vm is m for vm in vol_mode])
+        if mine.size == 0:
+            continue
+        t = engine[m].matrix(sp_m.take(f.home_rows[mine]), sp_m.take(f.point_rows)).dense_time()
+        reachable = np.isfinite(t).any(axis=1)
+        straight = (lon[mine, None] - lon[f.point_rows][None]) ** 2 + (
+            lat[mine, None] - lat[f.point_rows][None]
+        ) ** 2
+        point_of[mine] = np.where(reachable, np.argmin(t, axis=1), np.argmin(straight, axis=1))
+        for v in mine[~reachable]:
+            notes.append(
+                f"volunteer {vols['id'].iat[v]}: no {m.value} route to any service point; "
+                "attached to the nearest point in a straight line"
+            )
+    inds = [_industries(v) for v in vols["industries"]]
+    return _Crew(vol_mode, shifts, inds, point_of, to_emp)
+
+
+@dataclass(frozen=True, eq=False)
+class _Employers:
+    """Employer columns the tasks need (one entry per employer)."""
+
+    opens: np.ndarray
+    closes: np.ndarray
+    service: np.ndarray
+    priority: np.ndarray
+    industry: np.ndarray
+
+
+def _employers(emps: pd.DataFrame, day: dt.date) -> _Employers:
+    priority, _days = employer_priorities(emps, day)
+    return _Employers(
+        opens=_times(emps["opens"]),
+        closes=_times(emps["closes"]),
+        service=service_seconds(emps["demand"].to_numpy()),
+        priority=priority,
+        industry=emps["industry"].astype(str).to_numpy(),
+    )
+
+
+def _claimed_visits(crew: _Crew, emp: _Employers, params: DayParams) -> np.ndarray:
+    """Employer visits: round-robin claims by priority (see planner.daily.select)."""
+    claimants = [
+        Claimant(
+            industries=crew.industries[v],
+            quota=round(
+                params.visits_per_volunteer
+                * min(1.0, (crew.shifts[v].end_s - crew.shifts[v].start_s) / 28800)
+            ),
+            reach_row=crew.to_emp[crew.mode[v]][crew.point_of[v]],
+            shift=(crew.shifts[v].start_s, crew.shifts[v].end_s),
+        )
+        for v in range(len(crew.mode))
+    ]
+    return claim_visits(
+        claimants,
+        industry=emp.industry,
+        priority=emp.priority,
+        opens_s=emp.opens,
+        closes_s=emp.closes,
+        service_s=emp.service,
+        reach_s=params.reach_min * 60,
+    )
+
+
+def _tasks(
+    f: _Frames,
+    emp: _Employers,
+    chosen: np.ndarray,
+    drafts: list[EscortDraft],
+    emp_node: dict[int, int],
+    *,
+    day: dt.date,
+    params: DayParams,
+) -> list[Task]:
+    emps, pts = f.emps, f.pts
+    tasks: list[Task] = []
+    for e in chosen.tolist():
+        tasks.append(
+            Visit(
+                id=f"visit:{emps['id'].iat[e]}",
+                node=emp_node[e],
+                industry=Industry(emp.industry[e]),
+                service_s=int(emp.service[e]),
+                windows=(TimeWindow(int(emp.opens[e]), int(emp.closes[e])),),
+                priority=float(emp.priority[e]),
+                label=str(emps["name"].iat[e]),
+            )
+        )
+    lead = int(params.escort_lead_min * 60)
+    for k, d in enumerate(drafts):
+        tasks.append(
+            Escort(
+                id=f"escort:{day.isoformat()}:{k + 1:03d}",
+                pickup_node=f.n_v + d.point,
+                delivery_node=emp_node[d.employer],
+                industry=Industry(d.industry),
+                seekers=d.seekers,
+                ready_s=d.interview_s - lead,
+                interview_s=d.interview_s,
+                label=(
+                    f"{d.seekers} 人 seekers {pts['name'].iat[d.point]} → "
+                    f"{emps['name'].iat[d.employer]} {format_hhmm(d.interview_s)}"
+                ),
+            )
+        )
+    return tasks
+
+
+def _volunteers(f: _Frames, crew: _Crew, n_visits: int, params: DayParams) -> list[Volunteer]:
+    cap = params.max_tasks
+    if params.balance > 0 and f.n_v:
+        cap = min(cap, max(1, math.ceil(params.balance * n_visits / f.n_v)))
+    volunteers = []
+    for v in range(f.n_v):
+        home, point = v, f.n_v + int(crew.point_of[v])
+        start = home if params.start_at == "home" else point
+        volunteers.append(
+            Volunteer(
+                id=str(f.vols["id"].iat[v]),
+                start_node=start,
+                end_node=start,
+                shift=crew.shifts[v],
+                mode=crew.mode[v],
+                industries=crew.industries[v],
+                max_tasks=cap,
+                seats=params.seats,
+                lunch=_lunch(params, crew.shifts[v], (point, home)),
+                name=str(f.vols["name"].iat[v]),
+            )
+        )
+    return volunteers
+
+
 def day_tasks(
     city: Any,
     plan: Any,
@@ -205,7 +437,7 @@ def day_tasks(
     """Tasks and volunteers of `date` (deterministic for a city, plan, date and params).
 
     The tasks do not depend on what has happened today, so their ids stay the same when the
-    day is re-planned (see :func:`plan_city_day`).
+    day is re-planned (see :func:`planner.daily.run.plan_city_day`).
 
     Parameters
     ----------
@@ -227,206 +459,61 @@ def day_tasks(
     planner.InfeasibleError
         If the plan has no service point.
     """
-    from planner.errors import InfeasibleError
-
     day = parse_date(date)
     params = params or DayParams()
     engine = engine or Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
     notes: list[str] = []
-
-    vols = city.layer(LayerName.VOLUNTEERS).reset_index(drop=True)
-    emps = city.layer(LayerName.EMPLOYERS).reset_index(drop=True)
-    pts = plan.service_points().reset_index(drop=True)
-    if len(pts) == 0:
-        msg = "the plan has no open service point for volunteers to belong to"
-        raise InfeasibleError(msg)
-
-    frames = []
-    for kind, gdf, ref in (
-        ("home", vols, vols["id"]),
-        ("point", pts, pts["id"]),
-        ("employer", emps, emps["id"]),
-    ):
-        geom = gdf.geometry.to_crs("EPSG:4326")
-        frames.append(
-            pd.DataFrame(
-                {
-                    "key": [f"{kind}:{r}" for r in ref],
-                    "kind": kind,
-                    "ref": ref.astype(str).to_numpy(),
-                    "name": gdf["name"].astype(str).to_numpy(),
-                    "lon": geom.x.to_numpy(),
-                    "lat": geom.y.to_numpy(),
-                }
-            )
-        )
-    every = pd.concat(frames, ignore_index=True)
-    n_v, n_p = len(vols), len(pts)
-    home_rows = np.arange(n_v)
-    point_rows = n_v + np.arange(n_p)
-    emp_rows = n_v + n_p + np.arange(len(emps))
-    modes = list(ROUTING_MODES)
-    snapped = _snap_all(engine, every, modes)
-
-    vol_mode = [TravelMode(m) for m in vols["mode"].astype(str)]
-    shifts = [
-        TimeWindow(parse_hhmm(str(a)), parse_hhmm(str(b)))
-        for a, b in zip(vols["available_from"], vols["available_to"], strict=True)
-    ]
-    vol_inds = [_industries(v) for v in vols["industries"]]
-
-    # Each volunteer's point: the nearest open point by their own mode.
-    reach_s = params.reach_min * 60
-    escort_reach_s = params.escort_reach_min * 60
-    point_of = np.zeros(n_v, dtype=np.int64)
-    to_emp: dict[TravelMode, np.ndarray] = {}
-    for m in modes:
-        sp_m = snapped[m]
-        cutoff = max(reach_s, escort_reach_s) if m is TravelMode.WALK else reach_s
-        to_emp[m] = (
-            engine[m]
-            .matrix(sp_m.take(point_rows), sp_m.take(emp_rows), cutoff_s=cutoff)
-            .dense_time()
-        )
-        mine = np.flatnonzero([vm is m for vm in vol_mode])
-        if mine.size == 0:
-            continue
-        t = engine[m].matrix(sp_m.take(home_rows[mine]), sp_m.take(point_rows)).dense_time()
-        reachable = np.isfinite(t).any(axis=1)
-        straight = (
-            every["lon"].to_numpy()[mine, None] - every["lon"].to_numpy()[point_rows][None]
-        ) ** 2 + (
-            every["lat"].to_numpy()[mine, None] - every["lat"].to_numpy()[point_rows][None]
-        ) ** 2
-        point_of[mine] = np.where(reachable, np.argmin(t, axis=1), np.argmin(straight, axis=1))
-        for v in mine[~reachable]:
-            notes.append(
-                f"volunteer {vols['id'].iat[v]}: no {m.value} route to any service point; "
-                "attached to the nearest point in a straight line"
-            )
-
-    # Employer visits: round-robin claims by priority (see planner.daily.select).
-    opens = _times(emps["opens"])
-    closes = _times(emps["closes"])
-    service = service_seconds(emps["demand"].to_numpy())
-    priority, _days = employer_priorities(emps, day)
-    industry = emps["industry"].astype(str).to_numpy()
-    claimants = [
-        Claimant(
-            industries=vol_inds[v],
-            quota=round(
-                params.visits_per_volunteer
-                * min(1.0, (shifts[v].end_s - shifts[v].start_s) / 28800)
-            ),
-            reach_row=to_emp[vol_mode[v]][point_of[v]],
-            shift=(shifts[v].start_s, shifts[v].end_s),
-        )
-        for v in range(n_v)
-    ]
-    chosen = claim_visits(
-        claimants,
-        industry=industry,
-        priority=priority,
-        opens_s=opens,
-        closes_s=closes,
-        service_s=service,
-        reach_s=reach_s,
-    )
+    f = _frames(city, plan)
+    snapped = _snap_all(engine, f.every, list(ROUTING_MODES))
+    crew = _crew(engine, f, snapped, params, notes)
+    emp = _employers(f.emps, day)
+    chosen = _claimed_visits(crew, emp, params)
 
     # Escorts: (point, industry) pairs weighted by the seekers the plan assigns there.
+    wanted = round(params.escorts_per_volunteer * f.n_v)
     drafts = _escort_drafts(
         plan,
-        pts,
+        f.pts,
         params,
         day,
-        n=round(params.escorts_per_volunteer * n_v),
-        point_of=point_of,
-        vol_inds=vol_inds,
-        shifts=shifts,
-        walk_s=to_emp[TravelMode.WALK],
-        industry=industry,
-        demand=emps["demand"].to_numpy(),
-        opens=opens,
-        closes=closes,
+        n=wanted,
+        point_of=crew.point_of,
+        vol_inds=crew.industries,
+        shifts=crew.shifts,
+        walk_s=crew.to_emp[TravelMode.WALK],
+        industry=emp.industry,
+        demand=f.emps["demand"].to_numpy(),
+        opens=emp.opens,
+        closes=emp.closes,
     )
-    wanted = round(params.escorts_per_volunteer * n_v)
     if len(drafts) < wanted:
         notes.append(f"{len(drafts)} escorts instead of {wanted}: too few matching employers")
 
     # Today's locations: all homes and points, then the employers with a task.
     emp_today = np.union1d(chosen, np.array([d.employer for d in drafts], dtype=np.int64))
-    rows = np.concatenate([home_rows, point_rows, emp_rows[emp_today]])
-    locations = every.iloc[rows].reset_index(drop=True)
-    snapped_today = {m: s.take(rows) for m, s in snapped.items()}
-    emp_node = {int(e): n_v + n_p + k for k, e in enumerate(emp_today)}
-
-    tasks: list[Task] = []
-    for e in chosen.tolist():
-        tasks.append(
-            Visit(
-                id=f"visit:{emps['id'].iat[e]}",
-                node=emp_node[e],
-                industry=Industry(industry[e]),
-                service_s=int(service[e]),
-                windows=(TimeWindow(int(opens[e]), int(closes[e])),),
-                priority=float(priority[e]),
-                label=str(emps["name"].iat[e]),
-            )
-        )
-    lead = int(params.escort_lead_min * 60)
-    for k, d in enumerate(drafts):
-        tasks.append(
-            Escort(
-                id=f"escort:{day.isoformat()}:{k + 1:03d}",
-                pickup_node=n_v + d.point,
-                delivery_node=emp_node[d.employer],
-                industry=Industry(d.industry),
-                seekers=d.seekers,
-                ready_s=d.interview_s - lead,
-                interview_s=d.interview_s,
-                label=(
-                    f"{d.seekers} 人 seekers {pts['name'].iat[d.point]} → "
-                    f"{emps['name'].iat[d.employer]} {format_hhmm(d.interview_s)}"
-                ),
-            )
-        )
-
-    cap = params.max_tasks
-    if params.balance > 0 and n_v:
-        cap = min(cap, max(1, math.ceil(params.balance * len(chosen) / n_v)))
-    volunteers = []
-    for v in range(n_v):
-        home, point = v, n_v + int(point_of[v])
-        start = home if params.start_at == "home" else point
-        volunteers.append(
-            Volunteer(
-                id=str(vols["id"].iat[v]),
-                start_node=start,
-                end_node=start,
-                shift=shifts[v],
-                mode=vol_mode[v],
-                industries=vol_inds[v],
-                max_tasks=cap,
-                seats=params.seats,
-                lunch=_lunch(params, shifts[v], (point, home)),
-                name=str(vols["name"].iat[v]),
-            )
-        )
+    rows = np.concatenate([f.home_rows, f.point_rows, f.emp_rows[emp_today]])
+    emp_node = {int(e): f.n_v + f.n_p + k for k, e in enumerate(emp_today)}
+    tasks = _tasks(f, emp, chosen, drafts, emp_node, day=day, params=params)
+    volunteers = _volunteers(f, crew, len(chosen), params)
+    locations = f.every.iloc[rows].reset_index(drop=True)
     logger.info(
         "%s: %d visits and %d escorts for %d volunteers at %d locations",
         day,
         len(chosen),
         len(drafts),
-        n_v,
+        f.n_v,
         len(locations),
     )
+    ids = f.vols["id"]
     return DayTasks(
         date=day,
         tasks=tuple(tasks),
         volunteers=tuple(volunteers),
         locations=locations,
-        snapped=snapped_today,
-        point_of={str(vols["id"].iat[v]): str(pts["id"].iat[int(point_of[v])]) for v in range(n_v)},
+        snapped={m: s.take(rows) for m, s in snapped.items()},
+        point_of={
+            str(ids.iat[v]): str(f.pts["id"].iat[int(crew.point_of[v])]) for v in range(f.n_v)
+        },
         notes=tuple(notes),
     )
 
