@@ -119,7 +119,9 @@ class Stop:
 class VolunteerRoute:
     """A volunteer's ordered stops; ``geometry`` is the route as (lon, lat) pairs (EPSG:4326).
 
-    ``reason`` says why a volunteer has no task (empty for a volunteer with tasks).
+    ``reason`` says why a volunteer has no task (empty for a volunteer with tasks);
+    ``shift_start_s``/``shift_end_s`` are their working hours (s since midnight), the base of
+    the idle time.
     """
 
     volunteer_id: Annotated[str, Field(min_length=1)]
@@ -128,6 +130,8 @@ class VolunteerRoute:
     geometry: tuple[tuple[Lon, Lat], ...] = ()
     name: str = ""
     reason: str = ""
+    shift_start_s: Seconds = 0
+    shift_end_s: Seconds = 0
 
     @field_validator("geometry", mode="before")
     @classmethod
@@ -167,6 +171,18 @@ class VolunteerRoute:
         return sum(s.wait_s for s in self.stops)
 
     @property
+    def lunch_s(self) -> int:
+        """Lunch break on the route, s."""
+        return sum(s.departure_s - s.start_s for s in self.stops if s.kind is StopKind.LUNCH)
+
+    @property
+    def idle_s(self) -> int:
+        """Working hours spent neither at tasks, travelling nor at lunch (s): waiting on
+        site, and time before leaving and after coming back."""
+        hours = max(0, self.shift_end_s - self.shift_start_s)
+        return max(0, round(hours - self.working_s - self.travel_s - self.lunch_s))
+
+    @property
     def is_empty(self) -> bool:
         """True when the volunteer has no task (a lunch stop alone does not count)."""
         return not any(s.task_id for s in self.stops)
@@ -186,6 +202,9 @@ class VolunteerRoute:
             "duration_s": self.duration_s,
             "working_s": self.working_s,
             "waiting_s": self.waiting_s,
+            "idle_s": self.idle_s,
+            "shift_start_s": self.shift_start_s,
+            "shift_end_s": self.shift_end_s,
             "reason": self.reason,
             "stops": [s.to_dict() for s in self.stops],
             "geometry": {"type": "LineString", "coordinates": [list(p) for p in self.geometry]},
@@ -209,13 +228,15 @@ class DayPlan:
     """The solver's plan: one route per available volunteer plus the dropped tasks.
 
     ``objective`` is the total travel cost (s, or m with ``objective="distance"``) plus the
-    prize (``priority * prize_per_priority_s``) of every dropped task.
+    balance cost of days beyond the fair day plus the prize (``priority *
+    prize_per_priority_s``) of every dropped task. ``solve_seconds`` (wall clock) is kept out
+    of the JSON (see :meth:`to_dict`).
     """
 
     routes: tuple[VolunteerRoute, ...]
     dropped: tuple[DroppedTask, ...]
     objective: int
-    solve_seconds: float
+    solve_seconds: float = 0.0
     notes: tuple[str, ...] = ()
 
     def route(self, volunteer_id: str) -> VolunteerRoute:
@@ -229,14 +250,55 @@ class DayPlan:
     def planned_task_ids(self) -> set[str]:
         return {t for r in self.routes for t in r.task_ids}
 
+    def summary(self) -> dict[str, Any]:
+        """How the team is used: volunteers with and without tasks, tasks per volunteer,
+        working/travel/idle time (h) and utilisation (working + travel over working hours,
+        lunch excluded)."""
+        busy = [r for r in self.routes if not r.is_empty]
+        tasks = sorted(len(set(r.task_ids)) for r in busy)
+        hours = sum(max(0, r.shift_end_s - r.shift_start_s) - r.lunch_s for r in self.routes)
+        working = sum(r.working_s for r in self.routes)
+        travel = sum(r.travel_s for r in self.routes)
+        days = sorted(r.working_s + r.travel_s for r in busy)
+        return {
+            "volunteers": len(self.routes),
+            "with_tasks": len(busy),
+            "without_tasks": len(self.routes) - len(busy),
+            "tasks_planned": len(self.planned_task_ids),
+            "tasks_left_out": len(self.dropped),
+            "tasks_per_volunteer": {
+                "min": tasks[0] if tasks else 0,
+                "median": tasks[len(tasks) // 2] if tasks else 0,
+                "max": tasks[-1] if tasks else 0,
+            },
+            "working_h": round(working / 3600, 2),
+            "travel_h": round(travel / 3600, 2),
+            "idle_h": round(sum(r.idle_s for r in self.routes) / 3600, 2),
+            "utilisation": round((working + travel) / hours, 3) if hours else 0.0,
+            "busy_day_h": {
+                "min": round(days[0] / 3600, 2) if days else 0.0,
+                "max": round(days[-1] / 3600, 2) if days else 0.0,
+                "std": round(float(_std(days)) / 3600, 2),
+            },
+        }
+
     def to_dict(self) -> dict[str, Any]:
+        """The plan as JSON data; nothing in it depends on the machine (no timings), so the
+        same input and seed give the same file."""
         return {
             "objective": self.objective,
-            "solve_seconds": round(self.solve_seconds, 3),
+            "summary": self.summary(),
             "routes": [r.to_dict() for r in self.routes],
             "dropped": [d.to_dict() for d in self.dropped],
             "notes": list(self.notes),
         }
+
+
+def _std(values: Sequence[float]) -> float:
+    if not values:
+        return 0.0
+    mean = sum(values) / len(values)
+    return (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
 
 
 _PLAN = TypeAdapter(DayPlan)

@@ -26,7 +26,7 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from typing import Any
 from geo.engine import Engine
 from planner.daily.costs import GeometryClock, LegGeometry, day_matrices
 from planner.daily.export import write_exports
-from planner.daily.state import load_state, resolve_state, state_to_dict
+from planner.daily.state import load_state, parse_state, resolve_state, state_to_dict
 from planner.daily.tasks import UNREACHABLE_S, DayParams, DayTasks, day_tasks, parse_date
 from planner.daily.vrp import (
     DayPlan,
@@ -65,7 +65,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, eq=False)
 class RoutesRun:
-    """What :func:`routes_for_day` produced: the plan, its problem, files and timings (s)."""
+    """A planned day: the plan, its problem and tasks, files written (by
+    :func:`routes_for_day`) and wall-clock timings (s, kept out of ``plan.json``)."""
 
     plan: DayPlan
     problem: DayProblem
@@ -79,15 +80,14 @@ def _plan(
     plan: Any,
     date: str | dt.date,
     *,
-    seconds: float,
-    seed: int,
+    options: SolveOptions | None,
     state: DayState | None,
     done: Iterable[str],
     absent: Iterable[str],
     now: str | int | None,
     params: DayParams | None,
     engine: Engine | None,
-) -> tuple[DayPlan, DayProblem, DayTasks, dict[str, float]]:
+) -> RoutesRun:
     engine = engine or Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -100,7 +100,7 @@ def _plan(
     replan = None if full.is_empty else resolve_state(full, day)
     result = solve_day(
         problem,
-        options=SolveOptions(seconds=seconds, seed=seed),
+        options=options or SolveOptions(),
         state=replan,
         path_geometry=geometry,
     )
@@ -120,7 +120,6 @@ def _plan(
         *result.notes,
         f"{day.date}: {n_planned} of {len(day.tasks)} tasks planned for "
         f"{sum(not r.is_empty for r in result.routes)} of {len(day.volunteers)} volunteers",
-        "timings (s): " + ", ".join(f"{k} {v}" for k, v in timings.items()),
     )
     if replan is not None:
         notes = (
@@ -128,7 +127,8 @@ def _plan(
             "re-planned from state: " + json.dumps(state_to_dict(full), ensure_ascii=False),
         )
     logger.info(notes[-1] if replan is None else notes[-2])
-    return dataclasses.replace(result, notes=tuple(notes)), problem, day, timings
+    logger.info("timings (s): %s", ", ".join(f"{k} {v}" for k, v in timings.items()))
+    return RoutesRun(dataclasses.replace(result, notes=tuple(notes)), problem, day, {}, timings)
 
 
 def plan_city_day(
@@ -136,16 +136,15 @@ def plan_city_day(
     plan: Any,
     date: str | dt.date,
     *,
-    seconds: float = 20.0,
-    seed: int = 0,
-    state: DayState | None = None,
+    options: SolveOptions | None = None,
+    state: DayState | Mapping[str, Any] | None = None,
     done: Iterable[str] = (),
     absent: Iterable[str] = (),
     now: str | int | None = None,
     params: DayParams | None = None,
     engine: Engine | None = None,
-) -> tuple[DayPlan, DayProblem]:
-    """Plan (or re-plan) every volunteer's route of `date`.
+) -> RoutesRun:
+    """Plan (or re-plan) every volunteer's route of `date` (nothing is written).
 
     Parameters
     ----------
@@ -153,12 +152,11 @@ def plan_city_day(
         The validated city and its service-point plan.
     date
         ``YYYY-MM-DD``.
-    seconds
-        Solver time budget (s); matrices and geometry come on top.
-    seed
-        Solver seed.
+    options
+        Solver settings (iterations, seed, balance; see :class:`planner.daily.vrp.SolveOptions`).
     state
-        What has happened today (e.g. from :func:`planner.daily.state.load_state`).
+        What has happened today: a :class:`planner.daily.vrp.DayState` (positions by place
+        id, e.g. from :func:`planner.daily.state.load_state`) or the decoded state file.
     done, absent, now
         Shortcuts added to `state`: finished task ids, absent volunteer ids, current time
         (``HH:MM`` or seconds since midnight). With any of them the plan covers the rest of
@@ -170,24 +168,25 @@ def plan_city_day(
 
     Returns
     -------
-    DayPlan, DayProblem
-        The plan (its ``notes`` hold counts and timings) and the problem it solves (for the
-        exports and for checking).
+    RoutesRun
+        The plan (its ``notes`` hold counts and how the search stopped), the problem it
+        solves and the day's tasks (for the exports and for checking), and timings.
 
     Raises
     ------
     geo.InputError
-        On a malformed date, parameters or unknown ids in the state.
+        On a malformed date, parameters, state or unknown ids in the state.
     planner.InfeasibleError, planner.SolverError
-        As :func:`planner.daily.vrp.solve_day` (only with required tasks, which this module does
-        not create: impossible tasks are dropped with a reason instead).
+        As :func:`planner.daily.vrp.solve_day` (only with required tasks, which this module
+        does not create: impossible tasks are left out with a reason instead).
     """
-    result, problem, _day, _t = _plan(
+    if state is not None and not isinstance(state, DayState):
+        state = parse_state(state)
+    return _plan(
         city,
         plan,
         date,
-        seconds=seconds,
-        seed=seed,
+        options=options,
         state=state,
         done=done,
         absent=absent,
@@ -195,7 +194,6 @@ def plan_city_day(
         params=params,
         engine=engine,
     )
-    return result, problem
 
 
 def write_routes(day_plan: DayPlan, out_dir: str | Path) -> dict[str, Path]:
@@ -219,8 +217,7 @@ def routes_for_day(
     *,
     out_root: str | Path = "out",
     state_file: str | Path | None = None,
-    seconds: float = 20.0,
-    seed: int = 0,
+    options: SolveOptions | None = None,
     params: DayParams | None = None,
     engine: Engine | None = None,
     done: Iterable[str] = (),
@@ -230,18 +227,19 @@ def routes_for_day(
     `done` adds task ids reported done elsewhere (e.g. through the HTTP API) to the state.
 
     The entry point of ``dianmian routes SCENARIO --date YYYY-MM-DD [--state FILE]``. When
-    re-planning, the state used is copied to ``state.json`` next to the plan.
+    re-planning, the state used is copied to ``state.json`` next to the plan; timings and
+    how the search stopped go to ``run.json`` (``plan.json`` holds nothing that depends on
+    the machine).
     """
     state = load_state(state_file) if state_file is not None else None
     done = tuple(done)
     if done:
         state = (state or DayState()).merged(done=done)
-    result, problem, day, timings = _plan(
+    run = _plan(
         city,
         plan,
         date,
-        seconds=seconds,
-        seed=seed,
+        options=options,
         state=state,
         done=(),
         absent=(),
@@ -249,13 +247,24 @@ def routes_for_day(
         params=params,
         engine=engine,
     )
-    out = routes_dir(out_root, city.scenario.name, day.date)
+    out = routes_dir(out_root, city.scenario.name, run.day.date)
     t0 = time.perf_counter()
-    paths = write_routes(result, out)
+    paths = write_routes(run.plan, out)
     if state is not None:
         paths["state"] = out / "state.json"
         paths["state"].write_text(
             json.dumps(state_to_dict(state), ensure_ascii=False, indent=1), encoding="utf-8"
         )
-    timings["write_s"] = round(time.perf_counter() - t0, 2)
-    return RoutesRun(result, problem, day, paths, timings)
+    timings = {**run.timings, "write_s": round(time.perf_counter() - t0, 2)}
+    paths["run"] = out / "run.json"
+    opts = options or SolveOptions()
+    meta = {
+        "timings_s": timings,
+        "seed": opts.seed,
+        "iterations": opts.iterations,
+        "no_improvement": opts.no_improvement,
+        "safety_net_s": opts.seconds,
+        "stopped_by": next((n for n in run.plan.notes if n.startswith("search stopped")), ""),
+    }
+    paths["run"].write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    return RoutesRun(run.plan, run.problem, run.day, paths, timings)

@@ -48,11 +48,19 @@ class DayParams:
     Parameters
     ----------
     visits_per_volunteer
-        Employer visits selected per volunteer with an 8-hour shift (scaled by shift length).
+        Employer visits claimed per volunteer with an 8-hour shift (scaled by shift length).
+        A little more than a volunteer's cap, so the day's list holds more work than the team
+        can do: nobody stays at home while a volunteer near busy points reaches their cap
+        (the lowest priorities are left out, each with its reason).
     escorts_per_volunteer
         Escorts per volunteer (Dongcao: 0.6 x 100 volunteers = 60 escorts).
     reach_min
-        A volunteer claims employers within this travel time (min, own mode) of their point.
+        Travel time (min, own mode) from a volunteer's point within which employers are
+        claimed at their full priority.
+    reach_cost_min, max_reach_min
+        Beyond `reach_min`, every `reach_cost_min` minutes of travel cost one priority point
+        of a claim (reach is a cost, not a wall), up to `max_reach_min` (see
+        :mod:`planner.daily.select`).
     escort_reach_min
         Escorted seekers walk at most this long (min) from the point to the employer.
     escort_lead_min
@@ -62,15 +70,18 @@ class DayParams:
     max_tasks, seats
         Each volunteer's daily task capacity and escort seats.
     balance
-        Spread the day's visits over the volunteers: nobody gets more than
-        ``ceil(balance * visits / volunteers)`` tasks (nor more than `max_tasks`). The solver
-        minimises travel, which alone would pack full days onto a few volunteers near busy
-        points and leave others idle. ``0`` turns this off.
+        Cap on a volunteer's visits: nobody gets more than
+        ``ceil(balance * visits / volunteers)`` (nor more than `max_tasks`). Travel alone
+        would pack full days onto a few volunteers near busy points and leave others idle;
+        the solver also charges long days (``SolveOptions.balance``). ``0`` turns the cap off.
     start_at
         ``"home"``: days start and end at the volunteer's home; ``"point"``: at their point.
     lunch_window, lunch_min
         Lunch break window (``HH:MM`` pair) and length (min); a volunteer whose shift covers
         less than `lunch_min` of the window gets no lunch.
+    work_before_lunch_min
+        Lunch starts at least this long (min) after the shift starts: a shift starts with
+        work, and a volunteer starting at 11:30 has had lunch before (no lunch planned).
     max_walk_leg_min, max_ebike_leg_min
         Longest leg (min) between two stops: longer pairs are left out of the matrices (no
         volunteer rides an hour between two visits), which makes them about 3x faster.
@@ -78,18 +89,21 @@ class DayParams:
         Seed of the escort sample (combined with the date).
     """
 
-    visits_per_volunteer: float = 9.0
+    visits_per_volunteer: float = 12.0
     escorts_per_volunteer: float = 0.6
     reach_min: float = 25.0
+    reach_cost_min: float = 10.0
+    max_reach_min: float = 60.0
     escort_reach_min: float = 30.0
     escort_lead_min: float = 90.0
     max_group: int = 3
     max_tasks: int = 10
-    balance: float = 1.5
+    balance: float = 1.0
     seats: int = 4
     start_at: Literal["home", "point"] = "home"
     lunch_window: tuple[str, str] = ("11:30", "13:30")
     lunch_min: int = 45
+    work_before_lunch_min: float = 60.0
     max_walk_leg_min: float = 90.0
     max_ebike_leg_min: float = 60.0
     seed: int = 0
@@ -99,7 +113,14 @@ class DayParams:
         for name in ("visits_per_volunteer", "escorts_per_volunteer"):
             if not getattr(self, name) >= 0:
                 bad.append(f"`{name}` ({getattr(self, name)}) must be >= 0")
-        positive = ("reach_min", "escort_reach_min", "escort_lead_min", "lunch_min")
+        positive = (
+            "reach_min",
+            "reach_cost_min",
+            "max_reach_min",
+            "escort_reach_min",
+            "escort_lead_min",
+            "lunch_min",
+        )
         for name in (*positive, "max_walk_leg_min", "max_ebike_leg_min"):
             if not getattr(self, name) > 0:
                 bad.append(f"`{name}` ({getattr(self, name)}) must be > 0")
@@ -109,6 +130,8 @@ class DayParams:
             bad.append(f"`max_tasks` ({self.max_tasks}) must be >= 0")
         if not self.balance >= 0:
             bad.append(f"`balance` ({self.balance}) must be >= 0 (0 = off)")
+        if not self.work_before_lunch_min >= 0:
+            bad.append(f"`work_before_lunch_min` ({self.work_before_lunch_min}) must be >= 0")
         if self.start_at not in ("home", "point"):
             bad.append(f"`start_at` {self.start_at!r} must be 'home' or 'point'")
         try:
@@ -188,7 +211,8 @@ def _snap_all(
 
 def _lunch(params: DayParams, shift: TimeWindow, places: tuple[int, ...]) -> Lunch | None:
     w = TimeWindow.parse(*params.lunch_window)
-    start, end = max(w.start_s, shift.start_s), min(w.end_s, shift.end_s)
+    first_work = shift.start_s + round(params.work_before_lunch_min * 60)
+    start, end = max(w.start_s, first_work), min(w.end_s, shift.end_s)
     if end - start < params.lunch_min * 60:
         return None
     return Lunch(TimeWindow(start, end), params.lunch_min * 60, places)
@@ -279,7 +303,7 @@ def _crew(
         )
         for a, b in zip(vols["available_from"], vols["available_to"], strict=True)
     ]
-    reach_s = params.reach_min * 60
+    reach_s = max(params.reach_min, params.max_reach_min) * 60
     escort_reach_s = params.escort_reach_min * 60
     point_of = np.zeros(f.n_v, dtype=np.int64)
     to_emp: dict[TravelMode, np.ndarray] = {}
@@ -354,6 +378,8 @@ def _claimed_visits(crew: _Crew, emp: _Employers, params: DayParams) -> np.ndarr
         closes_s=emp.closes,
         service_s=emp.service,
         reach_s=params.reach_min * 60,
+        reach_cost_s=params.reach_cost_min * 60,
+        max_reach_s=params.max_reach_min * 60,
     )
 
 

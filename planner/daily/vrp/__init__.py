@@ -3,7 +3,7 @@
 Typical use::
 
     problem = DayProblem(tasks, volunteers, CostMatrices(durations, distances, coords))
-    plan = solve_day(problem, options=SolveOptions(seconds=10))
+    plan = solve_day(problem, options=SolveOptions(iterations=2000, seed=0))
 """
 
 from planner.daily.record import DayPlan, DroppedTask, Stop, StopKind, VolunteerRoute
@@ -20,7 +20,7 @@ from planner.daily.vrp.model import (
     Volunteer,
     visit_priority,
 )
-from planner.daily.vrp.solve import PathGeometry, SolveOptions, solve_day
+from planner.daily.vrp.solve import PathGeometry, SolveOptions, fair_days, solve_day
 
 __all__ = [
     "ROUTING_MODES",
@@ -40,6 +40,7 @@ __all__ = [
     "Visit",
     "Volunteer",
     "VolunteerRoute",
+    "fair_days",
     "solve_day",
     "visit_priority",
 ]

@@ -258,8 +258,10 @@ def _vehicle_types(
 ) -> tuple[list[pyvrp.VehicleType], list[list[int]]]:
     """Vehicle types: identical volunteers (no own stops) share one type.
 
-    With a fair working day (``Crew.fair_s``), the route may last longer up to the shift
-    end, each second beyond the fair day costing `balance` (PyVRP overtime).
+    A route leaves at the shift start (or now, when re-planning): a day that starts late
+    is an idle morning, and with a fair working day (``Crew.fair_s``) each second the route
+    lasts beyond it costs `balance` (PyVRP overtime, up to the shift end), so work is done
+    early and spread over the team rather than stacked after lunch on a few volunteers.
     """
     skills = sorted(loads.skill_dim, key=loads.skill_dim.__getitem__)
     by_key: dict[tuple[Any, ...], list[int]] = defaultdict(list)
@@ -297,7 +299,7 @@ def _vehicle_types(
                 end_depot=depot_nodes.index(end),
                 tw_early=early,
                 tw_late=late,
-                start_late=late,
+                start_late=early,  # the day starts at the shift start (or now): idle is idle
                 profile=profile_of[mode],
                 unit_distance_cost=1,
                 unit_duration_cost=0,

@@ -1,57 +1,70 @@
-"""Plan a day's routes with PyVRP (hybrid genetic search).
+"""Plan a day's routes with PyVRP (hybrid genetic search), then check the plan.
 
-How the product's rules map onto PyVRP 0.14 (which has no native skills or breaks):
+How the product's rules map onto PyVRP 0.14 (which has no native skills or breaks; the model
+is built in :mod:`planner.daily.vrp.build`):
 
 * **Travel modes**: one PyVRP *profile* per mode (its own time and cost matrices).
 * **Time windows**: a visit's opening hours; several windows become a mutually exclusive
   client group with one copy per window. Escorts are PyVRP *shipments* (pickup and delivery
   on the same route, pickup first) with the interview as the delivery deadline.
 * **Optional tasks**: clients/shipments with ``required=False`` and a *prize*
-  (``priority * prize_per_priority_s``); the solver drops a task when its prize is lower than
-  the travel time it costs, so the lowest priorities go first.
-* **Skills** as load dimensions: a task of industry *k* puts load 1 on dimension *k*;
+  (``priority * prize_per_priority_s``); the solver leaves a task out when its prize is lower
+  than the travel time it costs, so the lowest priorities go first.
+* **Skills** as load dimensions: a task of industry *k* puts load on dimension *k*;
   volunteers who do not know *k* have capacity 0 there. Exact, and cheap (one dimension per
   industry in use).
 * **Capacity**: dimension 0 counts task units against ``max_tasks``; dimension 1 counts
   escorted seekers against ``seats``.
+* **Balance**: each volunteer has a *fair day* (their share of the day's work, see
+  :func:`fair_days`); every second a route lasts beyond it costs ``balance`` (PyVRP overtime,
+  up to the shift end), so long days are spread over the team in the objective itself.
 * **Lunch** (and, when re-planning, a group already walking with a volunteer) are stops that
   belong to one volunteer. They carry a binary code over ``k`` extra load dimensions: each
-  volunteer gets a distinct ``k/2``-subset of dimensions as capacity 1, so a stop fits only
+  volunteer gets a distinct ``k/2``-subset of dimensions as capacity, so a stop fits only
   the volunteer whose subset it is (``C(10, 5) = 252`` volunteers need 10 dimensions).
   Lunch is a required group of optional stops, one per allowed place.
+
+The search stops after ``iterations`` (or ``no_improvement`` iterations without a better
+plan): the same problem and seed give the same plan on any machine. The wall-clock limit
+``seconds`` is only a safety net; the plan says when it was hit.
+
+After the search, the plan is checked (:mod:`planner.daily.vrp.explain`): a left-out task
+that a volunteer still has room for is inserted, every task left out gets the reason found
+by checking each volunteer, and every volunteer without a task gets a reason.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
+import math
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 import pyvrp
-from pyvrp.stop import MaxRuntime
+from pyvrp.stop import (
+    MaxIterations,
+    MaxRuntime,
+    MultipleCriteria,
+    NoImprovement,
+    StoppingCriterion,
+)
 
 from geo import TravelMode
 from geo.timeofday import format_hhmm
-from planner.daily.record import DayPlan, DroppedTask, Stop, StopKind, VolunteerRoute
-from planner.daily.vrp.build import BuiltModel, Crew, build_model
-from planner.daily.vrp.model import (
-    DayProblem,
-    DayState,
-    Escort,
-    Task,
-    TimeWindow,
-    Visit,
-)
+from planner.daily.record import DayPlan, DroppedTask, VolunteerRoute
+from planner.daily.vrp.build import Crew, build_model
+from planner.daily.vrp.decode import PathGeometry, read_solution, route_record, work_first
+from planner.daily.vrp.explain import fill_gaps, why_dropped, why_idle
+from planner.daily.vrp.model import DayProblem, DayState, Escort, Task, TimeWindow, Visit
+from planner.daily.vrp.timeline import Timeline
 from planner.errors import InfeasibleError, SolverError
 
 logger = logging.getLogger(__name__)
 
-PathGeometry = Callable[[int, int], Sequence[tuple[float, float]]]
-"""``path_geometry(from_node, to_node) -> [(lon, lat), ...]`` street-following geometry."""
+__all__ = ["PathGeometry", "SolveOptions", "fair_days", "solve_day"]
 
 
 @dataclass(frozen=True)
@@ -60,45 +73,74 @@ class SolveOptions:
 
     Parameters
     ----------
+    iterations
+        Most iterations of the search; with `no_improvement` what makes a plan reproducible.
+    no_improvement
+        Stop earlier after this many iterations without a better plan (``None``: never).
     seconds
-        Wall-clock budget of the search (s).
+        Wall-clock safety net (s): the search also stops here, and the plan notes it (the
+        result then depends on the machine's speed).
     seed
-        Random seed (same seed and budget-limited by iterations gives the same plan).
+        Random seed: the same problem, seed and iteration limits give the same plan.
     prize_per_priority_s
-        Travel time (s) one priority point is worth: a visit of priority 5 is dropped only if
-        serving it costs more than ``5 * prize_per_priority_s`` seconds of extra travel.
+        Travel time (s) one priority point is worth: a visit of priority 5 is left out by the
+        solver only if serving it costs more than ``5 * prize_per_priority_s`` seconds of
+        extra travel (and then only if no volunteer has room for it, see module docstring).
     objective
         ``"time"`` minimises total travel time, ``"distance"`` total travel distance.
+    balance
+        Cost of each second a volunteer's day lasts beyond their fair day, in units of the
+        objective (1: one second of travel). ``0`` turns balancing off.
+    leg_s
+        Typical travel between two stops (s), used to estimate the day's work for the fair
+        day.
     """
 
-    seconds: float = 5.0
+    iterations: int = 3000
+    no_improvement: int | None = 1500
+    seconds: float = 60.0
     seed: int = 0
     prize_per_priority_s: int = 1800
     objective: Literal["time", "distance"] = "time"
+    balance: float = 1.0
+    leg_s: int = 600
 
     def __post_init__(self) -> None:
+        bad = []
+        if self.iterations < 1:
+            bad.append(f"`iterations` ({self.iterations}) must be >= 1")
+        if self.no_improvement is not None and self.no_improvement < 1:
+            bad.append(f"`no_improvement` ({self.no_improvement}) must be >= 1 or None")
         if not self.seconds > 0:
-            msg = f"`seconds` ({self.seconds}) must be > 0"
-            raise ValueError(msg)
+            bad.append(f"`seconds` ({self.seconds}) must be > 0")
         if self.prize_per_priority_s < 0:
-            msg = f"`prize_per_priority_s` ({self.prize_per_priority_s}) must be >= 0"
-            raise ValueError(msg)
+            bad.append(f"`prize_per_priority_s` ({self.prize_per_priority_s}) must be >= 0")
         if self.objective not in ("time", "distance"):
-            msg = f"`objective` {self.objective!r} must be 'time' or 'distance'"
-            raise ValueError(msg)
+            bad.append(f"`objective` {self.objective!r} must be 'time' or 'distance'")
+        if not (self.balance >= 0 and math.isfinite(self.balance)):
+            bad.append(f"`balance` ({self.balance}) must be >= 0")
+        if self.leg_s < 0:
+            bad.append(f"`leg_s` ({self.leg_s}) must be >= 0")
+        if bad:
+            raise ValueError("; ".join(bad))
 
 
-def _crews(problem: DayProblem, state: DayState | None) -> tuple[list[Crew], list[str]]:
+def _crews(
+    problem: DayProblem, state: DayState | None
+) -> tuple[list[Crew], dict[str, str], list[str]]:
+    """Volunteers available for the (rest of the) day, and why the others are not."""
     notes: list[str] = []
+    unavailable: dict[str, str] = {}
     escorts = {t.id: t for t in problem.tasks if isinstance(t, Escort)}
+    now = (state.now_s or 0) if state is not None else 0
     crews = []
     for v in problem.volunteers:
         if state is not None and v.id in state.absent:
+            unavailable[v.id] = "absent (re-planning state)"
             continue
-        now = (state.now_s or 0) if state is not None else 0
         early = max(v.shift.start_s, now)
         if early >= v.shift.end_s:
-            notes.append(f"volunteer {v.id}: shift over at {format_hhmm(now)}")
+            unavailable[v.id] = f"shift over at {format_hhmm(now)}"
             continue
         lunch = None
         if v.lunch is not None and not (state is not None and v.id in state.lunch_taken):
@@ -113,7 +155,34 @@ def _crews(problem: DayProblem, state: DayState | None) -> tuple[list[Crew], lis
             carried = tuple(escorts[e] for e in state.carrying.get(v.id, ()) if e in escorts)
         start_node = state.node_of(v.id, v.start_node) if state is not None else v.start_node
         crews.append(Crew(v, start_node, early, lunch, carried))
-    return crews, notes
+    return crews, unavailable, notes
+
+
+def fair_days(
+    problem: DayProblem, crews: Sequence[Crew], tasks: Sequence[Task], leg_s: int
+) -> list[Crew]:
+    """`crews` with their fair day: lunch plus their share of the day's work.
+
+    The day's work is every task's service time plus one typical leg (`leg_s`) per stop;
+    each volunteer's share is proportional to their working hours (shift minus lunch). A
+    volunteer is not charged for a day up to that length; see :class:`SolveOptions.balance`.
+    """
+    work = 0
+    for t in tasks:
+        if isinstance(t, Visit):
+            work += t.service_s + leg_s
+        else:
+            work += t.pickup_service_s + t.delivery_service_s + 2 * leg_s
+    hours = []
+    for c in crews:
+        lunch = c.vol.lunch.duration_s if c.lunch_window is not None and c.vol.lunch else 0
+        hours.append((lunch, max(0, c.vol.shift.end_s - c.early_s - lunch)))
+    total = sum(h for _, h in hours)
+    share = min(1.0, work / total) if total else 1.0
+    return [
+        replace(c, fair_s=lunch + math.ceil(share * h))
+        for c, (lunch, h) in zip(crews, hours, strict=True)
+    ]
 
 
 def _screen(problem: DayProblem, crews: list[Crew], tasks: list[Task]) -> dict[str, str]:
@@ -180,6 +249,79 @@ def _screen(problem: DayProblem, crews: list[Crew], tasks: list[Task]) -> dict[s
     return reasons
 
 
+def _required_check(tasks: Sequence[Task], reasons: Mapping[str, str]) -> None:
+    impossible = [t for t in tasks if t.required and t.id in reasons]
+    if impossible:
+        lines = "; ".join(f"`{t.id}`: {reasons[t.id]}" for t in impossible[:20])
+        msg = f"{len(impossible)} required task(s) cannot be planned: {lines}"
+        raise InfeasibleError(msg)
+
+
+def _search(
+    problem: DayProblem,
+    crews: Sequence[Crew],
+    tasks: Sequence[Task],
+    opts: SolveOptions,
+    timelines: Sequence[Timeline],
+) -> str:
+    """Run PyVRP and put its routes on the timelines; returns how the search stopped."""
+    built = build_model(
+        problem,
+        crews,
+        tasks,
+        prize_per_priority_s=opts.prize_per_priority_s,
+        objective=opts.objective,
+        balance=round(opts.balance),
+    )
+    criteria: list[StoppingCriterion] = [
+        MaxIterations(opts.iterations),
+        MaxRuntime(opts.seconds),
+    ]
+    if opts.no_improvement is not None:
+        criteria.append(NoImprovement(opts.no_improvement))
+    result = pyvrp.solve(
+        built.data,
+        stop=MultipleCriteria(criteria),
+        seed=opts.seed,
+        collect_stats=False,
+        initial_solution=built.initial,
+    )
+    if not result.is_feasible():
+        msg = (
+            f"no feasible plan found in {result.num_iterations} iterations: required tasks, "
+            "lunch breaks and shift hours cannot all be met; make some tasks optional or "
+            "allow more `iterations`"
+        )
+        raise SolverError(msg)
+    read_solution(built, result.best, timelines, {t.id: t for t in problem.tasks})
+    if result.runtime >= opts.seconds:
+        logger.warning("search stopped by its %g s safety net", opts.seconds)
+        return (
+            f"the wall-clock safety net ({opts.seconds:g} s) after {result.num_iterations} "
+            "iterations: this plan depends on the machine's speed"
+        )
+    if result.num_iterations >= opts.iterations:
+        return f"the iteration limit ({opts.iterations})"
+    return f"{opts.no_improvement} iterations without improvement ({result.num_iterations} in all)"
+
+
+def _objective(
+    routes: Sequence[VolunteerRoute],
+    crews: Sequence[Crew],
+    dropped: Sequence[DroppedTask],
+    opts: SolveOptions,
+) -> int:
+    """Travel (s, or m) plus the balance cost of days beyond the fair day plus the prizes of
+    the tasks left out, computed on the final plan."""
+    fair = {c.vol.id: c.fair_s for c in crews}
+    travel = sum(r.travel_s if opts.objective == "time" else r.distance_m for r in routes)
+    over = sum(
+        max(0, r.duration_s - f) for r in routes if (f := fair.get(r.volunteer_id)) is not None
+    )
+    lost = sum(round(d.priority * opts.prize_per_priority_s) for d in dropped)
+    return round(travel + opts.balance * over) + lost
+
+
 def solve_day(
     problem: DayProblem,
     *,
@@ -194,9 +336,10 @@ def solve_day(
     problem
         Tasks, volunteers and cost matrices.
     options
-        Solver settings (time budget, seed, prize scale, objective).
+        Solver settings (iterations, seed, prize scale, objective, balance).
     state
-        For re-planning: current time, finished tasks, absent volunteers, positions.
+        For re-planning: current time, finished tasks, absent volunteers, positions (resolved
+        onto matrix nodes, see :func:`planner.daily.state.resolve_state`).
     path_geometry
         Street-following geometry of a leg, either one callable for all modes or one per mode;
         without it, legs are straight lines between node coordinates (if known).
@@ -204,7 +347,8 @@ def solve_day(
     Returns
     -------
     DayPlan
-        One route per available volunteer and the dropped tasks with reasons.
+        One route per volunteer (with a reason when they have no task) and the tasks left
+        out with their reasons.
 
     Raises
     ------
@@ -215,200 +359,79 @@ def solve_day(
     """
     opts = options or SolveOptions()
     t0 = time.perf_counter()
-    crews, notes = _crews(problem, state)
+    crews, unavailable, notes = _crews(problem, state)
     done = state.done if state is not None else frozenset()
     carried_ids = {e.id for c in crews for e in c.carried}
     tasks = [t for t in problem.tasks if t.id not in done and t.id not in carried_ids]
-
     reasons = _screen(problem, crews, tasks)
-    impossible_required = [t for t in tasks if t.required and t.id in reasons]
-    if impossible_required:
-        lines = "; ".join(f"`{t.id}`: {reasons[t.id]}" for t in impossible_required[:20])
-        msg = f"{len(impossible_required)} required task(s) cannot be planned: {lines}"
-        raise InfeasibleError(msg)
-    dropped = [DroppedTask(t.id, reasons[t.id], t.priority) for t in tasks if t.id in reasons]
-    tasks = [t for t in tasks if t.id not in reasons]
-
-    if not crews:
-        plan = DayPlan((), tuple(dropped), 0, time.perf_counter() - t0, tuple(notes))
-        return plan
-
-    built = build_model(
-        problem,
-        crews,
-        tasks,
-        prize_per_priority_s=opts.prize_per_priority_s,
-        objective=opts.objective,
-    )
-    result = pyvrp.solve(
-        built.data,
-        stop=MaxRuntime(opts.seconds),
-        seed=opts.seed,
-        collect_stats=False,
-        initial_solution=built.initial,
-    )
-    if not result.is_feasible():
-        msg = (
-            f"no feasible plan found in {opts.seconds:g} s: required tasks, lunch breaks and "
-            "shift hours cannot all be met; make some tasks optional or extend `seconds`"
+    _required_check(tasks, reasons)
+    modelled = [t for t in tasks if t.id not in reasons]
+    crews = fair_days(problem, crews, modelled, opts.leg_s)
+    timelines = [
+        Timeline(
+            c,
+            np.asarray(problem.matrices.durations[c.vol.mode], dtype=float),
+            [],
+            sum(e.seekers for e in c.carried),
         )
-        raise SolverError(msg)
-    routes, planned = _decode(problem, crews, built, result.best, path_geometry)
-    full = _volunteers_at_limit(problem, routes)
-    for t in tasks:
-        if t.id not in planned:
-            capable = [
-                v.id for v in problem.volunteers if t.industry is None or t.industry in v.industries
-            ]
-            if isinstance(t, Visit) and capable and all(v in full for v in capable):
-                skill = f" ({t.industry.value})" if t.industry is not None else ""
-                reason = (
-                    f"every volunteer who can do it{skill} is at their daily task limit "
-                    f"(priority {t.priority:g})"
-                )
-            else:
-                reason = (
-                    f"day too short: left out for tasks of higher priority or on the way "
-                    f"(priority {t.priority:g})"
-                )
-            dropped.append(DroppedTask(t.id, reason, t.priority))
-    dropped.sort(key=lambda x: (-x.priority, x.task_id))
+        for c in crews
+    ]
+    if crews:
+        notes.append("search stopped by " + _search(problem, crews, modelled, opts, timelines))
+    after_lunch = {tl.crew.vol.id for tl in timelines if work_first(tl)}
+    planned = {a.task_id for tl in timelines for a in tl.acts if a.task_id is not None}
+    filled = fill_gaps(
+        timelines, [t for t in modelled if t.id not in planned], balance=opts.balance
+    )
+    if filled:
+        notes.append(f"{len(filled)} task(s) left out by the search fit a volunteer's day: added")
+    planned_by = {a.task_id: tl.crew.vol.id for tl in timelines for a in tl.acts if a.task_id}
+    dropped = sorted(
+        (
+            DroppedTask(t.id, why_dropped(t, timelines, problem.volunteers), t.priority)
+            for t in tasks
+            if t.id not in planned_by
+        ),
+        key=lambda d: (-d.priority, d.task_id),
+    )
+    routes = _routes(problem, timelines, tasks, planned_by, unavailable, after_lunch, path_geometry)
     elapsed = time.perf_counter() - t0
     logger.info(
-        "planned %d tasks on %d routes, dropped %d, in %.1f s",
-        len(planned),
+        "planned %d tasks on %d routes, left out %d, in %.1f s",
+        len(planned_by),
         sum(not r.is_empty for r in routes),
         len(dropped),
         elapsed,
     )
-    # PyVRP's own cost also counts the prizes of unused copies of multi-window visits, a
-    # constant that would confuse readers: report travel cost plus the dropped tasks' prizes.
-    lost = sum(round(d.priority * opts.prize_per_priority_s) for d in dropped)
-    objective = int(result.best.distance_cost()) + lost
+    objective = _objective(routes, crews, dropped, opts)
     return DayPlan(tuple(routes), tuple(dropped), objective, elapsed, tuple(notes))
 
 
-def _volunteers_at_limit(problem: DayProblem, routes: Sequence[VolunteerRoute]) -> set[str]:
-    """Volunteers whose planned visit units reach their ``max_tasks``."""
-    units = {t.id: t.units for t in problem.tasks if isinstance(t, Visit)}
-    limit = {v.id: v.max_tasks for v in problem.volunteers}
-    return {
-        r.volunteer_id
-        for r in routes
-        if sum(units.get(t, 0) for t in set(r.task_ids)) >= limit[r.volunteer_id]
-    }
-
-
-def _decode(
+def _routes(
     problem: DayProblem,
-    crews: list[Crew],
-    built: BuiltModel,
-    solution: pyvrp.Solution,
+    timelines: Sequence[Timeline],
+    tasks: Sequence[Task],
+    planned_by: Mapping[str, str],
+    unavailable: Mapping[str, str],
+    after_lunch: set[str],
     path_geometry: PathGeometry | Mapping[TravelMode, PathGeometry] | None,
-) -> tuple[list[VolunteerRoute], set[str]]:
+) -> list[VolunteerRoute]:
+    """One record per volunteer, in the problem's order; those without a task get a reason."""
     labels = {t.id: t.label for t in problem.tasks}
-    free = [list(m) for m in built.type_crews]
-    routes: dict[int, VolunteerRoute] = {}
-    planned: set[str] = set()
-    for route in solution.routes():
-        crew_idx = free[route.vehicle_type()].pop(0)
-        c = crews[crew_idx]
-        dur = np.asarray(problem.matrices.durations[c.vol.mode], dtype=float)
-        dist = np.asarray(problem.matrices.distances[c.vol.mode], dtype=float)
-        stops: list[Stop] = []
-        prev: int | None = None
-        for act in route.schedule():
-            if act.is_depot():
-                node = int(built.nodes[built.data.depot(act.idx).location])
-                kind = StopKind.START if prev is None else StopKind.END
-                task_id, label = None, ""
-            elif act.is_client():
-                ref = built.clients[act.idx]
-                node = int(built.nodes[built.data.client(act.idx).location])
-                kind, task_id = ref.kind, ref.task_id
-                label = labels.get(task_id, "") if task_id else ""
-            else:
-                ship = built.data.shipment(act.idx)
-                step = ship.pickup if act.is_pickup() else ship.delivery
-                node = int(built.nodes[step.location])
-                kind = StopKind.PICKUP if act.is_pickup() else StopKind.DELIVERY
-                task_id = built.shipments[act.idx]
-                label = labels.get(task_id, "")
-            if task_id is not None:
-                planned.add(task_id)
-            travel_s = float(dur[prev, node]) if prev is not None else 0.0
-            travel_m = float(dist[prev, node]) if prev is not None else 0.0
-            start = int(act.start_time)
-            lon, lat = _lonlat(problem, node)
-            stops.append(
-                Stop(
-                    kind,
-                    node,
-                    task_id,
-                    arrival_s=start - int(act.wait_duration),
-                    start_s=start,
-                    departure_s=int(act.end_time),
-                    travel_s=travel_s,
-                    travel_m=travel_m,
-                    label=label,
-                    lon=lon,
-                    lat=lat,
-                )
-            )
-            prev = node
-        geometry = _geometry(problem, c.vol.mode, [s.node for s in stops], path_geometry)
-        routes[crew_idx] = VolunteerRoute(c.vol.id, c.vol.mode, tuple(stops), geometry, c.vol.name)
+    by_id = {tl.crew.vol.id: tl for tl in timelines}
     out = []
-    for i, c in enumerate(crews):
-        if i in routes:
-            out.append(routes[i])
-        else:  # idle: stays at the start
-            lon, lat = _lonlat(problem, c.start_node)
-            stop = Stop(
-                StopKind.START,
-                c.start_node,
-                None,
-                c.early_s,
-                c.early_s,
-                c.early_s,
-                0.0,
-                0.0,
-                lon=lon,
-                lat=lat,
+    for v in problem.volunteers:
+        tl = by_id.get(v.id)
+        if tl is None:
+            reason = unavailable.get(v.id, "not available today")
+            out.append(
+                VolunteerRoute(v.id, v.mode, (), (), v.name, reason, v.shift.start_s, v.shift.end_s)
             )
-            out.append(VolunteerRoute(c.vol.id, c.vol.mode, (stop,), (), c.vol.name))
-    return out, planned
-
-
-def _lonlat(problem: DayProblem, node: int) -> tuple[float | None, float | None]:
-    coords = problem.matrices.coords
-    if coords is None:
-        return None, None
-    return float(coords[node, 0]), float(coords[node, 1])
-
-
-def _geometry(
-    problem: DayProblem,
-    mode: TravelMode,
-    nodes: list[int],
-    path_geometry: PathGeometry | Mapping[TravelMode, PathGeometry] | None,
-) -> tuple[tuple[float, float], ...]:
-    fn = path_geometry.get(mode) if isinstance(path_geometry, Mapping) else path_geometry
-    coords = problem.matrices.coords
-    line: list[tuple[float, float]] = []
-    for a, b in itertools.pairwise(nodes):
-        if a == b:
             continue
-        if fn is not None:
-            leg = [(float(x), float(y)) for x, y in fn(a, b)]
-        elif coords is not None:
-            leg = [
-                (float(coords[a, 0]), float(coords[a, 1])),
-                (float(coords[b, 0]), float(coords[b, 1])),
-            ]
-        else:
-            leg = []
-        if line and leg and line[-1] == leg[0]:
-            leg = leg[1:]
-        line.extend(leg)
-    return tuple(line)
+        reason = "" if tl.has_task() else why_idle(v, tl, tasks, planned_by, unavailable)
+        out.append(
+            route_record(
+                problem, tl, labels, path_geometry, after_lunch=v.id in after_lunch, reason=reason
+            )
+        )
+    return out

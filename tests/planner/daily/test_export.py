@@ -54,7 +54,7 @@ def planned() -> tuple[DayProblem, DayPlan]:
     tasks.append(Visit("far", 7, Industry.CHEMICAL, 600, (DAY,)))
     v = Volunteer("v1", 0, 0, DAY, TravelMode.WALK, frozenset({Industry.TOYS}), name="李明")
     problem = DayProblem(tasks, [v], mats)
-    return problem, solve_day(problem, options=SolveOptions(seconds=0.3))
+    return problem, solve_day(problem, options=SolveOptions(iterations=200))
 
 
 def test_exports_are_written_and_parse(planned: tuple[DayProblem, DayPlan], tmp_path: Path) -> None:

@@ -88,8 +88,10 @@ def test_day_problem_cross_checks_all_problems_at_once() -> None:
 
 
 def test_solve_options_are_checked() -> None:
-    with pytest.raises(ValueError, match="seconds"):
-        SolveOptions(seconds=0)
+    with pytest.raises(ValueError, match="iterations"):
+        SolveOptions(iterations=0)
+    with pytest.raises(ValueError, match="balance"):
+        SolveOptions(balance=-1)
     with pytest.raises(ValueError, match="objective"):
         SolveOptions(objective="money")  # type: ignore[arg-type]
 
