@@ -227,7 +227,7 @@ def routes(
     seed: Annotated[int, typer.Option(help="Solver seed (same input and seed: same plan).")] = 0,
     iterations: Annotated[
         int, typer.Option(help="Solver iterations (stops earlier after half as many without gain).")
-    ] = 3000,
+    ] = 2000,
     seconds: Annotated[
         float, typer.Option(help="Wall-clock safety net of the solver (s); reported when hit.")
     ] = 60.0,

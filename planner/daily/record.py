@@ -26,7 +26,7 @@ from geo.timeofday import format_hhmm
 
 Lon = Annotated[float, Field(ge=-180, le=180)]
 Lat = Annotated[float, Field(ge=-90, le=90)]
-Seconds = Annotated[int, Field(ge=0, lt=2 * 86400)]
+Seconds = Annotated[int, Field(ge=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 
 

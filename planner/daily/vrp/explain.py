@@ -109,6 +109,10 @@ def why_dropped(task: Task, timelines: Sequence[Timeline], volunteers: Sequence[
     )
 
 
+def _clock(seconds: int) -> str:
+    return format_hhmm(seconds) if seconds < 2 * 86400 else f"{seconds / 3600:.0f} h"
+
+
 def why_idle(
     vol: Volunteer,
     tl: Timeline | None,
@@ -121,7 +125,7 @@ def why_idle(
         return unavailable.get(vol.id, "not available today")
     known = [t for t in tasks if _knows(vol, t)]
     inds = ", ".join(sorted(str(i) for i in vol.industries)) or "none"
-    hours = f"{format_hhmm(tl.crew.early_s)}-{format_hhmm(vol.shift.end_s)}"
+    hours = f"{_clock(tl.crew.early_s)}-{_clock(vol.shift.end_s)}"
     if not known:
         return f"no task today needs the industries they know ({inds})"
     empty = Timeline(tl.crew, tl.dur, [], tl.carried_seekers)

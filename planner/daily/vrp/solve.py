@@ -96,8 +96,8 @@ class SolveOptions:
         day.
     """
 
-    iterations: int = 3000
-    no_improvement: int | None = 1500
+    iterations: int = 2000
+    no_improvement: int | None = 1000
     seconds: float = 60.0
     seed: int = 0
     prize_per_priority_s: int = 1800
@@ -419,6 +419,7 @@ def _routes(
     """One record per volunteer, in the problem's order; those without a task get a reason."""
     labels = {t.id: t.label for t in problem.tasks}
     by_id = {tl.crew.vol.id: tl for tl in timelines}
+    idle_reason: dict[tuple[object, ...], str] = {}  # identical idle volunteers: one check
     out = []
     for v in problem.volunteers:
         tl = by_id.get(v.id)
@@ -428,7 +429,14 @@ def _routes(
                 VolunteerRoute(v.id, v.mode, (), (), v.name, reason, v.shift.start_s, v.shift.end_s)
             )
             continue
-        reason = "" if tl.has_task() else why_idle(v, tl, tasks, planned_by, unavailable)
+        reason = ""
+        if not tl.has_task():
+            c = tl.crew
+            key: tuple[object, ...] = (c.start_node, c.early_s, c.lunch_window, v.end_node)
+            key += (v.shift, v.mode, v.industries, v.seats, tuple(tl.acts))
+            if key not in idle_reason:
+                idle_reason[key] = why_idle(v, tl, tasks, planned_by, unavailable)
+            reason = idle_reason[key]
         out.append(
             route_record(
                 problem, tl, labels, path_geometry, after_lunch=v.id in after_lunch, reason=reason
