@@ -31,15 +31,41 @@ from planner.city import load_city
 from planner.daily.costs import day_matrices
 from planner.daily.record import DayPlan
 from planner.daily.run import day_tasks, plan_city_day
-from planner.daily.vrp import DayProblem, SolveOptions, solve_day
+from planner.daily.vrp import DayProblem, SolveOptions, Visit, solve_day
 from planner.points.plan import make_plan
 
 
-def _figures(plan: DayPlan, seconds: float) -> dict[str, Any]:
+def _idle_could_take(plan: DayPlan, problem: DayProblem) -> int:
+    """Independent check (not the planner's own): left-out visits that a volunteer without
+    any task knows, reaches from their start inside the opening hours, and finishes back home
+    before the shift ends (lunch aside)."""
+    vols = {v.id: v for v in problem.volunteers}
+    idle = [vols[r.volunteer_id] for r in plan.routes if r.is_empty and r.stops]
+    tasks = {t.id: t for t in problem.tasks}
+    count = 0
+    for d in plan.dropped:
+        t = tasks[d.task_id]
+        if not isinstance(t, Visit):
+            continue
+        for v in idle:
+            if t.industry not in v.industries:
+                continue
+            dur = problem.matrices.durations[v.mode]
+            w = t.windows[0]
+            start = max(v.shift.start_s + dur[v.start_node, t.node], w.start_s)
+            end = start + t.service_s
+            if end <= w.end_s and end + dur[t.node, v.end_node] <= v.shift.end_s:
+                count += 1
+                break
+    return count
+
+
+def _figures(plan: DayPlan, seconds: float, problem: DayProblem) -> dict[str, Any]:
     fig = plan.summary()
     idle = [r for r in plan.routes if r.is_empty]
     return {
         **fig,
+        "left_out_while_an_idle_volunteer_could_take_it": _idle_could_take(plan, problem),
         "solve_s": round(seconds, 2),
         "stopped_by": next((n for n in plan.notes if n.startswith("search stopped")), ""),
         "without_tasks_have_reasons": all(r.reason for r in idle),
@@ -103,8 +129,8 @@ def main() -> None:
     ).plan
     replan_s = time.perf_counter() - t
 
-    balanced = _figures(day_plan, solver_s)
-    travel_only = _figures(*runs["travel_only"])
+    balanced = _figures(day_plan, solver_s, problem)
+    travel_only = _figures(*runs["travel_only"], problem)
     result = {
         "date": args.date,
         "seed": args.seed,
@@ -142,6 +168,7 @@ def main() -> None:
         and solver_s < 30
         and same
         and balanced["left_out_while_room"] == 0
+        and balanced["left_out_while_an_idle_volunteer_could_take_it"] == 0
         and balanced["without_tasks_have_reasons"],
     }
     path = write_json("day", result)

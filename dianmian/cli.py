@@ -230,7 +230,7 @@ def routes(
     ] = 2000,
     seconds: Annotated[
         float, typer.Option(help="Wall-clock safety net of the solver (s); reported when hit.")
-    ] = 60.0,
+    ] = 120.0,
     out_dir: OutOpt = DEFAULT_OUT,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,

@@ -98,7 +98,7 @@ class SolveOptions:
 
     iterations: int = 2000
     no_improvement: int | None = 1000
-    seconds: float = 60.0
+    seconds: float = 120.0
     seed: int = 0
     prize_per_priority_s: int = 1800
     objective: Literal["time", "distance"] = "time"
