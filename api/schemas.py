@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo import TravelMode
+from geo.timeofday import format_hhmm
+from planner.daily.record import VolunteerRoute
 
 Lon = Annotated[
     float,
@@ -235,10 +237,13 @@ class StopPublic(BaseModel):
     kind: str
     task_id: str | None
     name: str | None
-    lon: float
-    lat: float
-    arrival: str | None
-    departure: str | None
+    lon: float | None
+    lat: float | None
+    arrival: str | None = Field(description="HH:MM (rounded down to the minute).")
+    departure: str | None = Field(description="HH:MM (rounded down to the minute).")
+    arrival_s: int = Field(description="Seconds since midnight.")
+    start_s: int = Field(description="Seconds since midnight; after `arrival_s` when waiting.")
+    departure_s: int = Field(description="Seconds since midnight.")
     done: bool = Field(description="Marked done through the API.")
 
 
@@ -250,6 +255,43 @@ class VolunteerRoutePublic(BaseModel):
     distance_m: float | None
     stops: list[StopPublic]
     geometry: LineString | None
+
+    @classmethod
+    def from_record(
+        cls, route: VolunteerRoute, day: dt.date, done: set[str]
+    ) -> VolunteerRoutePublic:
+        """The public view of a route record (:mod:`planner.daily.record`) on `day`."""
+        stops = [
+            StopPublic(
+                seq=k,
+                kind=s.kind.value,
+                task_id=s.task_id,
+                name=s.name,
+                lon=s.lon,
+                lat=s.lat,
+                arrival=format_hhmm(s.arrival_s),
+                departure=format_hhmm(s.departure_s),
+                arrival_s=s.arrival_s,
+                start_s=s.start_s,
+                departure_s=s.departure_s,
+                done=s.task_id is not None and s.task_id in done,
+            )
+            for k, s in enumerate(route.stops)
+        ]
+        line = (
+            LineString(type="LineString", coordinates=[list(p) for p in route.geometry])
+            if len(route.geometry) >= 2
+            else None
+        )
+        return cls(
+            volunteer_id=route.volunteer_id,
+            name=route.display_name,
+            date=day,
+            travel_time_s=round(route.travel_s, 1),
+            distance_m=round(route.distance_m, 1),
+            stops=stops,
+            geometry=line,
+        )
 
 
 class PlanSummaryPublic(BaseModel):

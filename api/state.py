@@ -23,11 +23,12 @@ import numpy as np
 
 from api.collections import LAYERS, SPECS, Collection, build_collection
 from api.settings import Settings
-from geo import ScenarioError, TravelMode
+from geo import InputError, ScenarioError, TravelMode
 from geo.engine import NearestIndex
 from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from geo.network import StreetNetwork, load_network_cached
 from geo.scenario import Scenario
+from planner.daily.record import VolunteerRoute, load_routes, parse_routes
 from planner.disclosure import DEFAULT_K, MERGED, check, protect
 from planner.publish import version_folder
 from planner.store import Store, store_url
@@ -104,11 +105,17 @@ class RouteBook:
     """
 
     def __init__(
-        self, folder: Path | None, *, routes: Mapping[date, list[dict[str, Any]]] | None = None
+        self,
+        folder: Path | None,
+        *,
+        routes: Mapping[date, Iterable[VolunteerRoute] | list[dict[str, Any]]] | None = None,
     ):
         self.folder = folder
-        self._fixed = dict(routes or {})
-        self._cache: dict[date, tuple[float, dict[str, dict[str, Any]]]] = {}
+        self._fixed = {
+            day: {r.volunteer_id: r for r in parse_routes(list(rs), source=f"routes {day}")}
+            for day, rs in (routes or {}).items()
+        }
+        self._cache: dict[date, tuple[float, dict[str, VolunteerRoute]]] = {}
         self._lock = threading.Lock()
 
     def dates(self) -> list[date]:
@@ -124,10 +131,10 @@ class RouteBook:
                     found.add(day)
         return sorted(found)
 
-    def day(self, day: date) -> dict[str, dict[str, Any]] | None:
-        """Routes of `day` by volunteer id, or ``None`` if that day was not planned."""
+    def day(self, day: date) -> dict[str, VolunteerRoute] | None:
+        """Route records of `day` by volunteer id, or ``None`` if that day was not planned."""
         if day in self._fixed:
-            return {str(r["volunteer_id"]): r for r in self._fixed[day]}
+            return self._fixed[day]
         if self.folder is None:
             return None
         path = self.folder / day.isoformat() / ROUTES_FILE
@@ -140,11 +147,11 @@ class RouteBook:
             if cached is not None and cached[0] == mtime:
                 return cached[1]
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
+                records = load_routes(path)
+            except InputError as exc:
                 msg = f"`{path}` cannot be read: {exc}"
                 raise ScenarioError(msg) from exc
-            routes = {str(r["volunteer_id"]): r for r in data}
+            routes = {r.volunteer_id: r for r in records}
             self._cache[day] = (mtime, routes)
             return routes
 
@@ -156,8 +163,8 @@ class RouteBook:
                 route = (self.day(day) or {}).get(volunteer_id)
             except ScenarioError:
                 continue
-            if route is not None and route.get("service_point") is not None:
-                return str(route["service_point"])
+            if route is not None and route.service_point:
+                return route.service_point
         return None
 
 

@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from maps._base import base_map, bounds_of, finish, render_html  # noqa: E402
 from maps.plan import PlanLayers  # noqa: E402
 from maps.write import write_maps  # noqa: E402
+from planner.daily.record import parse_routes  # noqa: E402
 from planner.hexbin import hexbin  # noqa: E402
 
 GPKG = ROOT / "data" / "dongcao" / "dongcao.gpkg"
@@ -92,44 +93,31 @@ def _stand_in_routes(employers: gpd.GeoDataFrame, rng: np.random.Generator) -> l
         # 200-vertex path through the stops (stands in for a street-following geometry).
         t = np.linspace(0, len(pts) - 1, 200)
         path = np.column_stack([np.interp(t, np.arange(len(pts)), pts[:, k]) for k in (0, 1)])
-        stops = [
-            {
-                "seq": 0,
-                "kind": "home",
-                "name": "Home",
-                "lon": home[0],
-                "lat": home[1],
-                "arrival": None,
-                "departure": "08:30",
+
+        def stop(kind: str, k: int, lon: float, lat: float, arrive: int, leave: int) -> dict:
+            return {
+                "kind": kind,
+                "node": k,
+                "task_id": None if kind != "visit" else f"visit:{lon:.6f},{lat:.6f}",
+                "label": f"Employer {k}" if kind == "visit" else "",
+                "lon": float(lon),
+                "lat": float(lat),
+                "arrival_s": arrive,
+                "start_s": arrive,
+                "departure_s": leave,
+                "travel_s": 0.0,
+                "travel_m": 0.0,
             }
-        ]
+
+        stops = [stop("start", 0, home[0], home[1], 30600, 30600)]
         for k, (lon, lat) in enumerate(visits, 1):
-            stops.append(
-                {
-                    "seq": k,
-                    "kind": "employer",
-                    "name": f"Employer {k}",
-                    "lon": lon,
-                    "lat": lat,
-                    "arrival": 30600 + 1800 * k,
-                    "departure": 30600 + 1800 * k + 1200,
-                }
-            )
-        stops.append(
-            {
-                "seq": 9,
-                "kind": "home",
-                "name": "Home",
-                "lon": home[0],
-                "lat": home[1],
-                "arrival": "13:30",
-                "departure": None,
-            }
-        )
+            stops.append(stop("visit", k, lon, lat, 30600 + 1800 * k, 30600 + 1800 * k + 1200))
+        stops.append(stop("end", 0, home[0], home[1], 48600, 48600))
         routes.append(
             {
                 "volunteer_id": f"V{v:03d}",
-                "volunteer_name": f"Volunteer {v}",
+                "name": f"Volunteer {v}",
+                "mode": "walk",
                 "stops": stops,
                 "geometry": path.tolist(),
             }
@@ -163,7 +151,7 @@ def main() -> None:
     market = lay["talent_market"]
     belts = lay["belts_truth"][["industry", "geometry"]]
     plan = _stand_in_plan(lay["candidate_sites"], rng)
-    routes = _stand_in_routes(lay["employers"], rng)
+    routes = parse_routes(_stand_in_routes(lay["employers"], rng))
     read_s = time.perf_counter() - t0
 
     out = OUT / "maps"

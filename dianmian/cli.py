@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the CLI imports the pipeline lazily, so start-up stays fast
     from geo.engine import Engine
     from geo.scenario import Scenario
     from planner.city import City
+    from planner.daily.vrp import SolveOptions
     from planner.points.plan import Plan
     from planner.store import Store
 
@@ -205,7 +206,7 @@ def _run_plan(
             reporter,
             date=None,
             state=None,
-            seconds=20.0,
+            options=None,
             city=city,
             plan=plan,
             engine=engine,
@@ -238,7 +239,13 @@ def routes(
         Path | None,
         typer.Option(help="Re-plan from a state file (done tasks, absent volunteers, now)."),
     ] = None,
-    seconds: Annotated[float, typer.Option(help="Solver time budget (s).")] = 20.0,
+    seed: Annotated[int, typer.Option(help="Solver seed (same input and seed: same plan).")] = 0,
+    iterations: Annotated[
+        int, typer.Option(help="Solver iterations (stops earlier after half as many without gain).")
+    ] = 2000,
+    seconds: Annotated[
+        float, typer.Option(help="Wall-clock safety net of the solver (s); reported when hit.")
+    ] = 120.0,
     out_dir: OutOpt = DEFAULT_OUT,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -246,8 +253,13 @@ def routes(
     """Plan the volunteers' routes of one day and write OUT/<scenario>/routes/<date>/."""
     _setup_logging(quiet=quiet, verbose=verbose)
     reporter = Reporter(quiet=quiet)
+    from planner.daily.vrp import SolveOptions
+
+    options = SolveOptions(
+        iterations=iterations, no_improvement=max(1, iterations // 2), seconds=seconds, seed=seed
+    )
     with _domain_errors():
-        _run_routes(scenario, out_dir, reporter, date=date, state=state, seconds=seconds)
+        _run_routes(scenario, out_dir, reporter, date=date, state=state, options=options)
 
 
 def _run_routes(
@@ -257,7 +269,7 @@ def _run_routes(
     *,
     date: str | None,
     state: Path | None,
-    seconds: float,
+    options: SolveOptions | None,
     city: City | None = None,
     plan: Plan | None = None,
     engine: Engine | None = None,
@@ -291,15 +303,21 @@ def _run_routes(
             day,
             out_root=out_dir,
             state_file=state,
-            seconds=seconds,
+            options=options,
             engine=engine,
             done=done,
         )
-    planned = len(run.plan.planned_task_ids)
-    busy = sum(1 for r in run.plan.routes if not r.is_empty)
+    from maps.sheets import write_sheets
+
+    run.paths.update(
+        write_sheets(run.plan, run.paths["json"].parent, title=f"{city.scenario.title} {day}")
+    )
+    fig = run.plan.summary()
     reporter.print(
-        f"Routes {day}: {planned} tasks for {busy} volunteers, {len(run.plan.dropped)} dropped "
-        f"(each with a reason in plan.json); solver {run.timings.get('solver_s', 0):.1f} s"
+        f"Routes {day}: {fig['tasks_planned']} tasks for {fig['with_tasks']} of "
+        f"{fig['volunteers']} volunteers (the others each with a reason), "
+        f"{fig['tasks_left_out']} left out (each with a reason in plan.json); "
+        f"utilisation {fig['utilisation']:.0%}; solver {run.timings.get('solver_s', 0):.1f} s"
     )
     written = [p for p in run.paths.values() if isinstance(p, Path)]
     return written + write_datum_copies(written, target, city.scenario.output.coordinates)

@@ -58,6 +58,7 @@ from .layers import (
 )
 from .modes import MODE_CODES
 from .readers import HEADERS, READ_PROBLEM, ROW
+from .timeofday import format_hhmm
 
 logger = logging.getLogger(__name__)
 
@@ -491,7 +492,7 @@ def _parse_times(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     ss = pd.to_numeric(parts[2], errors="coerce").fillna(0).to_numpy(dtype=float)
     good = (hh <= 23) & (mm <= 59) & (ss <= 59)  # NaN compares False
     normalised = np.array(
-        [f"{int(h):02d}:{int(m):02d}" if g else "" for h, m, g in zip(hh, mm, good, strict=True)],
+        [format_hhmm(3600 * h + 60 * m) if g else "" for h, m, g in zip(hh, mm, good, strict=True)],
         dtype=object,
     )
     return normalised, good

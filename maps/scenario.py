@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pyogrio
@@ -21,6 +20,7 @@ from geo.crs import Datum, frame_from_wgs84, from_wgs84
 from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from maps.plan import PlanLayers
 from maps.write import write_maps
+from planner.daily.record import VolunteerRoute, load_routes, parse_routes
 from planner.privacy import strip_home_legs
 
 logger = logging.getLogger(__name__)
@@ -32,49 +32,42 @@ def _layer(path: Path, name: str) -> gpd.GeoDataFrame | None:
     return gpd.read_file(path, layer=name)
 
 
-def latest_routes(out_dir: Path, date: str | None = None) -> list[dict[str, Any]] | None:
-    """Route records of `date` (or the newest date) under ``routes/``, or ``None``."""
+def latest_routes(
+    out_dir: Path, date: str | None = None
+) -> tuple[str, tuple[VolunteerRoute, ...]] | None:
+    """Date and route records of `date` (or the newest date) under ``routes/``, or ``None``."""
     root = out_dir / "routes"
     if date is not None:
         path = root / date / "routes.json"
         if not path.is_file():
             msg = f"no routes for {date}: `{path}` does not exist (run `dianmian routes` first)"
             raise ScenarioError(msg)
-        return list(json.loads(path.read_text(encoding="utf-8")))
+        return date, load_routes(path)
     days = sorted(p for p in root.glob("*/routes.json")) if root.is_dir() else []
     if not days:
         return None
-    return list(json.loads(days[-1].read_text(encoding="utf-8")))
+    return days[-1].parent.name, load_routes(days[-1])
 
 
-def shift_routes(routes: list[dict[str, Any]], datum: Datum) -> list[dict[str, Any]]:
-    """Route records (``routes.json``) with stops and lines moved from WGS-84 to `datum`."""
+def shift_routes(routes: tuple[VolunteerRoute, ...], datum: Datum) -> tuple[VolunteerRoute, ...]:
+    """Route records with stops and lines moved from WGS-84 to `datum` (for its tiles)."""
     if datum is Datum.WGS84:
         return routes
-    out = []
+    moved = []
     for route in routes:
-        moved = dict(route)
-        stops = []
-        for stop in route.get("stops") or []:
-            stop = dict(stop)
-            if isinstance(stop.get("lon"), int | float) and isinstance(
-                stop.get("lat"), int | float
-            ):
+        record = route.to_dict()
+        for stop in record["stops"]:
+            if stop["lon"] is not None and stop["lat"] is not None:
                 x, y = from_wgs84(stop["lon"], stop["lat"], datum)
                 stop["lon"], stop["lat"] = round(float(x), 7), round(float(y), 7)
-            stops.append(stop)
-        moved["stops"] = stops
-        geometry = route.get("geometry")
-        if isinstance(geometry, dict) and geometry.get("type") == "LineString":
-            xy = [c for c in geometry.get("coordinates") or [] if len(c) >= 2]
-            if xy:
-                x, y = from_wgs84([c[0] for c in xy], [c[1] for c in xy], datum)
-                coords = [
-                    [round(float(a), 7), round(float(b), 7)] for a, b in zip(x, y, strict=True)
-                ]
-                moved["geometry"] = {**geometry, "coordinates": coords}
-        out.append(moved)
-    return out
+        xy = record["geometry"]["coordinates"]
+        if xy:
+            x, y = from_wgs84([c[0] for c in xy], [c[1] for c in xy], datum)
+            record["geometry"]["coordinates"] = [
+                [round(float(a), 7), round(float(b), 7)] for a, b in zip(x, y, strict=True)
+            ]
+        moved.append(record)
+    return parse_routes(moved, source=f"routes shifted to {datum.value}")
 
 
 def write_scenario_maps(
@@ -143,7 +136,8 @@ def write_scenario_maps(
             catch = catch.rename(columns={"service_point": "point_id"})
             catch = catch[catch["point_id"].isin(new_points["id"])].reset_index(drop=True)
         plan = PlanLayers(service_points=new_points, catchments=catch, crowd=crowd)
-    routes = latest_routes(out, date)
+    day_routes = latest_routes(out, date)
+    routes_date, routes = (None, None) if day_routes is None else day_routes
     if routes is not None and not volunteer_homes:
         routes = _without_homes(routes, points)
     if coordinates is not Datum.WGS84:
@@ -170,6 +164,7 @@ def write_scenario_maps(
         roads=layers["roads"],
         plan=plan,
         routes=routes,
+        routes_date=routes_date,
         title=title,
         synthetic=synthetic,
         tiles=tiles,
@@ -179,8 +174,8 @@ def write_scenario_maps(
 
 
 def _without_homes(
-    routes: list[dict[str, Any]], points: gpd.GeoDataFrame | None
-) -> list[dict[str, Any]]:
+    routes: tuple[VolunteerRoute, ...], points: gpd.GeoDataFrame | None
+) -> tuple[VolunteerRoute, ...]:
     """Published routes start and end at the volunteer's service point, never at home."""
     where: dict[str, tuple[float, float, str]] = {}
     if points is not None and len(points):

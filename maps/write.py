@@ -25,9 +25,10 @@ import geopandas as gpd
 
 from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from maps._base import render_html
-from maps.daily import ROUTE_PALETTE, parse_routes, route_page, routes_map
+from maps.daily import ROUTE_PALETTE, route_page, routes_map
 from maps.overview import overview_map
 from maps.plan import PlanLayers, plan_map
+from planner.daily.record import VolunteerRoute
 from planner.hexbin import HexBins
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,8 @@ def write_maps(
     belts: gpd.GeoDataFrame | None = None,
     roads: gpd.GeoDataFrame | None = None,
     plan: PlanLayers | Mapping[str, Any] | None = None,
-    routes: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None = None,
+    routes: Sequence[VolunteerRoute] | None = None,
+    routes_date: str | None = None,
     title: str,
     synthetic: bool,
     tiles: str | None = None,
@@ -87,7 +89,10 @@ def write_maps(
         :class:`maps.plan.PlanLayers` or a mapping with ``service_points`` and optional
         ``catchments`` and ``crowd``; None skips ``plan.html``.
     routes
-        Volunteer routes (see :mod:`maps.daily`); None skips ``routes.html`` and the pages.
+        Volunteer route records (see :mod:`maps.daily`); None skips ``routes.html`` and the
+        pages.
+    routes_date
+        Their date (``YYYY-MM-DD``), shown on the phone pages.
     title, synthetic, tiles, attribution
         As in :func:`maps.overview.overview_map`.
     industries
@@ -129,20 +134,17 @@ def write_maps(
         )
     volunteer_pages: dict[str, str] = {}
     if routes is not None:
-        parsed = parse_routes(routes)
         taken: set[str] = set()
-        names = {r.volunteer_id: page_file_name(r.volunteer_id, taken) for r in parsed}
+        names = {r.volunteer_id: page_file_name(r.volunteer_id, taken) for r in routes}
         links = {vid: f"routes/{name}" for vid, name in names.items()}
         pages["routes.html"] = render_html(
             routes_map(routes, roads=roads, page_links=links, **common)
         )
-        raw = routes["features"] if isinstance(routes, Mapping) else routes
-        for k, (route, item) in enumerate(zip(parsed, raw, strict=True)):
-            if isinstance(routes, Mapping):  # a Feature: properties + geometry
-                item = {**(item.get("properties") or {}), "geometry": item.get("geometry")}
+        for k, route in enumerate(routes):
             volunteer_pages[names[route.volunteer_id]] = route_page(
-                item,
+                route,
                 synthetic=synthetic,
+                date=routes_date,
                 tiles=tiles,
                 attribution=attribution,
                 roads=roads,

@@ -17,29 +17,39 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from planner.daily.record import VolunteerRoute, parse_routes
+
 HOME_KINDS = ("start", "end")
 NEAR_M = 1.0
 """Stops closer than this (m) are the same place."""
 
 
 def strip_home_legs(
-    routes: Sequence[Mapping[str, Any]],
+    routes: Sequence[VolunteerRoute],
     points: Mapping[str, tuple[float, float, str]],
-) -> list[dict[str, Any]]:
+) -> tuple[VolunteerRoute, ...]:
     """Route records without homes: start/end at the service point, home legs cut.
 
     Parameters
     ----------
     routes
-        Records as in ``routes.json`` (``stops`` with ``kind``, ``lon``, ``lat``;
-        ``geometry`` a GeoJSON LineString; ``service_point`` the volunteer's point id).
+        Route records (``service_point`` names the volunteer's point).
     points
         Service point id -> (lon, lat, name), degrees EPSG:4326.
+
+    Returns
+    -------
+    tuple of VolunteerRoute
+        A route whose day already starts at its point is returned as it is; the others
+        start when the first task's trip would start from the point (no travel on that
+        first leg, whose street line is not the point's) and end when the last task ends.
     """
-    return [_strip(dict(r), points) for r in routes]
+    stripped = [_strip(r.to_dict(), points) for r in routes]
+    return parse_routes(stripped, source="published routes")
 
 
 def _strip(route: dict[str, Any], points: Mapping[str, tuple[float, float, str]]) -> dict[str, Any]:
+    """:meth:`VolunteerRoute.to_dict` record -> the same without home legs."""
     stops = [dict(s) for s in route.get("stops", [])]
     homes = [s for s in stops if s.get("kind") in HOME_KINDS]
     home = (homes[0].get("lon"), homes[0].get("lat")) if homes else None
@@ -54,29 +64,36 @@ def _strip(route: dict[str, Any], points: Mapping[str, tuple[float, float, str]]
         and not (s.get("kind") == "lunch" and _same((s.get("lon"), s.get("lat")), home))
     ]
     out = copy.deepcopy(route)
-    out["geometry"] = _cut(route.get("geometry"), stops, kept)
+    out["geometry"] = _cut(route.get("geometry"), stops, kept) or {
+        "type": "LineString",
+        "coordinates": [],
+    }
+    if kept:
+        kept[0] = {**kept[0], "travel_s": 0.0, "travel_m": 0.0}  # the leg came from home
     ends = []
-    if point is not None:
-        for kind, name in (("start", "Start 出发"), ("end", "End of day 收工")):
+    if point is not None and kept:
+        t_start, t_end = int(kept[0]["arrival_s"]), int(kept[-1]["departure_s"])
+        for kind, name, at, node in (
+            ("start", "Start 出发", t_start, kept[0]["node"]),
+            ("end", "End of day 收工", t_end, kept[-1]["node"]),
+        ):
             ends.append(
                 {
-                    "seq": 0,
                     "kind": kind,
+                    "node": node,  # the matrix node is internal; the place is lon/lat
                     "task_id": None,
-                    "name": f"{name} · {point[2]}",
+                    "label": f"{name} · {point[2]}",
                     "lon": point[0],
                     "lat": point[1],
-                    "arrival": None,
-                    "departure": None,
+                    "arrival_s": at,
+                    "start_s": at,
+                    "departure_s": at,
+                    "travel_s": 0.0,
+                    "travel_m": 0.0,
                 }
             )
-    new = ([ends[0]] if ends else []) + kept + ([ends[1]] if ends else [])
-    for seq, s in enumerate(new):
-        s["seq"] = seq
-    out["stops"] = new
+    out["stops"] = ([ends[0]] if ends else []) + kept + ([ends[1]] if ends else [])
     out["home_legs_removed"] = True
-    for key in ("travel_time_s", "distance_m", "duration_s"):
-        out.pop(key, None)  # they include the home legs
     return out
 
 

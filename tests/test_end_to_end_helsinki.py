@@ -92,7 +92,16 @@ def test_plan_routes_and_maps_on_real_osm(helsinki, tmp_path):
     summary = json.loads((target / "plan_summary.json").read_text())
     assert summary["after"]["market_load"] < summary["before"]["market_load"]
 
-    args = ["routes", str(helsinki), "--date", "2026-11-24", "--seconds", "2", "--out", str(out)]
+    args = [
+        "routes",
+        str(helsinki),
+        "--date",
+        "2026-11-24",
+        "--iterations",
+        "300",
+        "--out",
+        str(out),
+    ]
     result = runner.invoke(app, [*args, "-q"])
     assert result.exit_code == 0, result.output
     records = json.loads((target / "routes" / "2026-11-24" / "routes.json").read_text())

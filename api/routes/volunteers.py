@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, HTTPException, Path, Query, status
 from api.deps import AUTH_RESPONSES, StateDep, Writer
 from api.schemas import TaskDoneCreate, TaskDonePublic, VolunteerRoutePublic
 from api.state import ApiState
+from planner.daily.record import VolunteerRoute
 
 router = APIRouter(prefix="/volunteers", tags=["volunteers"])
 
@@ -31,7 +32,7 @@ def volunteer_route(
     state: StateDep,
     volunteer_id: VolunteerId,
     date: Annotated[dt.date | None, Query(description="YYYY-MM-DD")] = None,
-) -> dict[str, Any]:
+) -> VolunteerRoutePublic:
     day, routes = _day(state, date)
     route = routes.get(volunteer_id)
     if route is None:
@@ -40,31 +41,7 @@ def volunteer_route(
             detail=f"volunteer {volunteer_id!r} has no route on {day.isoformat()}",
         )
     done = {t.task_id for t in state.store.done_tasks(day, volunteer_id=volunteer_id)}
-    stops = []
-    for s in route.get("stops", []):
-        task = s.get("task_id")
-        stops.append(
-            {
-                "seq": int(s["seq"]),
-                "kind": str(s.get("kind", "")),
-                "task_id": None if task is None else str(task),
-                "name": s.get("name"),
-                "lon": float(s["lon"]),
-                "lat": float(s["lat"]),
-                "arrival": s.get("arrival"),
-                "departure": s.get("departure"),
-                "done": task is not None and str(task) in done,
-            }
-        )
-    return {
-        "volunteer_id": volunteer_id,
-        "name": route.get("name"),
-        "date": day,
-        "travel_time_s": route.get("travel_time_s"),
-        "distance_m": route.get("distance_m"),
-        "stops": stops,
-        "geometry": route.get("geometry"),
-    }
+    return VolunteerRoutePublic.from_record(route, day, done)
 
 
 @router.post(
@@ -89,7 +66,7 @@ def task_done(
             status.HTTP_404_NOT_FOUND,
             detail=f"volunteer {volunteer_id!r} has no route on {day.isoformat()}",
         )
-    tasks = {str(s.get("task_id")) for s in route.get("stops", []) if s.get("task_id") is not None}
+    tasks = set(route.task_ids)
     if task_id not in tasks:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
@@ -107,7 +84,7 @@ def task_done(
     }
 
 
-def _day(state: ApiState, day: dt.date | None) -> tuple[dt.date, dict[str, dict[str, Any]]]:
+def _day(state: ApiState, day: dt.date | None) -> tuple[dt.date, dict[str, VolunteerRoute]]:
     dates = state.routes.dates()
     if not dates:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no routes have been planned")

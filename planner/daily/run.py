@@ -13,9 +13,10 @@ a validated city and its service-point plan:
   each snapped once per mode; durations (s) and distances (m) come from the travel-time
   engine, and legs used by the plan get street-following geometry from its routes.
 
-:func:`plan_routes` plans (or re-plans, with a :class:`~planner.daily.state.RouteState`) a
-day and :func:`write_routes` writes ``plan.json``, ``routes.geojson``, ``routes.gpx``,
-``routes.html`` and one page per volunteer. :func:`routes_for_day` does all of it for the CLI.
+:func:`plan_city_day` plans (or re-plans, with a :class:`~planner.daily.state.DayState`) a
+day and :func:`write_routes` writes its data: ``plan.json``, ``routes.json``,
+``routes.geojson`` and ``routes.gpx`` (pages are drawn by the ``maps`` face).
+:func:`routes_for_day` does all of it for the CLI.
 """
 
 from __future__ import annotations
@@ -30,19 +31,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geo import InputError, Problem
 from geo.engine import Engine
 from planner.daily.costs import GeometryClock, LegGeometry, day_matrices
-from planner.daily.export import plan_html, write_exports
-from planner.daily.state import RouteState, load_state
+from planner.daily.export import write_exports
+from planner.daily.state import load_state, parse_state, resolve_state, state_to_dict
 from planner.daily.tasks import UNREACHABLE_S, DayParams, DayTasks, day_tasks, parse_date
 from planner.daily.vrp import (
     DayPlan,
     DayProblem,
-    Escort,
-    ReplanState,
+    DayState,
     SolveOptions,
-    plan_day,
+    solve_day,
 )
 
 __all__ = [
@@ -55,8 +54,7 @@ __all__ = [
     "day_matrices",
     "day_tasks",
     "parse_date",
-    "plan_routes",
-    "replan_state",
+    "plan_city_day",
     "routes_dir",
     "routes_for_day",
     "write_routes",
@@ -65,64 +63,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def replan_state(state: RouteState, day: DayTasks) -> ReplanState:
-    """The routing core's :class:`ReplanState` of an id-based `state` on `day`.
-
-    Raises
-    ------
-    geo.InputError
-        Listing every id in `state` that is not a task, volunteer or place of the day.
-    """
-    task_ids = {t.id for t in day.tasks}
-    escort_ids = {t.id for t in day.tasks if isinstance(t, Escort)}
-    vols = {v.id: v for v in day.volunteers}
-    bad: list[str] = []
-    bad += [f"`done`: {t!r} is not a task of {day.date}" for t in sorted(state.done - task_ids)]
-    for key in ("absent", "lunch_taken"):
-        bad += [
-            f"`{key}`: unknown volunteer {v!r}" for v in sorted(getattr(state, key) - set(vols))
-        ]
-    bad += [f"`carrying`: unknown volunteer {v!r}" for v in sorted(set(state.carrying) - set(vols))]
-    bad += [
-        f"`carrying`: {e!r} is not an escort of {day.date}"
-        for ids in state.carrying.values()
-        for e in ids
-        if e not in escort_ids
-    ]
-    keys = {k: i for i, k in enumerate(day.locations["key"])}
-    positions: dict[str, int] = {}
-    for vid, place in state.positions.items():
-        if vid not in vols:
-            bad.append(f"`positions`: unknown volunteer {vid!r}")
-            continue
-        if place == "home":
-            node: int | None = keys[f"home:{vid}"]
-        elif place == "point":
-            node = keys[f"point:{day.point_of[vid]}"]
-        else:
-            node = keys.get(f"employer:{place}", keys.get(f"point:{place}"))
-        if node is None:
-            bad.append(
-                f"`positions`: {place!r} of {vid!r} is not a service point or an employer "
-                f"with a task on {day.date}"
-            )
-            continue
-        positions[vid] = node
-    if bad:
-        raise InputError([Problem("re-planning state", None, b) for b in bad])
-    return ReplanState(
-        now_s=state.now_s or 0,
-        done=state.done,
-        absent=state.absent,
-        positions=positions,
-        carrying={k: tuple(v) for k, v in state.carrying.items()},
-        lunch_taken=state.lunch_taken,
-    )
-
-
 @dataclass(frozen=True, eq=False)
 class RoutesRun:
-    """What :func:`routes_for_day` produced: the plan, its problem, files and timings (s)."""
+    """A planned day: the plan, its problem and tasks, files written (by
+    :func:`routes_for_day`) and wall-clock timings (s, kept out of ``plan.json``)."""
 
     plan: DayPlan
     problem: DayProblem
@@ -136,15 +80,14 @@ def _plan(
     plan: Any,
     date: str | dt.date,
     *,
-    seconds: float,
-    seed: int,
-    state: RouteState | None,
+    options: SolveOptions | None,
+    state: DayState | None,
     done: Iterable[str],
     absent: Iterable[str],
     now: str | int | None,
     params: DayParams | None,
     engine: Engine | None,
-) -> tuple[DayPlan, DayProblem, DayTasks, dict[str, float]]:
+) -> RoutesRun:
     engine = engine or Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -153,11 +96,11 @@ def _plan(
     matrices, geometry = day_matrices(day, engine, params=params)
     t2 = time.perf_counter()
     problem = DayProblem(day.tasks, day.volunteers, matrices)
-    full = (state or RouteState()).merged(done=done, absent=absent, now=now)
-    replan = None if full.is_empty else replan_state(full, day)
-    result = plan_day(
+    full = (state or DayState()).merged(done=done, absent=absent, now=now)
+    replan = None if full.is_empty else resolve_state(full, day)
+    result = solve_day(
         problem,
-        options=SolveOptions(seconds=seconds, seed=seed),
+        options=options or SolveOptions(),
         state=replan,
         path_geometry=geometry,
     )
@@ -177,29 +120,36 @@ def _plan(
         *result.notes,
         f"{day.date}: {n_planned} of {len(day.tasks)} tasks planned for "
         f"{sum(not r.is_empty for r in result.routes)} of {len(day.volunteers)} volunteers",
-        "timings (s): " + ", ".join(f"{k} {v}" for k, v in timings.items()),
     )
     if replan is not None:
-        notes = (*notes, "re-planned from state: " + json.dumps(full.to_dict(), ensure_ascii=False))
+        notes = (
+            *notes,
+            "re-planned from state: " + json.dumps(state_to_dict(full), ensure_ascii=False),
+        )
     logger.info(notes[-1] if replan is None else notes[-2])
-    return dataclasses.replace(result, notes=tuple(notes)), problem, day, timings
+    logger.info("timings (s): %s", ", ".join(f"{k} {v}" for k, v in timings.items()))
+    routes = tuple(
+        dataclasses.replace(r, service_point=day.point_of.get(r.volunteer_id, ""))
+        for r in result.routes
+    )
+    result = dataclasses.replace(result, routes=routes, notes=tuple(notes))
+    return RoutesRun(result, problem, day, {}, timings)
 
 
-def plan_routes(
+def plan_city_day(
     city: Any,
     plan: Any,
     date: str | dt.date,
     *,
-    seconds: float = 20.0,
-    seed: int = 0,
-    state: RouteState | None = None,
+    options: SolveOptions | None = None,
+    state: DayState | Mapping[str, Any] | None = None,
     done: Iterable[str] = (),
     absent: Iterable[str] = (),
     now: str | int | None = None,
     params: DayParams | None = None,
     engine: Engine | None = None,
-) -> tuple[DayPlan, DayProblem]:
-    """Plan (or re-plan) every volunteer's route of `date`.
+) -> RoutesRun:
+    """Plan (or re-plan) every volunteer's route of `date` (nothing is written).
 
     Parameters
     ----------
@@ -207,12 +157,11 @@ def plan_routes(
         The validated city and its service-point plan.
     date
         ``YYYY-MM-DD``.
-    seconds
-        Solver time budget (s); matrices and geometry come on top.
-    seed
-        Solver seed.
+    options
+        Solver settings (iterations, seed, balance; see :class:`planner.daily.vrp.SolveOptions`).
     state
-        What has happened today (e.g. from :func:`planner.daily.state.load_state`).
+        What has happened today: a :class:`planner.daily.vrp.DayState` (positions by place
+        id, e.g. from :func:`planner.daily.state.load_state`) or the decoded state file.
     done, absent, now
         Shortcuts added to `state`: finished task ids, absent volunteer ids, current time
         (``HH:MM`` or seconds since midnight). With any of them the plan covers the rest of
@@ -224,24 +173,25 @@ def plan_routes(
 
     Returns
     -------
-    DayPlan, DayProblem
-        The plan (its ``notes`` hold counts and timings) and the problem it solves (for the
-        exports and for checking).
+    RoutesRun
+        The plan (its ``notes`` hold counts and how the search stopped), the problem it
+        solves and the day's tasks (for the exports and for checking), and timings.
 
     Raises
     ------
     geo.InputError
-        On a malformed date, parameters or unknown ids in the state.
+        On a malformed date, parameters, state or unknown ids in the state.
     planner.InfeasibleError, planner.SolverError
-        As :func:`planner.daily.vrp.plan_day` (only with required tasks, which this module does
-        not create: impossible tasks are dropped with a reason instead).
+        As :func:`planner.daily.vrp.solve_day` (only with required tasks, which this module
+        does not create: impossible tasks are left out with a reason instead).
     """
-    result, problem, _day, _t = _plan(
+    if state is not None and not isinstance(state, DayState):
+        state = parse_state(state)
+    return _plan(
         city,
         plan,
         date,
-        seconds=seconds,
-        seed=seed,
+        options=options,
         state=state,
         done=done,
         absent=absent,
@@ -249,37 +199,15 @@ def plan_routes(
         params=params,
         engine=engine,
     )
-    return result, problem
 
 
-def write_routes(
-    day_plan: DayPlan,
-    problem: DayProblem,
-    out_dir: str | Path,
-    *,
-    title: str = "",
-    point_of: Mapping[str, str] | None = None,
-) -> dict[str, Path]:
-    """Write the exports and one phone-friendly page per volunteer with tasks.
+def write_routes(day_plan: DayPlan, out_dir: str | Path) -> dict[str, Path]:
+    """Write the day's data files (see :func:`planner.daily.export.write_exports`).
 
-    Files: ``plan.json``, ``routes.geojson``, ``routes.gpx``, ``routes.html`` (everyone, for
-    printing) and ``volunteers/<volunteer id>.html`` (self-contained, offline).
+    Data only: the printable sheet and the volunteers' pages are drawn from these files by
+    :func:`maps.sheets.write_sheets` (the CLI does both).
     """
-    out = Path(out_dir)
-    paths = write_exports(day_plan, problem, out, point_of)
-    pages = out / "volunteers"
-    pages.mkdir(exist_ok=True)
-    for old in pages.glob("*.html"):
-        old.unlink()  # a re-plan may leave a volunteer without tasks
-    for r in day_plan.routes:
-        if r.is_empty:
-            continue
-        one = DayPlan((r,), (), 0, 0.0)
-        head = f"{r.name or r.volunteer_id} · {title}" if title else (r.name or r.volunteer_id)
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in r.volunteer_id)
-        (pages / f"{safe}.html").write_text(plan_html(one, title=head), encoding="utf-8")
-    paths["volunteers"] = pages
-    return paths
+    return write_exports(day_plan, Path(out_dir))
 
 
 def routes_dir(out_root: str | Path, scenario: str, date: str | dt.date) -> Path:
@@ -294,8 +222,7 @@ def routes_for_day(
     *,
     out_root: str | Path = "out",
     state_file: str | Path | None = None,
-    seconds: float = 20.0,
-    seed: int = 0,
+    options: SolveOptions | None = None,
     params: DayParams | None = None,
     engine: Engine | None = None,
     done: Iterable[str] = (),
@@ -305,18 +232,19 @@ def routes_for_day(
     `done` adds task ids reported done elsewhere (e.g. through the HTTP API) to the state.
 
     The entry point of ``dianmian routes SCENARIO --date YYYY-MM-DD [--state FILE]``. When
-    re-planning, the state used is copied to ``state.json`` next to the plan.
+    re-planning, the state used is copied to ``state.json`` next to the plan; timings and
+    how the search stopped go to ``run.json`` (``plan.json`` holds nothing that depends on
+    the machine).
     """
     state = load_state(state_file) if state_file is not None else None
     done = tuple(done)
     if done:
-        state = (state or RouteState()).merged(done=done)
-    result, problem, day, timings = _plan(
+        state = (state or DayState()).merged(done=done)
+    run = _plan(
         city,
         plan,
         date,
-        seconds=seconds,
-        seed=seed,
+        options=options,
         state=state,
         done=(),
         absent=(),
@@ -324,15 +252,24 @@ def routes_for_day(
         params=params,
         engine=engine,
     )
-    out = routes_dir(out_root, city.scenario.name, day.date)
+    out = routes_dir(out_root, city.scenario.name, run.day.date)
     t0 = time.perf_counter()
-    paths = write_routes(
-        result, problem, out, title=f"{city.scenario.title} {day.date}", point_of=day.point_of
-    )
+    paths = write_routes(run.plan, out)
     if state is not None:
         paths["state"] = out / "state.json"
         paths["state"].write_text(
-            json.dumps(state.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+            json.dumps(state_to_dict(state), ensure_ascii=False, indent=1), encoding="utf-8"
         )
-    timings["write_s"] = round(time.perf_counter() - t0, 2)
-    return RoutesRun(result, problem, day, paths, timings)
+    timings = {**run.timings, "write_s": round(time.perf_counter() - t0, 2)}
+    paths["run"] = out / "run.json"
+    opts = options or SolveOptions()
+    meta = {
+        "timings_s": timings,
+        "seed": opts.seed,
+        "iterations": opts.iterations,
+        "no_improvement": opts.no_improvement,
+        "safety_net_s": opts.seconds,
+        "stopped_by": next((n for n in run.plan.notes if n.startswith("search stopped")), ""),
+    }
+    paths["run"].write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    return RoutesRun(run.plan, run.problem, run.day, paths, timings)

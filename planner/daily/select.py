@@ -7,11 +7,13 @@ the end of the cycle, the same on every machine and run. When a visit log exists
 this function and nothing else changes.
 
 Selection is a round-robin *claim* among volunteers: each volunteer in turn claims the
-highest-priority unclaimed employer of an industry they know, within ``reach_s`` of their
-service point by their own mode and open during their shift, until their quota (tasks per
-volunteer scaled by shift length) is met. This picks the city's top employers by priority
-while keeping the selection doable: nobody is sent a task across the city. The claims only
-choose the day's tasks; the solver decides who does what.
+unclaimed employer of an industry they know, open during their shift, with the highest
+*claim value*, until their quota (tasks per volunteer scaled by shift length) is met. The
+claim value is the employer's priority, less one point per ``reach_cost_s`` of travel beyond
+``reach_s`` from the volunteer's service point (own mode); nothing beyond ``max_reach_s``.
+So reach is a cost, not a wall: a volunteer whose point has little to do claims employers
+farther out instead of staying at home, and the day's task list grows with the team's free
+capacity. The claims only choose the day's tasks; the solver decides who does what.
 """
 
 from __future__ import annotations
@@ -86,16 +88,24 @@ def claim_visits(
     closes_s: np.ndarray,
     service_s: np.ndarray,
     reach_s: float,
+    reach_cost_s: float = math.inf,
+    max_reach_s: float | None = None,
 ) -> np.ndarray:
-    """Employer indices selected for today by round-robin claims (see module docstring)."""
-    order = np.lexsort((np.arange(priority.size), -priority))  # priority desc, index asc
+    """Employer indices selected for today by round-robin claims (see module docstring).
+
+    With the defaults (``reach_cost_s`` infinite), nothing beyond ``reach_s`` is claimed.
+    """
+    far = reach_s if max_reach_s is None or math.isinf(reach_cost_s) else max_reach_s
     lists: list[np.ndarray] = []
     for c in claimants:
         knows = np.isin(industry, [str(i) for i in c.industries])
         start, end = c.shift
         # Open long enough inside the shift for one visit.
         fits = (np.minimum(closes_s, end) - np.maximum(opens_s, start)) >= service_s
-        ok = knows & fits & (c.reach_row <= reach_s)
+        ok = knows & fits & (c.reach_row <= far)
+        beyond = np.maximum(np.nan_to_num(c.reach_row, posinf=far) - reach_s, 0.0)
+        value = priority - (beyond / reach_cost_s if math.isfinite(reach_cost_s) else 0.0)
+        order = np.lexsort((np.arange(priority.size), -value))  # value desc, index asc
         lists.append(order[ok[order]])
     taken = np.zeros(priority.size, dtype=bool)
     pos = [0] * len(claimants)

@@ -14,70 +14,41 @@ Format (every key optional; ids are those of ``plan.json``)::
 
 Without ``positions`` a volunteer re-plans from their start (home or point). A volunteer
 listed in ``carrying`` should also have a position, or the delivery is planned from the start.
+
+The file becomes a :class:`planner.daily.vrp.DayState` (the one record of the day so far):
+:func:`parse_state` checks its form, :func:`resolve_state` checks its ids against the day's
+tasks and places and turns positions into matrix nodes.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo import InputError, Problem
-from planner.daily.vrp import hhmm
+from geo.timeofday import format_hhmm, parse_hhmm
+from planner.daily.vrp import DayState, Escort
+
+if TYPE_CHECKING:
+    from planner.daily.tasks import DayTasks
 
 _KEYS = {"now", "done", "absent", "lunch_taken", "positions", "carrying"}
 
 
-@dataclass(frozen=True)
-class RouteState:
-    """The day so far, by ids (see the module docstring for the file format).
-
-    ``now_s`` is seconds since midnight or ``None`` (start of the day).
-    """
-
-    now_s: int | None = None
-    done: frozenset[str] = frozenset()
-    absent: frozenset[str] = frozenset()
-    lunch_taken: frozenset[str] = frozenset()
-    positions: Mapping[str, str] = field(default_factory=dict)
-    carrying: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @property
-    def is_empty(self) -> bool:
-        return self.now_s is None and not (
-            self.done or self.absent or self.lunch_taken or self.positions or self.carrying
-        )
-
-    def merged(
-        self, *, done: Iterable[str] = (), absent: Iterable[str] = (), now: str | int | None = None
-    ) -> RouteState:
-        """This state plus more done tasks / absent volunteers and a later time."""
-        now_s = self.now_s
-        if now is not None:
-            now_s = hhmm(now) if isinstance(now, str) else int(now)
-        return RouteState(
-            now_s=now_s,
-            done=self.done | frozenset(done),
-            absent=self.absent | frozenset(absent),
-            lunch_taken=self.lunch_taken,
-            positions=dict(self.positions),
-            carrying=dict(self.carrying),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.now_s is not None:
-            out["now"] = f"{self.now_s // 3600:02d}:{self.now_s % 3600 // 60:02d}"
-        for key in ("done", "absent", "lunch_taken"):
-            if getattr(self, key):
-                out[key] = sorted(getattr(self, key))
-        if self.positions:
-            out["positions"] = dict(self.positions)
-        if self.carrying:
-            out["carrying"] = {k: list(v) for k, v in self.carrying.items()}
-        return out
+def state_to_dict(state: DayState) -> dict[str, Any]:
+    """The state in the file format (only the keys that are set)."""
+    out: dict[str, Any] = {}
+    if state.now_s is not None:
+        out["now"] = format_hhmm(state.now_s, name="now_s")
+    for key in ("done", "absent", "lunch_taken"):
+        if getattr(state, key):
+            out[key] = sorted(getattr(state, key))
+    if state.positions:
+        out["positions"] = dict(state.positions)
+    if state.carrying:
+        out["carrying"] = {k: list(v) for k, v in state.carrying.items()}
+    return out
 
 
 def _str_list(data: dict[str, Any], key: str, bad: list[str]) -> frozenset[str]:
@@ -88,8 +59,21 @@ def _str_list(data: dict[str, Any], key: str, bad: list[str]) -> frozenset[str]:
     return frozenset(value)
 
 
-def parse_state(data: Any, *, source: str = "state") -> RouteState:
-    """A :class:`RouteState` from decoded JSON; every problem is reported at once.
+def _now(data: dict[str, Any], bad: list[str]) -> int | None:
+    if "now" not in data:
+        return None
+    if not isinstance(data["now"], str):
+        bad.append("`now` must be a HH:MM string")
+        return None
+    try:
+        return parse_hhmm(data["now"], name="now")
+    except ValueError as exc:
+        bad.append(str(exc))
+        return None
+
+
+def parse_state(data: Any, *, source: str = "state") -> DayState:
+    """A :class:`DayState` (positions as place ids) from decoded JSON; all problems at once.
 
     Raises
     ------
@@ -102,14 +86,7 @@ def parse_state(data: Any, *, source: str = "state") -> RouteState:
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         bad.append(f"unknown keys {unknown}; allowed: {sorted(_KEYS)}")
-    now_s = None
-    if "now" in data:
-        try:
-            now_s = hhmm(str(data["now"])) if isinstance(data["now"], str) else None
-            if now_s is None:
-                bad.append("`now` must be a HH:MM string")
-        except ValueError as exc:
-            bad.append(str(exc).replace("`value`", "`now`"))
+    now_s = _now(data, bad)
     done = _str_list(data, "done", bad)
     absent = _str_list(data, "absent", bad)
     lunch = _str_list(data, "lunch_taken", bad)
@@ -129,10 +106,10 @@ def parse_state(data: Any, *, source: str = "state") -> RouteState:
         carrying = {str(k): tuple(v) for k, v in carrying_raw.items()}
     if bad:
         raise InputError([Problem(source, None, b) for b in bad])
-    return RouteState(now_s, done, absent, lunch, dict(positions), carrying)
+    return DayState(now_s, done, absent, dict(positions), carrying, lunch)
 
 
-def load_state(path: str | Path) -> RouteState:
+def load_state(path: str | Path) -> DayState:
     """Read a state file (see the module docstring).
 
     Raises
@@ -146,3 +123,63 @@ def load_state(path: str | Path) -> RouteState:
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError([Problem(str(p), None, f"cannot read state file: {exc}")]) from None
     return parse_state(data, source=str(p))
+
+
+def _unknown_ids(state: DayState, day: DayTasks) -> list[str]:
+    task_ids = {t.id for t in day.tasks}
+    escort_ids = {t.id for t in day.tasks if isinstance(t, Escort)}
+    vols = {v.id for v in day.volunteers}
+    bad = [f"`done`: {t!r} is not a task of {day.date}" for t in sorted(state.done - task_ids)]
+    for key in ("absent", "lunch_taken"):
+        bad += [f"`{key}`: unknown volunteer {v!r}" for v in sorted(getattr(state, key) - vols)]
+    bad += [f"`carrying`: unknown volunteer {v!r}" for v in sorted(set(state.carrying) - vols)]
+    bad += [
+        f"`carrying`: {e!r} is not an escort of {day.date}"
+        for ids in state.carrying.values()
+        for e in ids
+        if e not in escort_ids
+    ]
+    return bad
+
+
+def resolve_state(state: DayState, day: DayTasks) -> DayState:
+    """`state` with every position a matrix node of `day`, after checking every id.
+
+    Raises
+    ------
+    geo.InputError
+        Listing every id in `state` that is not a task, volunteer or place of the day.
+    """
+    bad = _unknown_ids(state, day)
+    vols = {v.id for v in day.volunteers}
+    keys = {k: i for i, k in enumerate(day.locations["key"])}
+    positions: dict[str, int | str] = {}
+    for vid, place in state.positions.items():
+        if vid not in vols:
+            bad.append(f"`positions`: unknown volunteer {vid!r}")
+            continue
+        if isinstance(place, int):
+            node: int | None = place
+        elif place == "home":
+            node = keys[f"home:{vid}"]
+        elif place == "point":
+            node = keys[f"point:{day.point_of[vid]}"]
+        else:
+            node = keys.get(f"employer:{place}", keys.get(f"point:{place}"))
+        if node is None:
+            bad.append(
+                f"`positions`: {place!r} of {vid!r} is not a service point or an employer "
+                f"with a task on {day.date}"
+            )
+            continue
+        positions[vid] = node
+    if bad:
+        raise InputError([Problem("re-planning state", None, b) for b in bad])
+    return DayState(
+        now_s=state.now_s,
+        done=state.done,
+        absent=state.absent,
+        positions=positions,
+        carrying={k: tuple(v) for k, v in state.carrying.items()},
+        lunch_taken=state.lunch_taken,
+    )

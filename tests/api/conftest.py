@@ -199,20 +199,25 @@ def plan_layers() -> dict[str, gpd.GeoDataFrame]:
 
 
 def routes_json(sp: gpd.GeoDataFrame, emp: gpd.GeoDataFrame) -> list[dict]:
+    """Route records (planner.daily.record) of three volunteers, three visits each."""
     out = []
     for v in range(3):
         stops = []
         for s, row in enumerate(emp.iloc[v * 3 : v * 3 + 3].itertuples()):
+            arrive = (9 + s) * 3600
             stops.append(
                 {
-                    "seq": s + 1,
-                    "kind": "employer_visit",
+                    "kind": "visit",
+                    "node": s + 1,
                     "task_id": f"t{v}-{s}",
-                    "name": row.name,
+                    "label": row.name,
                     "lon": row.geometry.x,
                     "lat": row.geometry.y,
-                    "arrival": f"0{9 + s}:00",
-                    "departure": f"0{9 + s}:20",
+                    "arrival_s": arrive,
+                    "start_s": arrive,
+                    "departure_s": arrive + 1200,
+                    "travel_s": 411.5,
+                    "travel_m": 1440.0,
                 }
             )
         coords = [[st["lon"], st["lat"]] for st in stops]
@@ -220,10 +225,9 @@ def routes_json(sp: gpd.GeoDataFrame, emp: gpd.GeoDataFrame) -> list[dict]:
             {
                 "volunteer_id": f"v{v}",
                 "name": f"Volunteer {v}",
+                "mode": "walk",
                 "service_point": "sp00" if v < 2 else "sp01",  # who may read it (staff)
                 "stops": stops,
-                "travel_time_s": 1234.5,
-                "distance_m": 4321.0,
                 "geometry": {"type": "LineString", "coordinates": coords},
             }
         )

@@ -269,7 +269,9 @@ def test_volunteer_route(client):
     assert r.status_code == 200
     body = r.json()
     assert body["date"] == ROUTE_DATE and body["geometry"]["type"] == "LineString"
-    assert [s["seq"] for s in body["stops"]] == [1, 2, 3]
+    assert [s["seq"] for s in body["stops"]] == [0, 1, 2]
+    assert [s["arrival"] for s in body["stops"]] == ["09:00", "10:00", "11:00"]
+    assert body["travel_time_s"] == 1234.5 and body["stops"][0]["arrival_s"] == 9 * 3600
     assert client.get("/volunteers/v1/route", headers=AUTH).json() == body  # default: latest date
     assert client.get("/volunteers/v9/route", headers=AUTH).status_code == 404
     other_day = client.get("/volunteers/v1/route", params={"date": "2025-01-01"}, headers=AUTH)

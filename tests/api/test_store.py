@@ -55,9 +55,12 @@ def test_writes_through_the_api_survive_an_app_restart(tmp_path, network, city):
     layers = city.plan_layers()
     routes_root = tmp_path / "routes" / city.ROUTE_DATE
     routes_root.mkdir(parents=True)
-    stops = [{"seq": 1, "kind": "visit", "task_id": "t1", "lon": 115.5, "lat": 21.5}]
+    stop = {"kind": "visit", "node": 1, "task_id": "t1", "lon": 115.5, "lat": 21.5}
+    times = {"arrival_s": 32400, "start_s": 32400, "departure_s": 33000}
+    stops = [{**stop, **times, "travel_s": 0.0, "travel_m": 0.0}]
     routes_root.joinpath("routes.json").write_text(
-        json.dumps([{"volunteer_id": "v1", "name": "V", "stops": stops}]), encoding="utf-8"
+        json.dumps([{"volunteer_id": "v1", "name": "V", "mode": "walk", "stops": stops}]),
+        encoding="utf-8",
     )
     url = sqlite_url(tmp_path / "dianmian.sqlite")
     settings = Settings(api_key=city.API_KEY, modes=("walk",))

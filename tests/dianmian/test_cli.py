@@ -135,7 +135,7 @@ def _planned_tasks(path):
 
 def test_routes_writes_a_day_and_replans_with_done_tasks(town, tmp_path):
     out = tmp_path / "out"
-    args = ["routes", str(town), "--date", "2026-11-24", "--seconds", "2", "--out", str(out)]
+    args = ["routes", str(town), "--date", "2026-11-24", "--iterations", "300", "--out", str(out)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     from geo.scenario import Scenario
@@ -160,6 +160,31 @@ def test_routes_writes_a_day_and_replans_with_done_tasks(town, tmp_path):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert done not in _planned_tasks(day / "routes.json")
+
+
+def test_two_runs_of_routes_write_identical_plan_json(town, tmp_path):
+    """Separate processes (different hash seeds), same input and seed: the same bytes."""
+    import os
+    import subprocess
+    import sys
+
+    from geo.scenario import Scenario
+
+    name = Scenario.load(town).name
+    plans = []
+    for k, hash_seed in enumerate(("1", "2")):
+        out = tmp_path / f"out{k}"
+        args = ["routes", str(town), "--date", "2026-11-24", "--iterations", "300"]
+        args += ["--seed", "5", "--out", str(out), "-q"]
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        code = "from dianmian.cli import app; app()"
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        plans.append((out / name / "routes" / "2026-11-24" / "plan.json").read_bytes())
+    assert plans[0] == plans[1]
+    assert b"search stopped by" in plans[0] and b"solve_seconds" not in plans[0]
 
 
 def test_routes_bad_date_and_state_are_clear_errors(town, tmp_path):

@@ -15,6 +15,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from geo.timeofday import parse_hhmm
+from planner.daily.record import VolunteerRoute, parse_routes
 from planner.hexbin import hexbin
 
 METRIC_CRS = "EPSG:32649"  # UTM 49N: Dongguan area
@@ -134,59 +136,54 @@ def crowd() -> dict:
     return {"market_before": 1240, "market_after": 610}
 
 
+def _secs(t):
+    return parse_hhmm(t) if isinstance(t, str) else int(t)
+
+
+def _stop(kind, node, lon, lat, arrival, departure, label="", task_id=None, travel_m=0.0):
+    return {
+        "kind": kind,
+        "node": node,
+        "task_id": task_id,
+        "label": label,
+        "lon": lon,
+        "lat": lat,
+        "arrival_s": _secs(arrival),
+        "start_s": _secs(arrival),
+        "departure_s": _secs(departure),
+        "travel_s": travel_m / 5.0,
+        "travel_m": travel_m,
+    }
+
+
 def _route(vid, name, lon0, lat0, visits):
-    stops = [
-        {
-            "seq": 0,
-            "kind": "home",
-            "name": "Home",
-            "lon": lon0,
-            "lat": lat0,
-            "arrival": None,
-            "departure": "08:30",
-        }
-    ]
+    """A route record (planner.daily.record) leaving home at 08:30, back at 12:05."""
+    stops = [_stop("start", 0, lon0, lat0, "08:30", "08:30")]
     path = [[lon0, lat0]]
+    leg_m = 9100.0 / (len(visits) + 1)
     for k, (lon, lat, arr, dep) in enumerate(visits, start=1):
         path += [[path[-1][0], lat], [lon, lat]]  # an L-shaped "street" leg
         stops.append(
-            {
-                "seq": k,
-                "kind": "employer",
-                "id": f"E{k}",
-                "name": f"Stop {k} of {vid}",
-                "lon": lon,
-                "lat": lat,
-                "arrival": arr,
-                "departure": dep,
-            }
+            _stop("visit", k, lon, lat, arr, dep, f"Stop {k} of {vid}", f"visit:E{k}", leg_m)
         )
     path += [[path[-1][0], lat0], [lon0, lat0]]
-    stops.append(
-        {
-            "seq": len(visits) + 1,
-            "kind": "home",
-            "name": "Home",
-            "lon": lon0,
-            "lat": lat0,
-            "arrival": "12:05",
-            "departure": None,
-        }
-    )
+    stops.append(_stop("end", 0, lon0, lat0, "12:05", "12:05", travel_m=leg_m))
     return {
         "volunteer_id": vid,
-        "volunteer_name": name,
+        "name": name,
         "mode": "ebike",
-        "date": "2025-03-03",
-        "distance_m": 9100.0,
-        "duration_s": 13500.0,
         "stops": stops,
         "geometry": {"type": "LineString", "coordinates": path},
     }
 
 
 @pytest.fixture(scope="session")
-def routes() -> list[dict]:
+def routes(route_dicts) -> tuple[VolunteerRoute, ...]:
+    return parse_routes(route_dicts)
+
+
+@pytest.fixture(scope="session")
+def route_dicts() -> list[dict]:
     return [
         _route(
             "V001",

@@ -20,7 +20,7 @@ import pytest
 from jinja2.utils import htmlsafe_json_dumps
 
 from maps._layers import LAYER_NAMES
-from maps.daily import parse_routes
+from maps.daily import HOME_LABEL, layer_name
 from maps.plan import CATCHMENTS_LAYER, PlanLayers, points_layer_name
 from maps.write import write_maps
 
@@ -277,13 +277,14 @@ def test_plan_layers_and_counts(pages, site):
 def test_routes_layers_and_numbered_stops(pages, site):
     _out, v = site
     page = pages["routes"]
-    parsed = parse_routes(v["routes"])
-    assert page.layer_names == [LAYER_NAMES["roads"], *(_unescape(r.layer_name) for r in parsed)]
+    parsed = v["routes"]
+    assert page.layer_names == [LAYER_NAMES["roads"], *(_unescape(layer_name(r)) for r in parsed)]
     for route in parsed:
         counts = page.counts[f"route:{route.volunteer_id}"]
         assert counts == {"line": 1, "marker": len(route.stops)}
     labels = page.page.locator(".leaflet-marker-icon .dm-stop").all_inner_texts()
-    assert sorted(labels) == sorted(s.label for r in parsed for s in r.stops)
+    want = [HOME_LABEL if s.kind.is_home else str(k) for r in parsed for k, s in enumerate(r.stops)]
+    assert sorted(labels) == sorted(want)
     # Toggling a volunteer's layer off removes its stops from the map.
     page.page.locator(".leaflet-control-layers-overlays input").nth(1).click()
     assert page.page.locator(".leaflet-marker-icon .dm-stop").count() == len(parsed[1].stops)
@@ -292,7 +293,7 @@ def test_routes_layers_and_numbered_stops(pages, site):
 def test_route_page_for_phones(pages, site):
     _out, v = site
     page = pages["route_page"].page
-    (route,) = parse_routes([v["routes"][0]])
+    route = v["routes"][0]
     items = page.locator(".dm-stops li").all_inner_texts()
     assert len(items) == len(route.stops)
     assert "08:50–09:20" in items[1] and "Stop 1 of V001" in items[1]

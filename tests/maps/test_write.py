@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 
 import pytest
 
@@ -57,8 +57,7 @@ def test_plan_as_mapping(tmp_path, context, service_points):
 
 
 def test_nothing_written_when_an_input_is_bad(tmp_path, context, routes):
-    routes = copy.deepcopy(routes)
-    routes[1]["stops"] = []
+    routes = [routes[0], dataclasses.replace(routes[1], stops=())]
     with pytest.raises(InputError):
         write_maps(tmp_path / "maps", routes=routes, **context)
     assert not (tmp_path / "maps").exists()

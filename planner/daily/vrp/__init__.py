@@ -3,37 +3,35 @@
 Typical use::
 
     problem = DayProblem(tasks, volunteers, CostMatrices(durations, distances, coords))
-    plan = plan_day(problem, options=SolveOptions(seconds=10))
+    plan = solve_day(problem, options=SolveOptions(iterations=2000, seed=0))
 """
 
+from planner.daily.record import DayPlan, DroppedTask, Stop, StopKind, VolunteerRoute
 from planner.daily.vrp.model import (
     ROUTING_MODES,
     CostMatrices,
     DayProblem,
+    DayState,
     Escort,
     Lunch,
-    ReplanState,
     Task,
     TimeWindow,
     Visit,
     Volunteer,
-    fmt_hhmm,
-    hhmm,
     visit_priority,
 )
-from planner.daily.vrp.result import DayPlan, DroppedTask, Stop, StopKind, VolunteerRoute
-from planner.daily.vrp.solve import PathGeometry, SolveOptions, plan_day
+from planner.daily.vrp.solve import PathGeometry, SolveOptions, fair_days, solve_day
 
 __all__ = [
     "ROUTING_MODES",
     "CostMatrices",
     "DayPlan",
     "DayProblem",
+    "DayState",
     "DroppedTask",
     "Escort",
     "Lunch",
     "PathGeometry",
-    "ReplanState",
     "SolveOptions",
     "Stop",
     "StopKind",
@@ -42,8 +40,7 @@ __all__ = [
     "Visit",
     "Volunteer",
     "VolunteerRoute",
-    "fmt_hhmm",
-    "hhmm",
-    "plan_day",
+    "fair_days",
+    "solve_day",
     "visit_priority",
 ]

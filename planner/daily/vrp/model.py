@@ -9,36 +9,16 @@ raises :class:`geo.InputError` listing all problems at once.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from geo import InputError, Problem, TravelMode
+from geo.timeofday import DAY_S, parse_hhmm
 
 ROUTING_MODES: tuple[TravelMode, ...] = (TravelMode.WALK, TravelMode.EBIKE)
 """Travel modes a volunteer may use on their round."""
-
-DAY_S = 24 * 3600
-
-
-def hhmm(value: str) -> int:
-    """Seconds since midnight of a ``HH:MM`` time (24 h), e.g. ``hhmm("08:30") == 30600``."""
-    try:
-        hours, minutes = (int(p) for p in value.strip().split(":"))
-    except ValueError:
-        msg = f"`value` {value!r} is not a HH:MM time"
-        raise ValueError(msg) from None
-    if not (0 <= hours <= 24 and 0 <= minutes < 60) or hours * 60 + minutes > 24 * 60:
-        msg = f"`value` {value!r} is not a time of day between 00:00 and 24:00"
-        raise ValueError(msg)
-    return hours * 3600 + minutes * 60
-
-
-def fmt_hhmm(seconds: float) -> str:
-    """``HH:MM`` of a time given in seconds since midnight (rounded down to the minute)."""
-    minutes = int(seconds) // 60
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def visit_priority(open_demand: int, days_since_visit: int) -> float:
@@ -80,7 +60,7 @@ class TimeWindow:
     @classmethod
     def parse(cls, start: str, end: str) -> TimeWindow:
         """Window from two ``HH:MM`` strings."""
-        return cls(hhmm(start), hhmm(end))
+        return cls(parse_hhmm(start, name="start"), parse_hhmm(end, name="end"))
 
 
 @dataclass(frozen=True)
@@ -329,19 +309,26 @@ class CostMatrices:
 
 
 @dataclass(frozen=True)
-class ReplanState:
+class DayState:
     """What has happened so far today, for planning the rest of the day.
+
+    The one record of "the day so far": read from a state file by id
+    (:func:`planner.daily.state.load_state`), then resolved onto the day's matrix nodes
+    (:func:`planner.daily.state.resolve_state`) before the routing core uses it.
 
     Parameters
     ----------
     now_s
-        Current time (s since midnight); nothing is planned earlier.
+        Current time (s since midnight), or ``None`` (start of the day); nothing is planned
+        earlier.
     done
         Ids of tasks finished (or cancelled): left out of the new plan.
     absent
         Ids of volunteers who are not (or no longer) available.
     positions
-        Current node of each volunteer who has left their start node.
+        Where each volunteer who has left their start is now: a matrix node (``int``), or,
+        before resolving, a place id (an employer or service point id, ``"home"`` or
+        ``"point"``).
     carrying
         Escort ids whose group a volunteer is walking right now (picked up, not delivered);
         the delivery stays with that volunteer.
@@ -349,16 +336,16 @@ class ReplanState:
         Volunteers who have had their lunch.
     """
 
-    now_s: int
+    now_s: int | None = None
     done: frozenset[str] = frozenset()
     absent: frozenset[str] = frozenset()
-    positions: Mapping[str, int] = field(default_factory=dict)
+    positions: Mapping[str, int | str] = field(default_factory=dict)
     carrying: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     lunch_taken: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         bad = []
-        if not (0 <= self.now_s <= DAY_S):
+        if self.now_s is not None and not (0 <= self.now_s <= DAY_S):
             bad.append(f"`now_s` ({self.now_s}) must be a time of day in seconds")
         carried = [t for ids in self.carrying.values() for t in ids]
         if len(carried) != len(set(carried)):
@@ -366,6 +353,40 @@ class ReplanState:
         if set(carried) & self.done:
             bad.append("an escort is both `done` and in `carrying`")
         _problems("re-planning state", bad)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing has happened yet (a plan for the whole day)."""
+        return self.now_s is None and not (
+            self.done or self.absent or self.lunch_taken or self.positions or self.carrying
+        )
+
+    @property
+    def is_resolved(self) -> bool:
+        """True when every position is a matrix node."""
+        return all(isinstance(p, int) for p in self.positions.values())
+
+    def node_of(self, volunteer_id: str, default: int) -> int:
+        """Current node of a volunteer (`default`: their start); needs a resolved state."""
+        place = self.positions.get(volunteer_id, default)
+        if not isinstance(place, int):
+            msg = f"position {place!r} of {volunteer_id!r} is not resolved to a matrix node"
+            raise ValueError(msg)
+        return place
+
+    def merged(
+        self, *, done: Iterable[str] = (), absent: Iterable[str] = (), now: str | int | None = None
+    ) -> DayState:
+        """This state plus more done tasks / absent volunteers and a later time."""
+        now_s = self.now_s
+        if now is not None:
+            now_s = parse_hhmm(now, name="now") if isinstance(now, str) else int(now)
+        return replace(
+            self,
+            now_s=now_s,
+            done=self.done | frozenset(done),
+            absent=self.absent | frozenset(absent),
+        )
 
 
 @dataclass(frozen=True, eq=False)

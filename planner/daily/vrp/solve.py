@@ -1,70 +1,70 @@
-"""Plan a day's routes with PyVRP (hybrid genetic search).
+"""Plan a day's routes with PyVRP (hybrid genetic search), then check the plan.
 
-How the product's rules map onto PyVRP 0.14 (which has no native skills or breaks):
+How the product's rules map onto PyVRP 0.14 (which has no native skills or breaks; the model
+is built in :mod:`planner.daily.vrp.build`):
 
 * **Travel modes**: one PyVRP *profile* per mode (its own time and cost matrices).
 * **Time windows**: a visit's opening hours; several windows become a mutually exclusive
   client group with one copy per window. Escorts are PyVRP *shipments* (pickup and delivery
   on the same route, pickup first) with the interview as the delivery deadline.
 * **Optional tasks**: clients/shipments with ``required=False`` and a *prize*
-  (``priority * prize_per_priority_s``); the solver drops a task when its prize is lower than
-  the travel time it costs, so the lowest priorities go first.
-* **Skills** as load dimensions: a task of industry *k* puts load 1 on dimension *k*;
+  (``priority * prize_per_priority_s``); the solver leaves a task out when its prize is lower
+  than the travel time it costs, so the lowest priorities go first.
+* **Skills** as load dimensions: a task of industry *k* puts load on dimension *k*;
   volunteers who do not know *k* have capacity 0 there. Exact, and cheap (one dimension per
   industry in use).
 * **Capacity**: dimension 0 counts task units against ``max_tasks``; dimension 1 counts
   escorted seekers against ``seats``.
+* **Balance**: each volunteer has a *fair day* (their share of the day's work, see
+  :func:`fair_days`); every second a route lasts beyond it costs ``balance`` (PyVRP overtime,
+  up to the shift end), so long days are spread over the team in the objective itself.
 * **Lunch** (and, when re-planning, a group already walking with a volunteer) are stops that
   belong to one volunteer. They carry a binary code over ``k`` extra load dimensions: each
-  volunteer gets a distinct ``k/2``-subset of dimensions as capacity 1, so a stop fits only
+  volunteer gets a distinct ``k/2``-subset of dimensions as capacity, so a stop fits only
   the volunteer whose subset it is (``C(10, 5) = 252`` volunteers need 10 dimensions).
   Lunch is a required group of optional stops, one per allowed place.
+
+The search stops after ``iterations`` (or ``no_improvement`` iterations without a better
+plan): the same problem and seed give the same plan on any machine. The wall-clock limit
+``seconds`` is only a safety net; the plan says when it was hit.
+
+After the search, the plan is checked (:mod:`planner.daily.vrp.explain`): a left-out task
+that a volunteer still has room for is inserted, every task left out gets the reason found
+by checking each volunteer, and every volunteer without a task gets a reason.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 import time
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pyvrp
-from pyvrp.stop import MaxRuntime
+from pyvrp.stop import (
+    MaxIterations,
+    MaxRuntime,
+    MultipleCriteria,
+    NoImprovement,
+    StoppingCriterion,
+)
 
 from geo import TravelMode
-from planner.daily.vrp.model import (
-    DayProblem,
-    Escort,
-    ReplanState,
-    Task,
-    TimeWindow,
-    Visit,
-    Volunteer,
-    fmt_hhmm,
-)
-from planner.daily.vrp.result import DayPlan, DroppedTask, Stop, StopKind, VolunteerRoute
+from geo.timeofday import format_hhmm
+from planner.daily.record import DayPlan, DroppedTask, VolunteerRoute
+from planner.daily.vrp.build import Crew, build_model
+from planner.daily.vrp.decode import PathGeometry, read_solution, route_record, work_first
+from planner.daily.vrp.explain import fill_gaps, why_dropped, why_idle
+from planner.daily.vrp.model import DayProblem, DayState, Escort, Task, TimeWindow, Visit
+from planner.daily.vrp.timeline import Timeline
 from planner.errors import InfeasibleError, SolverError
 
 logger = logging.getLogger(__name__)
 
-UNLIMITED = 1 << 40
-"""Capacity meaning "no limit" (PyVRP loads are 64-bit integers)."""
-
-OWN_UNIT = 100
-"""Load a skill-bound or volunteer-bound stop puts on each of its dimensions.
-
-Any value gives the same feasible set; a larger unit makes PyVRP's penalty for a misplaced
-stop larger from the start. On a 100-volunteer synthetic day, 100 instead of 1 cut total
-travel by about 14 % at the same time budget (``benchmarks/bench_routes.py`` day generator).
-"""
-
-PathGeometry = Callable[[int, int], Sequence[tuple[float, float]]]
-"""``path_geometry(from_node, to_node) -> [(lon, lat), ...]`` street-following geometry."""
+__all__ = ["PathGeometry", "SolveOptions", "fair_days", "solve_day"]
 
 
 @dataclass(frozen=True)
@@ -73,63 +73,74 @@ class SolveOptions:
 
     Parameters
     ----------
+    iterations
+        Most iterations of the search; with `no_improvement` what makes a plan reproducible.
+    no_improvement
+        Stop earlier after this many iterations without a better plan (``None``: never).
     seconds
-        Wall-clock budget of the search (s).
+        Wall-clock safety net (s): the search also stops here, and the plan notes it (the
+        result then depends on the machine's speed).
     seed
-        Random seed (same seed and budget-limited by iterations gives the same plan).
+        Random seed: the same problem, seed and iteration limits give the same plan.
     prize_per_priority_s
-        Travel time (s) one priority point is worth: a visit of priority 5 is dropped only if
-        serving it costs more than ``5 * prize_per_priority_s`` seconds of extra travel.
+        Travel time (s) one priority point is worth: a visit of priority 5 is left out by the
+        solver only if serving it costs more than ``5 * prize_per_priority_s`` seconds of
+        extra travel (and then only if no volunteer has room for it, see module docstring).
     objective
         ``"time"`` minimises total travel time, ``"distance"`` total travel distance.
+    balance
+        Cost of each second a volunteer's day lasts beyond their fair day, in units of the
+        objective (1: one second of travel). ``0`` turns balancing off.
+    leg_s
+        Typical travel between two stops (s), used to estimate the day's work for the fair
+        day.
     """
 
-    seconds: float = 5.0
+    iterations: int = 2000
+    no_improvement: int | None = 1000
+    seconds: float = 120.0
     seed: int = 0
     prize_per_priority_s: int = 1800
     objective: Literal["time", "distance"] = "time"
+    balance: float = 1.0
+    leg_s: int = 600
 
     def __post_init__(self) -> None:
+        bad = []
+        if self.iterations < 1:
+            bad.append(f"`iterations` ({self.iterations}) must be >= 1")
+        if self.no_improvement is not None and self.no_improvement < 1:
+            bad.append(f"`no_improvement` ({self.no_improvement}) must be >= 1 or None")
         if not self.seconds > 0:
-            msg = f"`seconds` ({self.seconds}) must be > 0"
-            raise ValueError(msg)
+            bad.append(f"`seconds` ({self.seconds}) must be > 0")
         if self.prize_per_priority_s < 0:
-            msg = f"`prize_per_priority_s` ({self.prize_per_priority_s}) must be >= 0"
-            raise ValueError(msg)
+            bad.append(f"`prize_per_priority_s` ({self.prize_per_priority_s}) must be >= 0")
         if self.objective not in ("time", "distance"):
-            msg = f"`objective` {self.objective!r} must be 'time' or 'distance'"
-            raise ValueError(msg)
+            bad.append(f"`objective` {self.objective!r} must be 'time' or 'distance'")
+        if not (self.balance >= 0 and math.isfinite(self.balance)):
+            bad.append(f"`balance` ({self.balance}) must be >= 0")
+        if self.leg_s < 0:
+            bad.append(f"`leg_s` ({self.leg_s}) must be >= 0")
+        if bad:
+            raise ValueError("; ".join(bad))
 
 
-@dataclass(frozen=True)
-class _Crew:
-    """A volunteer as they are available for the rest of the day."""
-
-    vol: Volunteer
-    start_node: int
-    early_s: int
-    lunch_window: TimeWindow | None
-    carried: tuple[Escort, ...]
-
-
-@dataclass(frozen=True)
-class _ClientRef:
-    kind: StopKind
-    task_id: str | None
-    crew: int | None  # index of the owning crew for lunch / carried deliveries
-
-
-def _crews(problem: DayProblem, state: ReplanState | None) -> tuple[list[_Crew], list[str]]:
+def _crews(
+    problem: DayProblem, state: DayState | None
+) -> tuple[list[Crew], dict[str, str], list[str]]:
+    """Volunteers available for the (rest of the) day, and why the others are not."""
     notes: list[str] = []
+    unavailable: dict[str, str] = {}
     escorts = {t.id: t for t in problem.tasks if isinstance(t, Escort)}
+    now = (state.now_s or 0) if state is not None else 0
     crews = []
     for v in problem.volunteers:
         if state is not None and v.id in state.absent:
+            unavailable[v.id] = "absent (re-planning state)"
             continue
-        now = state.now_s if state is not None else 0
         early = max(v.shift.start_s, now)
         if early >= v.shift.end_s:
-            notes.append(f"volunteer {v.id}: shift over at {fmt_hhmm(now)}")
+            unavailable[v.id] = f"shift over at {format_hhmm(now)}"
             continue
         lunch = None
         if v.lunch is not None and not (state is not None and v.id in state.lunch_taken):
@@ -142,12 +153,39 @@ def _crews(problem: DayProblem, state: ReplanState | None) -> tuple[list[_Crew],
         carried: tuple[Escort, ...] = ()
         if state is not None:
             carried = tuple(escorts[e] for e in state.carrying.get(v.id, ()) if e in escorts)
-        start_node = state.positions.get(v.id, v.start_node) if state is not None else v.start_node
-        crews.append(_Crew(v, start_node, early, lunch, carried))
-    return crews, notes
+        start_node = state.node_of(v.id, v.start_node) if state is not None else v.start_node
+        crews.append(Crew(v, start_node, early, lunch, carried))
+    return crews, unavailable, notes
 
 
-def _screen(problem: DayProblem, crews: list[_Crew], tasks: list[Task]) -> dict[str, str]:
+def fair_days(
+    problem: DayProblem, crews: Sequence[Crew], tasks: Sequence[Task], leg_s: int
+) -> list[Crew]:
+    """`crews` with their fair day: lunch plus their share of the day's work.
+
+    The day's work is every task's service time plus one typical leg (`leg_s`) per stop;
+    each volunteer's share is proportional to their working hours (shift minus lunch). A
+    volunteer is not charged for a day up to that length; see :class:`SolveOptions.balance`.
+    """
+    work = 0
+    for t in tasks:
+        if isinstance(t, Visit):
+            work += t.service_s + leg_s
+        else:
+            work += t.pickup_service_s + t.delivery_service_s + 2 * leg_s
+    hours = []
+    for c in crews:
+        lunch = c.vol.lunch.duration_s if c.lunch_window is not None and c.vol.lunch else 0
+        hours.append((lunch, max(0, c.vol.shift.end_s - c.early_s - lunch)))
+    total = sum(h for _, h in hours)
+    share = min(1.0, work / total) if total else 1.0
+    return [
+        replace(c, fair_s=lunch + math.ceil(share * h))
+        for c, (lunch, h) in zip(crews, hours, strict=True)
+    ]
+
+
+def _screen(problem: DayProblem, crews: list[Crew], tasks: list[Task]) -> dict[str, str]:
     """Reasons why tasks cannot be done by anyone (checked before solving, vectorised)."""
     reasons: dict[str, str] = {}
     dur = {m: np.asarray(x, dtype=float) for m, x in problem.matrices.durations.items()}
@@ -211,26 +249,84 @@ def _screen(problem: DayProblem, crews: list[_Crew], tasks: list[Task]) -> dict[
     return reasons
 
 
-def _codes(n: int) -> tuple[int, list[tuple[int, ...]]]:
-    """Smallest k >= 2 and n distinct floor(k/2)-subsets of range(k) (an antichain)."""
-    if n == 0:
-        return 0, []
-    k = 2  # subsets must be non-empty, or volunteers without a code could take the stop
-    while math.comb(k, k // 2) < n:
-        k += 1
-    return k, list(itertools.islice(itertools.combinations(range(k), k // 2), n))
+def _required_check(tasks: Sequence[Task], reasons: Mapping[str, str]) -> None:
+    impossible = [t for t in tasks if t.required and t.id in reasons]
+    if impossible:
+        lines = "; ".join(f"`{t.id}`: {reasons[t.id]}" for t in impossible[:20])
+        msg = f"{len(impossible)} required task(s) cannot be planned: {lines}"
+        raise InfeasibleError(msg)
 
 
-def _int_matrix(m: np.ndarray, nodes: np.ndarray) -> Any:
-    sub = np.asarray(m, dtype=float)[np.ix_(nodes, nodes)]
-    return np.rint(sub).astype(np.int64)
+def _search(
+    problem: DayProblem,
+    crews: Sequence[Crew],
+    tasks: Sequence[Task],
+    opts: SolveOptions,
+    timelines: Sequence[Timeline],
+) -> str:
+    """Run PyVRP and put its routes on the timelines; returns how the search stopped."""
+    built = build_model(
+        problem,
+        crews,
+        tasks,
+        prize_per_priority_s=opts.prize_per_priority_s,
+        objective=opts.objective,
+        balance=round(opts.balance),
+    )
+    criteria: list[StoppingCriterion] = [
+        MaxIterations(opts.iterations),
+        MaxRuntime(opts.seconds),
+    ]
+    if opts.no_improvement is not None:
+        criteria.append(NoImprovement(opts.no_improvement))
+    result = pyvrp.solve(
+        built.data,
+        stop=MultipleCriteria(criteria),
+        seed=opts.seed,
+        collect_stats=False,
+        initial_solution=built.initial,
+    )
+    if not result.is_feasible():
+        msg = (
+            f"no feasible plan found in {result.num_iterations} iterations: required tasks, "
+            "lunch breaks and shift hours cannot all be met; make some tasks optional or "
+            "allow more `iterations`"
+        )
+        raise SolverError(msg)
+    read_solution(built, result.best, timelines, {t.id: t for t in problem.tasks})
+    if result.runtime >= opts.seconds:
+        logger.warning("search stopped by its %g s safety net", opts.seconds)
+        return (
+            f"the wall-clock safety net ({opts.seconds:g} s) after {result.num_iterations} "
+            "iterations: this plan depends on the machine's speed"
+        )
+    if result.num_iterations >= opts.iterations:
+        return f"the iteration limit ({opts.iterations})"
+    return f"{opts.no_improvement} iterations without improvement ({result.num_iterations} in all)"
 
 
-def plan_day(
+def _objective(
+    routes: Sequence[VolunteerRoute],
+    crews: Sequence[Crew],
+    dropped: Sequence[DroppedTask],
+    opts: SolveOptions,
+) -> int:
+    """Travel (s, or m) plus the balance cost of days beyond the fair day plus the prizes of
+    the tasks left out, computed on the final plan."""
+    fair = {c.vol.id: c.fair_s for c in crews}
+    travel = sum(r.travel_s if opts.objective == "time" else r.distance_m for r in routes)
+    over = sum(
+        max(0, r.duration_s - f) for r in routes if (f := fair.get(r.volunteer_id)) is not None
+    )
+    lost = sum(round(d.priority * opts.prize_per_priority_s) for d in dropped)
+    return round(travel + opts.balance * over) + lost
+
+
+def solve_day(
     problem: DayProblem,
     *,
     options: SolveOptions | None = None,
-    state: ReplanState | None = None,
+    state: DayState | None = None,
     path_geometry: PathGeometry | Mapping[TravelMode, PathGeometry] | None = None,
 ) -> DayPlan:
     """Plan every available volunteer's route for the (rest of the) day.
@@ -240,9 +336,10 @@ def plan_day(
     problem
         Tasks, volunteers and cost matrices.
     options
-        Solver settings (time budget, seed, prize scale, objective).
+        Solver settings (iterations, seed, prize scale, objective, balance).
     state
-        For re-planning: current time, finished tasks, absent volunteers, positions.
+        For re-planning: current time, finished tasks, absent volunteers, positions (resolved
+        onto matrix nodes, see :func:`planner.daily.state.resolve_state`).
     path_geometry
         Street-following geometry of a leg, either one callable for all modes or one per mode;
         without it, legs are straight lines between node coordinates (if known).
@@ -250,7 +347,8 @@ def plan_day(
     Returns
     -------
     DayPlan
-        One route per available volunteer and the dropped tasks with reasons.
+        One route per volunteer (with a reason when they have no task) and the tasks left
+        out with their reasons.
 
     Raises
     ------
@@ -261,415 +359,87 @@ def plan_day(
     """
     opts = options or SolveOptions()
     t0 = time.perf_counter()
-    crews, notes = _crews(problem, state)
+    crews, unavailable, notes = _crews(problem, state)
     done = state.done if state is not None else frozenset()
     carried_ids = {e.id for c in crews for e in c.carried}
     tasks = [t for t in problem.tasks if t.id not in done and t.id not in carried_ids]
-
     reasons = _screen(problem, crews, tasks)
-    impossible_required = [t for t in tasks if t.required and t.id in reasons]
-    if impossible_required:
-        lines = "; ".join(f"`{t.id}`: {reasons[t.id]}" for t in impossible_required[:20])
-        msg = f"{len(impossible_required)} required task(s) cannot be planned: {lines}"
-        raise InfeasibleError(msg)
-    dropped = [DroppedTask(t.id, reasons[t.id], t.priority) for t in tasks if t.id in reasons]
-    tasks = [t for t in tasks if t.id not in reasons]
-
-    if not crews:
-        plan = DayPlan((), tuple(dropped), 0, time.perf_counter() - t0, tuple(notes))
-        return plan
-
-    built = _build(problem, crews, tasks, opts)
-    result = pyvrp.solve(
-        built.data,
-        stop=MaxRuntime(opts.seconds),
-        seed=opts.seed,
-        collect_stats=False,
-        initial_solution=built.initial,
-    )
-    if not result.is_feasible():
-        msg = (
-            f"no feasible plan found in {opts.seconds:g} s: required tasks, lunch breaks and "
-            "shift hours cannot all be met; make some tasks optional or extend `seconds`"
+    _required_check(tasks, reasons)
+    modelled = [t for t in tasks if t.id not in reasons]
+    crews = fair_days(problem, crews, modelled, opts.leg_s)
+    timelines = [
+        Timeline(
+            c,
+            np.asarray(problem.matrices.durations[c.vol.mode], dtype=float),
+            [],
+            sum(e.seekers for e in c.carried),
         )
-        raise SolverError(msg)
-    routes, planned = _decode(problem, crews, built, result.best, path_geometry)
-    full = _volunteers_at_limit(problem, routes)
-    for t in tasks:
-        if t.id not in planned:
-            capable = [
-                v.id for v in problem.volunteers if t.industry is None or t.industry in v.industries
-            ]
-            if isinstance(t, Visit) and capable and all(v in full for v in capable):
-                skill = f" ({t.industry})" if t.industry is not None else ""
-                reason = (
-                    f"every volunteer who can do it{skill} is at their daily task limit "
-                    f"(priority {t.priority:g})"
-                )
-            else:
-                reason = (
-                    f"day too short: left out for tasks of higher priority or on the way "
-                    f"(priority {t.priority:g})"
-                )
-            dropped.append(DroppedTask(t.id, reason, t.priority))
-    dropped.sort(key=lambda x: (-x.priority, x.task_id))
+        for c in crews
+    ]
+    if crews:
+        notes.append("search stopped by " + _search(problem, crews, modelled, opts, timelines))
+    after_lunch = {tl.crew.vol.id for tl in timelines if work_first(tl)}
+    planned = {a.task_id for tl in timelines for a in tl.acts if a.task_id is not None}
+    filled = fill_gaps(
+        timelines, [t for t in modelled if t.id not in planned], balance=opts.balance
+    )
+    if filled:
+        notes.append(f"{len(filled)} task(s) left out by the search fit a volunteer's day: added")
+    planned_by = {a.task_id: tl.crew.vol.id for tl in timelines for a in tl.acts if a.task_id}
+    dropped = sorted(
+        (
+            DroppedTask(t.id, why_dropped(t, timelines, problem.volunteers), t.priority)
+            for t in tasks
+            if t.id not in planned_by
+        ),
+        key=lambda d: (-d.priority, d.task_id),
+    )
+    routes = _routes(problem, timelines, tasks, planned_by, unavailable, after_lunch, path_geometry)
     elapsed = time.perf_counter() - t0
     logger.info(
-        "planned %d tasks on %d routes, dropped %d, in %.1f s",
-        len(planned),
+        "planned %d tasks on %d routes, left out %d, in %.1f s",
+        len(planned_by),
         sum(not r.is_empty for r in routes),
         len(dropped),
         elapsed,
     )
-    # PyVRP's own cost also counts the prizes of unused copies of multi-window visits, a
-    # constant that would confuse readers: report travel cost plus the dropped tasks' prizes.
-    lost = sum(round(d.priority * opts.prize_per_priority_s) for d in dropped)
-    objective = int(result.best.distance_cost()) + lost
+    objective = _objective(routes, crews, dropped, opts)
     return DayPlan(tuple(routes), tuple(dropped), objective, elapsed, tuple(notes))
 
 
-@dataclass(frozen=True, eq=False)
-class _Built:
-    data: pyvrp.ProblemData
-    nodes: np.ndarray  # PyVRP location -> matrix node
-    clients: list[_ClientRef]
-    shipments: list[str]
-    type_crews: list[list[int]]  # vehicle type -> crew indices
-    depot_nodes: list[int]
-    initial: pyvrp.Solution | None  # own stops (lunch, carried groups) on their owners' routes
-
-
-def _build(
-    problem: DayProblem, crews: list[_Crew], tasks: list[Task], opts: SolveOptions
-) -> _Built:
-    industries = sorted({t.industry for t in tasks if t.industry is not None})
-    # A skill dimension is needed only if some volunteer does not know that industry.
-    industries = [i for i in industries if not all(i in c.vol.industries for c in crews)]
-    skill_dim = {ind: 2 + k for k, ind in enumerate(industries)}
-    owned = [i for i, c in enumerate(crews) if c.lunch_window is not None or c.carried]
-    n_code, subsets = _codes(len(owned))
-    code_of = dict(zip(owned, subsets, strict=True))
-    code0 = 2 + len(industries)
-    n_dims = code0 + n_code
-
-    def load(
-        units: int = 0, seekers: int = 0, ind: str | None = None, crew: int | None = None
-    ) -> list[int]:
-        v = [0] * n_dims
-        v[0], v[1] = units, seekers
-        if ind in skill_dim:
-            v[skill_dim[ind]] = OWN_UNIT
-        if crew is not None:
-            for k in code_of[crew]:
-                v[code0 + k] = OWN_UNIT
-        return v
-
-    # Locations: every matrix node in use, depots first (PyVRP wants depots before clients).
-    depot_nodes = sorted({c.start_node for c in crews} | {c.vol.end_node for c in crews})
-    other: set[int] = set()
-    for t in tasks:
-        other |= {t.node} if isinstance(t, Visit) else {t.pickup_node, t.delivery_node}
-    for c in crews:
-        if c.lunch_window is not None and c.vol.lunch is not None:
-            other |= set(c.vol.lunch.places or (c.vol.start_node,))
-        other |= {e.delivery_node for e in c.carried}
-    nodes = np.array(depot_nodes + sorted(other - set(depot_nodes)), dtype=np.int64)
-    loc_of = {int(n): i for i, n in enumerate(nodes)}
-    coords = problem.matrices.coords
-    locations = [
-        pyvrp.Location(
-            x=float(coords[n, 0]) if coords is not None else 0.0,
-            y=float(coords[n, 1]) if coords is not None else 0.0,
-        )
-        for n in nodes
-    ]
-    depots = [pyvrp.Depot(location=loc_of[n]) for n in depot_nodes]
-
-    prize = opts.prize_per_priority_s
-    clients: list[pyvrp.Client] = []
-    refs: list[_ClientRef] = []
-    groups: list[pyvrp.ClientGroup] = []
-
-    def add_group(
-        members: list[pyvrp.Client], member_refs: list[_ClientRef], required: bool
-    ) -> None:
-        if len(members) == 1:
-            c = members[0]
-            clients.append(
-                pyvrp.Client(
-                    location=c.location,
-                    delivery=c.delivery,
-                    service_duration=c.service_duration,
-                    tw_early=c.tw_early,
-                    tw_late=c.tw_late,
-                    prize=0 if required else c.prize,
-                    required=required,
-                )
-            )
-            refs.append(member_refs[0])
-            return
-        group_idx = len(groups)
-        first = len(clients)
-        groups.append(
-            pyvrp.ClientGroup(list(range(first, first + len(members))), required=required)
-        )
-        for c, ref in zip(members, member_refs, strict=True):
-            clients.append(
-                pyvrp.Client(
-                    location=c.location,
-                    delivery=c.delivery,
-                    service_duration=c.service_duration,
-                    tw_early=c.tw_early,
-                    tw_late=c.tw_late,
-                    prize=c.prize,
-                    required=False,
-                    group=group_idx,
-                )
-            )
-            refs.append(ref)
-
-    shipments: list[pyvrp.Shipment] = []
-    shipment_ids: list[str] = []
-    for t in tasks:
-        if isinstance(t, Visit):
-            copies = [
-                pyvrp.Client(
-                    location=loc_of[t.node],
-                    delivery=load(t.units, 0, t.industry),
-                    service_duration=t.service_s,
-                    tw_early=w.start_s,
-                    tw_late=w.end_s - t.service_s,
-                    prize=round(t.priority * prize),
-                )
-                for w in t.windows
-            ]
-            add_group(copies, [_ClientRef(StopKind.VISIT, t.id, None)] * len(copies), t.required)
-        else:
-            dw = t.delivery_window
-            shipments.append(
-                pyvrp.Shipment(
-                    pickup_location=loc_of[t.pickup_node],
-                    delivery_location=loc_of[t.delivery_node],
-                    pickup_tw_early=t.ready_s,
-                    pickup_tw_late=t.interview_s,
-                    pickup_service_duration=t.pickup_service_s,
-                    delivery_tw_early=dw.start_s,
-                    delivery_tw_late=dw.end_s,
-                    delivery_service_duration=t.delivery_service_s,
-                    amount=load(0, t.seekers, t.industry),
-                    prize=round(t.priority * prize),
-                    required=t.required,
-                )
-            )
-            shipment_ids.append(t.id)
-    for i, c in enumerate(crews):
-        for e in c.carried:
-            dw = e.delivery_window
-            clients.append(
-                pyvrp.Client(
-                    location=loc_of[e.delivery_node],
-                    delivery=load(0, 0, None, i),
-                    service_duration=e.delivery_service_s,
-                    tw_early=dw.start_s,
-                    tw_late=dw.end_s,
-                )
-            )
-            refs.append(_ClientRef(StopKind.DELIVERY, e.id, i))
-        if c.lunch_window is not None and c.vol.lunch is not None:
-            lunch = c.vol.lunch
-            places = list(dict.fromkeys(lunch.places or (c.vol.start_node,)))
-            copies = [
-                pyvrp.Client(
-                    location=loc_of[p],
-                    delivery=load(0, 0, None, i),
-                    service_duration=lunch.duration_s,
-                    tw_early=c.lunch_window.start_s,
-                    tw_late=c.lunch_window.end_s - lunch.duration_s,
-                )
-                for p in places
-            ]
-            add_group(copies, [_ClientRef(StopKind.LUNCH, None, i)] * len(copies), True)
-
-    # Profiles: one per mode in use.
-    modes = sorted({c.vol.mode for c in crews})
-    profile_of = {m: k for k, m in enumerate(modes)}
-    cost_src = (
-        problem.matrices.durations if opts.objective == "time" else problem.matrices.distances
-    )
-    dist_mats = [_int_matrix(cost_src[m], nodes) for m in modes]
-    dur_mats = [_int_matrix(problem.matrices.durations[m], nodes) for m in modes]
-
-    # Vehicle types: identical volunteers (no own stops) share one type.
-    by_key: dict[tuple, list[int]] = defaultdict(list)
-    for i, c in enumerate(crews):
-        cap = (
-            [c.vol.max_tasks, c.vol.seats]
-            + [UNLIMITED if ind in c.vol.industries else 0 for ind in industries]
-            + [OWN_UNIT if (i in code_of and k in code_of[i]) else 0 for k in range(n_code)]
-        )
-        key = (
-            c.start_node,
-            c.vol.end_node,
-            c.early_s,
-            c.vol.shift.end_s,
-            c.vol.mode,
-            tuple(cap),
-            i if i in code_of else -1,
-        )
-        by_key[key].append(i)
-    vehicle_types = []
-    type_crews = []
-    for key, members in by_key.items():
-        start, end, early, late, mode, cap_t, _ = key
-        vehicle_types.append(
-            pyvrp.VehicleType(
-                num_available=len(members),
-                capacity=list(cap_t),
-                start_depot=depot_nodes.index(start),
-                end_depot=depot_nodes.index(end),
-                tw_early=early,
-                tw_late=late,
-                start_late=late,
-                profile=profile_of[mode],
-                unit_distance_cost=1,
-                unit_duration_cost=0,
-            )
-        )
-        type_crews.append(members)
-
-    data = pyvrp.ProblemData(
-        locations=locations,
-        clients=clients,
-        depots=depots,
-        vehicle_types=vehicle_types,
-        distance_matrices=dist_mats,
-        duration_matrices=dur_mats,
-        groups=groups,
-        shipments=shipments,
-    )
-    # PyVRP's random start scatters the volunteer-bound stops over all routes, and with a
-    # hundred volunteers the search rarely repairs that; starting with each such stop on
-    # its owner's route keeps the search in the feasible region from the first iteration.
-    initial = None
-    if code_of:
-        own: dict[int, list[int]] = defaultdict(list)
-        for idx, ref in enumerate(refs):
-            if ref.crew is not None and idx not in own[ref.crew]:
-                first_copy = clients[idx].group is None or not any(
-                    clients[j].group == clients[idx].group for j in own[ref.crew]
-                )
-                if first_copy:
-                    own[ref.crew].append(idx)
-        type_of = {members[0]: k for k, members in enumerate(type_crews) if members[0] in code_of}
-        init_routes = [
-            pyvrp.Route(data, sorted(visits, key=lambda j: clients[j].tw_late), type_of[crew])
-            for crew, visits in own.items()
-        ]
-        initial = pyvrp.Solution(data, init_routes)
-    return _Built(data, nodes, refs, shipment_ids, type_crews, depot_nodes, initial)
-
-
-def _volunteers_at_limit(problem: DayProblem, routes: Sequence[VolunteerRoute]) -> set[str]:
-    """Volunteers whose planned visit units reach their ``max_tasks``."""
-    units = {t.id: t.units for t in problem.tasks if isinstance(t, Visit)}
-    limit = {v.id: v.max_tasks for v in problem.volunteers}
-    return {
-        r.volunteer_id
-        for r in routes
-        if sum(units.get(t, 0) for t in set(r.task_ids)) >= limit[r.volunteer_id]
-    }
-
-
-def _decode(
+def _routes(
     problem: DayProblem,
-    crews: list[_Crew],
-    built: _Built,
-    solution: pyvrp.Solution,
+    timelines: Sequence[Timeline],
+    tasks: Sequence[Task],
+    planned_by: Mapping[str, str],
+    unavailable: Mapping[str, str],
+    after_lunch: set[str],
     path_geometry: PathGeometry | Mapping[TravelMode, PathGeometry] | None,
-) -> tuple[list[VolunteerRoute], set[str]]:
+) -> list[VolunteerRoute]:
+    """One record per volunteer, in the problem's order; those without a task get a reason."""
     labels = {t.id: t.label for t in problem.tasks}
-    free = [list(m) for m in built.type_crews]
-    routes: dict[int, VolunteerRoute] = {}
-    planned: set[str] = set()
-    for route in solution.routes():
-        crew_idx = free[route.vehicle_type()].pop(0)
-        c = crews[crew_idx]
-        dur = np.asarray(problem.matrices.durations[c.vol.mode], dtype=float)
-        dist = np.asarray(problem.matrices.distances[c.vol.mode], dtype=float)
-        stops: list[Stop] = []
-        prev: int | None = None
-        for act in route.schedule():
-            if act.is_depot():
-                node = int(built.nodes[built.data.depot(act.idx).location])
-                kind = StopKind.START if prev is None else StopKind.END
-                task_id, label = None, ""
-            elif act.is_client():
-                ref = built.clients[act.idx]
-                node = int(built.nodes[built.data.client(act.idx).location])
-                kind, task_id = ref.kind, ref.task_id
-                label = labels.get(task_id, "") if task_id else ""
-            else:
-                ship = built.data.shipment(act.idx)
-                step = ship.pickup if act.is_pickup() else ship.delivery
-                node = int(built.nodes[step.location])
-                kind = StopKind.PICKUP if act.is_pickup() else StopKind.DELIVERY
-                task_id = built.shipments[act.idx]
-                label = labels.get(task_id, "")
-            if task_id is not None:
-                planned.add(task_id)
-            travel_s = float(dur[prev, node]) if prev is not None else 0.0
-            travel_m = float(dist[prev, node]) if prev is not None else 0.0
-            start = int(act.start_time)
-            stops.append(
-                Stop(
-                    kind,
-                    node,
-                    task_id,
-                    arrival_s=start - int(act.wait_duration),
-                    start_s=start,
-                    departure_s=int(act.end_time),
-                    travel_s=travel_s,
-                    travel_m=travel_m,
-                    label=label,
-                )
-            )
-            prev = node
-        geometry = _geometry(problem, c.vol.mode, [s.node for s in stops], path_geometry)
-        routes[crew_idx] = VolunteerRoute(c.vol.id, c.vol.mode, tuple(stops), geometry, c.vol.name)
+    by_id = {tl.crew.vol.id: tl for tl in timelines}
+    idle_reason: dict[tuple[object, ...], str] = {}  # identical idle volunteers: one check
     out = []
-    for i, c in enumerate(crews):
-        if i in routes:
-            out.append(routes[i])
-        else:  # idle: stays at the start
-            stop = Stop(
-                StopKind.START, c.start_node, None, c.early_s, c.early_s, c.early_s, 0.0, 0.0
+    for v in problem.volunteers:
+        tl = by_id.get(v.id)
+        if tl is None:
+            reason = unavailable.get(v.id, "not available today")
+            out.append(
+                VolunteerRoute(v.id, v.mode, (), (), v.name, reason, v.shift.start_s, v.shift.end_s)
             )
-            out.append(VolunteerRoute(c.vol.id, c.vol.mode, (stop,), (), c.vol.name))
-    return out, planned
-
-
-def _geometry(
-    problem: DayProblem,
-    mode: TravelMode,
-    nodes: list[int],
-    path_geometry: PathGeometry | Mapping[TravelMode, PathGeometry] | None,
-) -> tuple[tuple[float, float], ...]:
-    fn = path_geometry.get(mode) if isinstance(path_geometry, Mapping) else path_geometry
-    coords = problem.matrices.coords
-    line: list[tuple[float, float]] = []
-    for a, b in itertools.pairwise(nodes):
-        if a == b:
             continue
-        if fn is not None:
-            leg = [(float(x), float(y)) for x, y in fn(a, b)]
-        elif coords is not None:
-            leg = [
-                (float(coords[a, 0]), float(coords[a, 1])),
-                (float(coords[b, 0]), float(coords[b, 1])),
-            ]
-        else:
-            leg = []
-        if line and leg and line[-1] == leg[0]:
-            leg = leg[1:]
-        line.extend(leg)
-    return tuple(line)
+        reason = ""
+        if not tl.has_task():
+            c = tl.crew
+            key: tuple[object, ...] = (c.start_node, c.early_s, c.lunch_window, v.end_node)
+            key += (v.shift, v.mode, v.industries, v.seats, tuple(tl.acts))
+            if key not in idle_reason:
+                idle_reason[key] = why_idle(v, tl, tasks, planned_by, unavailable)
+            reason = idle_reason[key]
+        out.append(
+            route_record(
+                problem, tl, labels, path_geometry, after_lunch=v.id in after_lunch, reason=reason
+            )
+        )
+    return out

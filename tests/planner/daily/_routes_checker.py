@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.daily.vrp import DayPlan, DayProblem, Escort, ReplanState, StopKind, Visit
+from planner.daily.vrp import DayPlan, DayProblem, DayState, Escort, StopKind, Visit
 
 
-def check_plan(problem: DayProblem, plan: DayPlan, state: ReplanState | None = None) -> None:
+def check_plan(problem: DayProblem, plan: DayPlan, state: DayState | None = None) -> None:
     """Raise AssertionError naming the first broken rule."""
     errors: list[str] = []
     now = state.now_s if state else 0
@@ -22,8 +22,14 @@ def check_plan(problem: DayProblem, plan: DayPlan, state: ReplanState | None = N
     vols = {v.id: v for v in problem.volunteers}
     seen: dict[str, int] = {}
 
+    if sorted(r.volunteer_id for r in plan.routes) != sorted(vols):
+        errors.append("not every volunteer has a route record")
     for r in plan.routes:
         v = vols[r.volunteer_id]
+        if r.is_empty and not r.reason:
+            errors.append(f"{v.id}: no task and no reason")
+        if not r.stops:
+            continue
         assert v.id not in absent, f"absent volunteer {v.id} has a route"
         dur = np.asarray(problem.matrices.durations[v.mode])
         stops = r.stops
@@ -107,8 +113,18 @@ def check_plan(problem: DayProblem, plan: DayPlan, state: ReplanState | None = N
             and not (state and v.id in state.lunch_taken)
             and max(v.lunch.window.start_s, now) + v.lunch.duration_s <= v.lunch.window.end_s
         )
+        if wants_lunch and lunches == 0:  # lunch at the start before leaving is allowed
+            assert v.lunch is not None
+            eat = max(v.lunch.window.start_s, now, v.shift.start_s)
+            at_start = not v.lunch.places or start_node in v.lunch.places
+            if not (at_start and stops[0].departure_s >= eat + v.lunch.duration_s):
+                wants_lunch = len(stops) > 1
+            else:
+                wants_lunch = False
         if len(stops) > 1 and lunches != int(wants_lunch):
             errors.append(f"{v.id}: {lunches} lunch stops, expected {int(wants_lunch)}")
+        if len(stops) > 2 and stops[1].kind is StopKind.LUNCH and not r.is_empty:
+            errors.append(f"{v.id}: the day starts with lunch, not work")
 
     errors += [f"task {t} planned {n} times" for t, n in seen.items() if n > 1]
     dropped = {d.task_id for d in plan.dropped}

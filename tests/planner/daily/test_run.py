@@ -20,12 +20,14 @@ from _routes_checker import check_plan
 
 from geo import Industry, InputError
 from geo.democity import build_demo_city
+from maps.sheets import write_sheets
 from planner.city import load_city
+from planner.daily.record import load_plan
 from planner.daily.run import (
     DayParams,
     day_tasks,
     parse_date,
-    plan_routes,
+    plan_city_day,
     routes_dir,
     routes_for_day,
     write_routes,
@@ -37,13 +39,21 @@ from planner.daily.select import (
     days_since_visit,
     service_seconds,
 )
-from planner.daily.state import RouteState, load_state, parse_state
-from planner.daily.vrp import Escort, ReplanState, SolveOptions, TimeWindow, Visit, plan_day
+from planner.daily.state import load_state, parse_state, state_to_dict
+from planner.daily.vrp import (
+    DayState,
+    Escort,
+    SolveOptions,
+    StopKind,
+    TimeWindow,
+    Visit,
+    solve_day,
+)
 from planner.errors import InfeasibleError
 from planner.points.plan import make_plan
 
 DATE = "2025-06-02"
-SECONDS = 1.0
+FAST = SolveOptions(iterations=400, no_improvement=200, seed=3)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +75,8 @@ def day(city, plan):
 
 @pytest.fixture(scope="module")
 def routed(city, plan):
-    return plan_routes(city, plan, DATE, seconds=SECONDS)
+    run = plan_city_day(city, plan, DATE, options=FAST)
+    return run.plan, run.problem
 
 
 # -- tasks -------------------------------------------------------------------------------
@@ -144,6 +155,25 @@ def test_claims_pick_top_priorities_in_reach(seed, n_claimants):
         assert sorted(top.tolist()) == chosen.tolist()
 
 
+def test_reach_is_a_cost_not_a_wall():
+    """A claimant with nothing in reach claims farther employers, nearer first at equal
+    priority, and nothing beyond the farthest reach."""
+    n = 6
+    industry = np.array(["food"] * n)
+    priority = np.array([5.0, 5.0, 5.0, 9.0, 5.0, 5.0])
+    reach = np.array([1500.0, 2400.0, 1900.0, 4000.0, 900.0, np.inf])
+    day = np.full(n, 8 * 3600), np.full(n, 17 * 3600), np.full(n, 1200)
+    c = Claimant(frozenset({Industry.FOOD}), 3, reach, (8 * 3600, 17 * 3600))
+    kw = dict(industry=industry, priority=priority, opens_s=day[0], closes_s=day[1])
+    walled = claim_visits([c], service_s=day[2], reach_s=1000, **kw)
+    assert walled.tolist() == [4]  # the old wall: one task, two thirds of the day at home
+    costly = claim_visits(
+        [c], service_s=day[2], reach_s=1000, reach_cost_s=600, max_reach_s=3600, **kw
+    )
+    # values: 5-0.83, 5-2.33, 5-1.5, (beyond 3600 s), 5, (no route)
+    assert costly.tolist() == [0, 2, 4]
+
+
 def test_volunteers_start_at_home_with_lunch_at_point_or_home(day, city):
     vols = city.layer("volunteers")
     for v, row in zip(day.volunteers, vols.itertuples(), strict=True):
@@ -156,7 +186,8 @@ def test_volunteers_start_at_home_with_lunch_at_point_or_home(day, city):
             point = day.locations["key"].iat[v.lunch.places[0]]
             assert point == f"point:{day.point_of[v.id]}"
         else:  # short shifts that do not cover 45 min of 11:30-13:30
-            overlap = min(v.shift.end_s, 13.5 * 3600) - max(v.shift.start_s, 11.5 * 3600)
+            first_work = v.shift.start_s + 3600  # a shift starts with an hour of work
+            overlap = min(v.shift.end_s, 13.5 * 3600) - max(first_work, 11.5 * 3600)
             assert overlap < 45 * 60
 
 
@@ -188,7 +219,8 @@ def test_every_constraint_holds_and_drops_have_reasons(routed):
     check_plan(problem, day_plan)
     assert day_plan.planned_task_ids
     assert all(d.reason for d in day_plan.dropped)
-    assert any("timings" in n for n in day_plan.notes)
+    assert any(n.startswith("search stopped by") for n in day_plan.notes)
+    assert not any("timings" in n for n in day_plan.notes)  # plan.json holds no timings
 
 
 def _metric(lonlat, crs):
@@ -237,12 +269,11 @@ def test_replan_with_done_absent_and_now(city, plan, routed):
     busy = [r for r in first.routes if not r.is_empty]
     gone = busy[0].volunteer_id
     done = sorted({t for r in busy[1:] for t in r.task_ids[:2]})
-    day_plan, problem = plan_routes(
-        city, plan, DATE, seconds=SECONDS, done=done, absent=[gone], now="11:00"
-    )
-    state = ReplanState(now_s=11 * 3600, done=frozenset(done), absent=frozenset([gone]))
+    run = plan_city_day(city, plan, DATE, options=FAST, done=done, absent=[gone], now="11:00")
+    day_plan, problem = run.plan, run.problem
+    state = DayState(now_s=11 * 3600, done=frozenset(done), absent=frozenset([gone]))
     check_plan(problem, day_plan, state)
-    assert gone not in {r.volunteer_id for r in day_plan.routes}
+    assert not day_plan.route(gone).stops and "absent" in day_plan.route(gone).reason
     assert not set(done) & day_plan.planned_task_ids
     for r in day_plan.routes:
         assert all(s.departure_s >= 11 * 3600 for s in r.stops)
@@ -254,12 +285,12 @@ def test_replan_from_a_position_carrying_a_group(city, plan, day):
     esc = next(t for t in day.tasks if isinstance(t, Escort))
     vol = next(v for v in day.volunteers if esc.industry in v.industries)
     point = day.locations["ref"].iat[esc.pickup_node]
-    state = RouteState(
+    state = DayState(
         now_s=max(esc.ready_s, vol.shift.start_s),
         positions={vol.id: point},
         carrying={vol.id: (esc.id,)},
     )
-    day_plan, _ = plan_routes(city, plan, DATE, seconds=SECONDS, state=state)
+    day_plan = plan_city_day(city, plan, DATE, options=FAST, state=state).plan
     r = day_plan.route(vol.id)
     assert r.stops[0].node == esc.pickup_node
     assert esc.id in r.task_ids or esc.id in {d.task_id for d in day_plan.dropped}
@@ -267,12 +298,12 @@ def test_replan_from_a_position_carrying_a_group(city, plan, day):
 
 def test_unknown_ids_in_state_are_listed(city, plan):
     with pytest.raises(InputError) as err:
-        plan_routes(
+        plan_city_day(
             city,
             plan,
             DATE,
-            seconds=SECONDS,
-            state=RouteState(done=frozenset({"visit:nope"}), positions={"V001": "nowhere"}),
+            options=FAST,
+            state=DayState(done=frozenset({"visit:nope"}), positions={"V001": "nowhere"}),
             absent=["V999"],
         )
     text = str(err.value)
@@ -286,22 +317,24 @@ def test_a_task_nobody_can_do_is_dropped_with_a_reason_or_raises(routed):
     node = next(t.node for t in problem.tasks if isinstance(t, Visit))
     odd = Visit("visit:odd", node, unknown, 600, (TimeWindow(8 * 3600, 17 * 3600),))
     extra = dataclasses.replace(problem, tasks=(*problem.tasks, odd))
-    out = plan_day(extra, options=SolveOptions(seconds=SECONDS))
+    out = solve_day(extra, options=FAST)
     reason = {d.task_id: d.reason for d in out.dropped}["visit:odd"]
     assert unknown.value in reason
     required = dataclasses.replace(odd, required=True)
     with pytest.raises(InfeasibleError, match="visit:odd"):
-        plan_day(dataclasses.replace(problem, tasks=(*problem.tasks, required)))
+        solve_day(dataclasses.replace(problem, tasks=(*problem.tasks, required)))
 
 
 # -- files and state -----------------------------------------------------------------------
 
 
 def test_write_routes_files_and_pages(routed, tmp_path):
-    day_plan, problem = routed
-    paths = write_routes(day_plan, problem, tmp_path / "r", title="Town 2025-06-02")
-    for key in ("json", "geojson", "gpx", "html"):
+    day_plan, _problem = routed
+    paths = write_routes(day_plan, tmp_path / "r")
+    for key in ("json", "records", "geojson", "gpx"):
         assert paths[key].is_file()
+    assert not list((tmp_path / "r").rglob("*.html"))  # the planner writes data only
+    paths.update(write_sheets(load_plan(paths["json"]), tmp_path / "r", title="Town 2025-06-02"))
     busy = {r.volunteer_id for r in day_plan.routes if not r.is_empty}
     pages = {p.stem for p in paths["volunteers"].glob("*.html")}
     assert pages == busy
@@ -316,14 +349,86 @@ def test_routes_for_day_writes_dated_folder_with_state(city, plan, tmp_path):
     state_file = tmp_path / "state.json"
     state_file.write_text(json.dumps({"now": "12:00", "absent": ["V001"]}))
     run = routes_for_day(
-        city, plan, DATE, out_root=tmp_path / "out", state_file=state_file, seconds=SECONDS
+        city, plan, DATE, out_root=tmp_path / "out", state_file=state_file, options=FAST
     )
     out = routes_dir(tmp_path / "out", city.scenario.name, DATE)
     assert out == tmp_path / "out" / city.scenario.name / "routes" / DATE
     assert run.paths["json"].parent == out
     assert json.loads(run.paths["state"].read_text()) == {"now": "12:00", "absent": ["V001"]}
     assert {"matrices_s", "solver_s", "geometry_s"} <= set(run.timings)
-    assert "V001" not in {r.volunteer_id for r in run.plan.routes}
+    assert not run.plan.route("V001").stops and "absent" in run.plan.route("V001").reason
+    meta = json.loads(run.paths["run"].read_text())  # timings live here, not in plan.json
+    assert meta["seed"] == FAST.seed and "solver_s" in meta["timings_s"]
+    assert "solve_seconds" not in run.paths["json"].read_text()
+
+
+# -- a fair, explainable, reproducible day ------------------------------------------------
+
+
+def test_same_input_and_seed_give_the_same_plan_json(city, plan, routed, tmp_path):
+    again = plan_city_day(city, plan, DATE, options=FAST).plan
+    a = write_routes(routed[0], tmp_path / "a")["json"].read_bytes()
+    b = write_routes(again, tmp_path / "b")["json"].read_bytes()
+    assert a == b
+
+
+def test_no_task_left_out_while_a_volunteer_who_can_take_it_has_room(routed):
+    day_plan, problem = routed
+    # Independent check: a left-out visit, and an idle volunteer who knows its industry,
+    # reaches it inside its hours and is back before the shift ends, would be a broken rule.
+    tasks = {t.id: t for t in problem.tasks}
+    for d in day_plan.dropped:
+        t = tasks[d.task_id]
+        assert "left out" in d.reason or "no volunteer" in d.reason
+        assert "with room for it" not in d.reason
+        if not isinstance(t, Visit):
+            continue
+        for v in problem.volunteers:
+            r = day_plan.route(v.id)
+            if not r.is_empty or not r.stops or t.industry not in v.industries:
+                continue
+            dur = problem.matrices.durations[v.mode]
+            w = t.windows[0]
+            arrive = max(r.stops[0].departure_s + dur[v.start_node, t.node], w.start_s)
+            fits = arrive + t.service_s <= w.end_s
+            back = arrive + t.service_s + dur[t.node, v.end_node] <= v.shift.end_s
+            lunch_ok = v.lunch is None or (v.lunch.window.end_s - v.lunch.window.start_s) >= (
+                v.lunch.duration_s + t.service_s + 2 * dur[v.start_node, t.node]
+            )
+            assert not (fits and back and lunch_ok), f"{t.id} left out while {v.id} is idle"
+
+
+def test_every_volunteer_has_a_route_or_a_reason_and_a_report(routed):
+    day_plan, problem = routed
+    assert [r.volunteer_id for r in day_plan.routes] == [v.id for v in problem.volunteers]
+    for r in day_plan.routes:
+        assert not r.is_empty or r.reason
+        d = r.to_dict()
+        assert {"tasks", "working_s", "travel_s", "idle_s", "waiting_s"} <= set(d)
+        hours = r.shift_end_s - r.shift_start_s
+        assert (
+            d["working_s"] + d["travel_s"] + d["idle_s"] + r.lunch_s == pytest.approx(hours, abs=1)
+            or d["idle_s"] == 0
+        )
+    fig = day_plan.summary()
+    assert fig["with_tasks"] + fig["without_tasks"] == len(problem.volunteers)
+    assert 0 < fig["utilisation"] <= 1
+
+
+def test_days_start_with_work_and_lunch_stays_in_its_window(routed):
+    day_plan, problem = routed
+    vols = {v.id: v for v in problem.volunteers}
+    for r in day_plan.routes:
+        if r.is_empty:
+            continue
+        assert r.stops[1].kind is not StopKind.LUNCH, r.volunteer_id
+        v = vols[r.volunteer_id]
+        for s in r.stops:
+            if s.kind is StopKind.LUNCH:
+                assert v.lunch is not None
+                assert v.lunch.window.start_s <= s.start_s
+                assert s.departure_s <= v.lunch.window.end_s
+                assert s.start_s >= v.shift.start_s + 3600  # an hour of work first
 
 
 def test_state_round_trip(tmp_path):
@@ -339,7 +444,7 @@ def test_state_round_trip(tmp_path):
     p.write_text(json.dumps(data))
     state = load_state(p)
     assert state.now_s == 13 * 3600 + 600
-    assert state.to_dict() == data
+    assert state_to_dict(state) == data
     assert parse_state({}).is_empty
 
 

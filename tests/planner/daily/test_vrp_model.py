@@ -8,40 +8,27 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from geo import InputError, TravelMode
+from geo.timeofday import parse_hhmm
 from planner.daily.vrp import (
     CostMatrices,
     DayProblem,
+    DayState,
     Escort,
     Lunch,
-    ReplanState,
     SolveOptions,
     TimeWindow,
     Visit,
     Volunteer,
-    fmt_hhmm,
-    hhmm,
     visit_priority,
 )
-from planner.daily.vrp.solve import _codes
+from planner.daily.vrp.build import volunteer_codes
 
-DAY = TimeWindow(hhmm("08:00"), hhmm("18:00"))
+DAY = TimeWindow(parse_hhmm("08:00"), parse_hhmm("18:00"))
 
 
 def mats(n: int = 3) -> CostMatrices:
     m = np.ones((n, n)) - np.eye(n)
     return CostMatrices({TravelMode.WALK: m}, {TravelMode.WALK: m})
-
-
-@pytest.mark.parametrize(("text", "seconds"), [("00:00", 0), ("08:30", 30600), ("24:00", 86400)])
-def test_hhmm_round_trip(text: str, seconds: int) -> None:
-    assert hhmm(text) == seconds
-    assert fmt_hhmm(seconds) == text
-
-
-@pytest.mark.parametrize("bad", ["8", "25:00", "12:60", "ab:cd", "24:01"])
-def test_hhmm_rejects_bad_times(bad: str) -> None:
-    with pytest.raises(ValueError, match="value"):
-        hhmm(bad)
 
 
 @given(st.integers(0, 200), st.integers(0, 200), st.integers(0, 50), st.integers(0, 50))
@@ -70,13 +57,13 @@ def test_priority_grows_with_demand_and_staleness(d: int, s: int, dd: int, ds: i
                 DAY,
                 TravelMode.WALK,
                 frozenset(),
-                lunch=Lunch(TimeWindow(hhmm("19:00"), hhmm("20:00"))),
+                lunch=Lunch(TimeWindow(parse_hhmm("19:00"), parse_hhmm("20:00"))),
             ),
             "lunch",
         ),
         (lambda: Lunch(DAY, 0), "duration_s"),
-        (lambda: ReplanState(now_s=-1), "now_s"),
-        (lambda: ReplanState(now_s=0, done=frozenset({"e"}), carrying={"v": ("e",)}), "done"),
+        (lambda: DayState(now_s=-1), "now_s"),
+        (lambda: DayState(now_s=0, done=frozenset({"e"}), carrying={"v": ("e",)}), "done"),
     ],
 )
 def test_bad_inputs_name_the_argument(factory, word: str) -> None:  # type: ignore[no-untyped-def]
@@ -101,8 +88,10 @@ def test_day_problem_cross_checks_all_problems_at_once() -> None:
 
 
 def test_solve_options_are_checked() -> None:
-    with pytest.raises(ValueError, match="seconds"):
-        SolveOptions(seconds=0)
+    with pytest.raises(ValueError, match="iterations"):
+        SolveOptions(iterations=0)
+    with pytest.raises(ValueError, match="balance"):
+        SolveOptions(balance=-1)
     with pytest.raises(ValueError, match="objective"):
         SolveOptions(objective="money")  # type: ignore[arg-type]
 
@@ -110,7 +99,7 @@ def test_solve_options_are_checked() -> None:
 @given(st.integers(1, 300))
 def test_volunteer_codes_form_an_antichain(n: int) -> None:
     """No volunteer's code fits inside another's, so an own stop fits only its owner."""
-    k, subsets = _codes(n)
+    k, subsets = volunteer_codes(n)
     assert len(set(subsets)) == n
     assert all(len(s) > 0 and max(s) < k for s in subsets)
     sets = [set(s) for s in subsets[:40]]
