@@ -20,6 +20,8 @@ from rich.logging import RichHandler
 from geo import DianmianError
 
 if TYPE_CHECKING:  # the CLI imports the pipeline lazily, so start-up stays fast
+    import datetime as dt
+
     from geo.engine import Engine
     from geo.scenario import Scenario
     from planner.city import City
@@ -131,8 +133,25 @@ def demo(
                 build_demo_city(folder, progress=progress)
             else:
                 ensure_demo_city(folder, progress=progress)
-        _run_plan(folder, out_dir, reporter, skip_invalid=False, with_routes=True)
-        _print_written(reporter, _run_loop_demo(folder, out_dir, reporter))
+        city, plan, engine = _run_plan(
+            folder, out_dir, reporter, skip_invalid=False, with_maps=False
+        )
+        # The loop's fortnight books interviews; its last day's routes escort them.
+        written, last_day = _run_loop_demo(folder, out_dir, reporter)
+        written += _run_routes(
+            folder,
+            out_dir,
+            reporter,
+            date=last_day.isoformat(),
+            state=None,
+            options=None,
+            city=city,
+            plan=plan,
+            engine=engine,
+        )
+        with reporter.step("Maps"):
+            written += _write_maps(city.scenario, out_dir / city.scenario.name)
+        _print_written(reporter, written)
 
 
 @app.command()
@@ -175,8 +194,10 @@ def _run_plan(
     reporter: Reporter,
     *,
     skip_invalid: bool,
-    with_routes: bool = False,
-) -> None:
+    with_maps: bool = True,
+) -> tuple[City, Plan, Engine]:
+    """Validate, plan and publish a scenario (and draw its maps); returns what the next
+    steps of the demo reuse."""
     from geo.engine import Engine
     from planner.city import apply_demand_updates, load_city, write_city, write_datum_copies
     from planner.points.plan import make_plan, write_plan
@@ -199,21 +220,11 @@ def _run_plan(
     written = [pub.final(p) for p in written]
     reporter.print(f"published plan version {pub.version}")
     reporter.print(_crowd_table(plan.summary))
-    if with_routes:
-        written += _run_routes(
-            scenario,
-            out_dir,
-            reporter,
-            date=None,
-            state=None,
-            options=None,
-            city=city,
-            plan=plan,
-            engine=engine,
-        )
-    with reporter.step("Maps"):
-        written += _write_maps(city.scenario, target)
+    if with_maps:
+        with reporter.step("Maps"):
+            written += _write_maps(city.scenario, target)
     _print_written(reporter, written)
+    return city, plan, engine
 
 
 def _feedback(scenario: Scenario, target: Path) -> tuple[dict[str, int], Store | None]:
@@ -281,6 +292,7 @@ def _run_routes(
     from geo.engine import Engine
     from planner.city import apply_demand_updates, load_city, write_datum_copies
     from planner.daily.run import parse_date, routes_for_day
+    from planner.loop import booked_escorts
     from planner.points.plan import make_plan
 
     day = parse_date(date or dt.date.today().isoformat())
@@ -290,13 +302,14 @@ def _run_routes(
     target = out_dir / city.scenario.name
     demand, store = _feedback(city.scenario, target)
     done = [t.task_id for t in store.done_tasks(day)] if store is not None else []
+    escorts = booked_escorts(store, day) if store is not None else []
     engine = engine or Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
     if plan is None:
         apply_demand_updates(city, demand)
         with reporter.step("Siting service points") as progress:
             plan = make_plan(city, engine=engine, progress=progress)
     with reporter.step(f"Routes for {day}") as progress:
-        progress(f"{len(done)} task(s) already done" if done else "")
+        progress(f"{len(escorts)} escorted interview(s) booked, {len(done)} task(s) done")
         run = routes_for_day(
             city,
             plan,
@@ -306,6 +319,7 @@ def _run_routes(
             options=options,
             engine=engine,
             done=done,
+            escorts=escorts,
         )
     from maps.sheets import write_sheets
 
@@ -748,7 +762,10 @@ def loop_simulate(
     """Simulate DAYS days of the loop on a synthetic city (clears its loop tables first)."""
     _setup_logging(quiet=quiet, verbose=verbose)
     with _domain_errors():
-        _run_loop_demo(scenario, out_dir, Reporter(quiet=quiet), days=days, seed=seed, start=start)
+        written, _ = _run_loop_demo(
+            scenario, out_dir, Reporter(quiet=quiet), days=days, seed=seed, start=start
+        )
+        _print_written(Reporter(quiet=quiet), written)
 
 
 @loop_app.command("report")
@@ -777,8 +794,10 @@ def _run_loop_demo(
     days: int = 14,
     seed: int = 20261123,
     start: str | None = None,
-) -> list[Path]:
-    """The demo's loop step: a simulated fortnight through the loop, then its report."""
+) -> tuple[list[Path], dt.date]:
+    """The demo's loop step: a simulated fortnight through the loop, then its report.
+
+    Returns the files written and the simulation's last day."""
     import json
 
     from planner.city import load_city
@@ -813,7 +832,7 @@ def _run_loop_demo(
     )
     written = _write_followups(city, store, target, sim.end)
     store.close()
-    return [path, *written[1:]]
+    return [path, *written[1:]], sim.end
 
 
 def _loop_table(summary: dict[str, Any]) -> Any:

@@ -26,16 +26,23 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo.engine import Engine
 from planner.daily.costs import GeometryClock, LegGeometry, day_matrices
 from planner.daily.export import write_exports
 from planner.daily.state import load_state, parse_state, resolve_state, state_to_dict
-from planner.daily.tasks import UNREACHABLE_S, DayParams, DayTasks, day_tasks, parse_date
+from planner.daily.tasks import (
+    UNREACHABLE_S,
+    DayParams,
+    DayTasks,
+    EscortRequest,
+    day_tasks,
+    parse_date,
+)
 from planner.daily.vrp import (
     DayPlan,
     DayProblem,
@@ -60,6 +67,10 @@ __all__ = [
     "write_routes",
 ]
 
+if TYPE_CHECKING:
+    from planner.city import City
+    from planner.points.plan import Plan
+
 logger = logging.getLogger(__name__)
 
 
@@ -76,8 +87,8 @@ class RoutesRun:
 
 
 def _plan(
-    city: Any,
-    plan: Any,
+    city: City,
+    plan: Plan,
     date: str | dt.date,
     *,
     options: SolveOptions | None,
@@ -87,11 +98,12 @@ def _plan(
     now: str | int | None,
     params: DayParams | None,
     engine: Engine | None,
+    escorts: Sequence[EscortRequest] = (),
 ) -> RoutesRun:
     engine = engine or Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    day = day_tasks(city, plan, date, params=params, engine=engine)
+    day = day_tasks(city, plan, date, params=params, engine=engine, escorts=escorts)
     t1 = time.perf_counter()
     matrices, geometry = day_matrices(day, engine, params=params)
     t2 = time.perf_counter()
@@ -137,8 +149,8 @@ def _plan(
 
 
 def plan_city_day(
-    city: Any,
-    plan: Any,
+    city: City,
+    plan: Plan,
     date: str | dt.date,
     *,
     options: SolveOptions | None = None,
@@ -148,6 +160,7 @@ def plan_city_day(
     now: str | int | None = None,
     params: DayParams | None = None,
     engine: Engine | None = None,
+    escorts: Sequence[EscortRequest] = (),
 ) -> RoutesRun:
     """Plan (or re-plan) every volunteer's route of `date` (nothing is written).
 
@@ -170,6 +183,9 @@ def plan_city_day(
         Task and volunteer settings.
     engine
         Travel-time engine to reuse.
+    escorts
+        Interviews booked for `date` with an escort (:func:`planner.loop.booked_escorts`);
+        each becomes an escort task naming its interview.
 
     Returns
     -------
@@ -198,6 +214,7 @@ def plan_city_day(
         now=now,
         params=params,
         engine=engine,
+        escorts=escorts,
     )
 
 
@@ -216,8 +233,8 @@ def routes_dir(out_root: str | Path, scenario: str, date: str | dt.date) -> Path
 
 
 def routes_for_day(
-    city: Any,
-    plan: Any,
+    city: City,
+    plan: Plan,
     date: str | dt.date,
     *,
     out_root: str | Path = "out",
@@ -226,10 +243,12 @@ def routes_for_day(
     params: DayParams | None = None,
     engine: Engine | None = None,
     done: Iterable[str] = (),
+    escorts: Sequence[EscortRequest] = (),
 ) -> RoutesRun:
     """Plan `date` (re-plan with `state_file`) and write ``out/<scenario>/routes/<date>/``.
 
-    `done` adds task ids reported done elsewhere (e.g. through the HTTP API) to the state.
+    `done` adds task ids reported done elsewhere (e.g. through the HTTP API) to the state;
+    `escorts` are the day's booked escorted interviews (see :func:`plan_city_day`).
 
     The entry point of ``dianmian routes SCENARIO --date YYYY-MM-DD [--state FILE]``. When
     re-planning, the state used is copied to ``state.json`` next to the plan; timings and
@@ -251,6 +270,7 @@ def routes_for_day(
         now=None,
         params=params,
         engine=engine,
+        escorts=escorts,
     )
     out = routes_dir(out_root, city.scenario.name, run.day.date)
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Which employers to visit and which seekers to escort on a given date.
+"""Which employers to visit on a given date (and the shape of a booked escort).
 
 No visit history exists yet, so the days since an employer's last visit are derived from a
 stable hash of its id and the date (:func:`days_since_visit`): every employer gets its own
@@ -133,62 +133,11 @@ def claim_visits(
 
 @dataclass(frozen=True)
 class EscortDraft:
-    """One sampled escort before it becomes an :class:`planner.daily.vrp.Escort`."""
+    """One booked escort before it becomes an :class:`planner.daily.vrp.Escort`."""
 
     point: int  # index into the service points
     employer: int  # index into the employers
     industry: str
     seekers: int
     interview_s: int
-
-
-def sample_escorts(
-    n: int,
-    rng: np.random.Generator,
-    *,
-    weights: np.ndarray,
-    point_industry: list[tuple[int, str]],
-    shifts_at: dict[tuple[int, str], list[tuple[int, int]]],
-    walk_s: np.ndarray,
-    industry: np.ndarray,
-    demand: np.ndarray,
-    opens_s: np.ndarray,
-    closes_s: np.ndarray,
-    reach_s: float,
-    lead_s: int,
-    max_group: int,
-) -> list[EscortDraft]:
-    """Draw `n` escorts: a (point, industry) pair by assigned seekers, an interview time in
-    the shift of a volunteer of that point who knows the industry, and an employer of that
-    industry with open demand, open at the interview and within `reach_s` walking of the
-    point. Pairs without any such employer are skipped (fewer escorts result).
-    """
-    out: list[EscortDraft] = []
-    if n <= 0 or not point_industry or weights.sum() <= 0:
-        return out
-    p = weights / weights.sum()
-    attempts = 0
-    while len(out) < n and attempts < 20 * n:
-        attempts += 1
-        point, ind = point_industry[int(rng.choice(len(point_industry), p=p))]
-        shifts = shifts_at[(point, ind)]
-        start, end = shifts[int(rng.integers(len(shifts)))]
-        # Room before the interview to gather and walk the group, and after it to get back.
-        first, last = start + lead_s, end - 3600
-        if last < first:
-            continue
-        interview = int(first + 900 * rng.integers((last - first) // 900 + 1))
-        ok = (
-            (industry == ind)
-            & (demand > 0)
-            & (walk_s[point] <= reach_s)
-            & (opens_s <= interview - 600)
-            & (closes_s >= interview + 1800)
-        )
-        cand = np.flatnonzero(ok)
-        if cand.size == 0:
-            continue
-        employer = int(cand[rng.integers(cand.size)])
-        group = int(rng.integers(1, max_group + 1))
-        out.append(EscortDraft(point, employer, ind, group, interview))
-    return out
+    interview_id: int

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,6 @@ from planner.daily.select import (
     EscortDraft,
     claim_visits,
     employer_priorities,
-    sample_escorts,
     service_seconds,
 )
 from planner.daily.vrp import (
@@ -52,8 +52,6 @@ class DayParams:
         A little more than a volunteer's cap, so the day's list holds more work than the team
         can do: nobody stays at home while a volunteer near busy points reaches their cap
         (the lowest priorities are left out, each with its reason).
-    escorts_per_volunteer
-        Escorts per volunteer (Dongcao: 0.6 x 100 volunteers = 60 escorts).
     reach_min
         Travel time (min, own mode) from a volunteer's point within which employers are
         claimed at their full priority.
@@ -66,7 +64,8 @@ class DayParams:
     escort_lead_min
         Seekers are ready at the point this long (min) before their interview.
     max_group
-        Largest seeker group per escort (groups are 1..max_group).
+        Largest seeker group one volunteer escorts (a larger booked group is escorted in
+        groups of this size).
     max_tasks, seats
         Each volunteer's daily task capacity and escort seats.
     balance
@@ -85,12 +84,9 @@ class DayParams:
     max_walk_leg_min, max_ebike_leg_min
         Longest leg (min) between two stops: longer pairs are left out of the matrices (no
         volunteer rides an hour between two visits), which makes them about 3x faster.
-    seed
-        Seed of the escort sample (combined with the date).
     """
 
     visits_per_volunteer: float = 12.0
-    escorts_per_volunteer: float = 0.6
     reach_min: float = 25.0
     reach_cost_min: float = 10.0
     max_reach_min: float = 60.0
@@ -106,13 +102,11 @@ class DayParams:
     work_before_lunch_min: float = 60.0
     max_walk_leg_min: float = 90.0
     max_ebike_leg_min: float = 60.0
-    seed: int = 0
 
     def __post_init__(self) -> None:
         bad = []
-        for name in ("visits_per_volunteer", "escorts_per_volunteer"):
-            if not getattr(self, name) >= 0:
-                bad.append(f"`{name}` ({getattr(self, name)}) must be >= 0")
+        if not self.visits_per_volunteer >= 0:
+            bad.append(f"`visits_per_volunteer` ({self.visits_per_volunteer}) must be >= 0")
         positive = (
             "reach_min",
             "reach_cost_min",
@@ -408,10 +402,13 @@ def _tasks(
             )
         )
     lead = int(params.escort_lead_min * 60)
+    # A booked group larger than one volunteer escorts is split; its parts are numbered.
+    per_interview = Counter(d.interview_id for d in drafts)
+    split = [per_interview[d.interview_id] > 1 for d in drafts]
     for k, d in enumerate(drafts):
         tasks.append(
             Escort(
-                id=f"escort:{day.isoformat()}:{k + 1:03d}",
+                id=f"escort:interview-{d.interview_id}" + (f"-{k + 1}" if split[k] else ""),
                 pickup_node=f.n_v + d.point,
                 delivery_node=emp_node[d.employer],
                 industry=str(d.industry),
@@ -420,7 +417,8 @@ def _tasks(
                 interview_s=d.interview_s,
                 label=(
                     f"{d.seekers} 人 seekers {pts['name'].iat[d.point]} → "
-                    f"{emps['name'].iat[d.employer]} {format_hhmm(d.interview_s)}"
+                    f"{emps['name'].iat[d.employer]} {format_hhmm(d.interview_s)} "
+                    f"(interview 面试 #{d.interview_id})"
                 ),
             )
         )
@@ -459,6 +457,7 @@ def day_tasks(
     *,
     params: DayParams | None = None,
     engine: Engine | None = None,
+    escorts: Sequence[EscortRequest] = (),
 ) -> DayTasks:
     """Tasks and volunteers of `date` (deterministic for a city, plan, date and params).
 
@@ -477,6 +476,10 @@ def day_tasks(
         Selection and volunteer settings.
     engine
         Travel-time engine to reuse (default: a new one on the city's network).
+    escorts
+        Interviews booked for `date` with an escort (:func:`planner.loop.booked_escorts`):
+        each becomes an escort task whose id and label name its interview. A booking whose
+        point is not open or whose employer is unknown is left out with a note.
 
     Raises
     ------
@@ -495,25 +498,8 @@ def day_tasks(
     emp = _employers(f.emps, day)
     chosen = _claimed_visits(crew, emp, params)
 
-    # Escorts: (point, industry) pairs weighted by the seekers the plan assigns there.
-    wanted = round(params.escorts_per_volunteer * f.n_v)
-    drafts = _escort_drafts(
-        plan,
-        f.pts,
-        params,
-        day,
-        n=wanted,
-        point_of=crew.point_of,
-        vol_inds=crew.industries,
-        shifts=crew.shifts,
-        walk_s=crew.to_emp[TravelMode.WALK],
-        industry=emp.industry,
-        demand=f.emps["demand"].to_numpy(),
-        opens=emp.opens,
-        closes=emp.closes,
-    )
-    if len(drafts) < wanted:
-        notes.append(f"{len(drafts)} escorts instead of {wanted}: too few matching employers")
+    # Escorts: the interviews booked for today with an escort (the registration loop).
+    drafts = _booked_drafts(escorts, f, params, notes)
 
     # Today's locations: all homes and points, then the employers with a task.
     emp_today = np.union1d(chosen, np.array([d.employer for d in drafts], dtype=np.int64))
@@ -544,59 +530,46 @@ def day_tasks(
     )
 
 
-def _escort_drafts(
-    plan: Any,
-    pts: pd.DataFrame,
-    params: DayParams,
-    day: dt.date,
-    *,
-    n: int,
-    point_of: np.ndarray,
-    vol_inds: list[frozenset[str]],
-    shifts: list[TimeWindow],
-    walk_s: np.ndarray,
-    industry: np.ndarray,
-    demand: np.ndarray,
-    opens: np.ndarray,
-    closes: np.ndarray,
+class EscortRequest(Protocol):
+    """A booked interview to escort (:class:`planner.loop.BookedEscort` has this shape)."""
+
+    @property
+    def interview_id(self) -> int: ...
+    @property
+    def service_point_id(self) -> str | None: ...
+    @property
+    def employer_id(self) -> str: ...
+    @property
+    def industry(self) -> str: ...
+    @property
+    def interview_s(self) -> int: ...
+    @property
+    def group_size(self) -> int: ...
+
+
+def _booked_drafts(
+    escorts: Sequence[EscortRequest], f: _Frames, params: DayParams, notes: list[str]
 ) -> list[EscortDraft]:
-    open_idx = np.flatnonzero(plan.open_mask)
-    point_index = {int(f): k for k, f in enumerate(open_idx)}
-    flows = plan.assignment.flows
-    groups = plan.demand.groups
-    weight: dict[tuple[int, str], float] = {}
-    is_seeker = (
-        groups["kind"].to_numpy() == "seeker"
-        if "kind" in groups.columns
-        else np.ones(len(groups), bool)
-    )
-    for g, f, visits in zip(flows["group"], flows["facility"], flows["visits"], strict=True):
-        if not is_seeker[g] or int(f) not in point_index:
+    """Booked escorts on today's points and employers; each one left out gets a note."""
+    point_index = {str(pid): k for k, pid in enumerate(f.pts["id"])}
+    emp_index = {str(eid): k for k, eid in enumerate(f.emps["id"])}
+    drafts: list[EscortDraft] = []
+    for e in sorted(escorts, key=lambda e: (e.interview_s, e.interview_id)):
+        point = point_index.get(str(e.service_point_id))
+        employer = emp_index.get(str(e.employer_id))
+        if point is None or employer is None:
+            what = (
+                f"service point {e.service_point_id!r} is not open"
+                if point is None
+                else f"employer {e.employer_id!r} is unknown"
+            )
+            notes.append(f"interview {e.interview_id}: no escort planned, {what}")
             continue
-        inds = [s for s in str(groups["industries"].iat[g]).split(";") if s]
-        for ind in inds:
-            key = (point_index[int(f)], ind)
-            weight[key] = weight.get(key, 0.0) + float(visits) / len(inds)
-    # Only pairs some volunteer of that point can escort (knows the industry).
-    shifts_at: dict[tuple[int, str], list[tuple[int, int]]] = {}
-    for v, p in enumerate(point_of.tolist()):
-        for ind in vol_inds[v]:
-            shifts_at.setdefault((p, str(ind)), []).append((shifts[v].start_s, shifts[v].end_s))
-    pairs = sorted(k for k in weight if k in shifts_at)
-    w = np.array([weight[k] for k in pairs], dtype=float)
-    rng = np.random.default_rng([params.seed, day.toordinal()])
-    return sample_escorts(
-        n,
-        rng,
-        weights=w,
-        point_industry=pairs,
-        shifts_at=shifts_at,
-        walk_s=walk_s,
-        industry=industry,
-        demand=demand,
-        opens_s=opens,
-        closes_s=closes,
-        reach_s=params.escort_reach_min * 60,
-        lead_s=int(params.escort_lead_min * 60),
-        max_group=params.max_group,
-    )
+        left = max(1, int(e.group_size))
+        while left > 0:  # a group larger than one volunteer escorts goes in several groups
+            size = min(left, params.max_group)
+            drafts.append(
+                EscortDraft(point, employer, str(e.industry), size, e.interview_s, e.interview_id)
+            )
+            left -= size
+    return drafts

@@ -80,6 +80,12 @@ def volunteer_codes(n: int) -> tuple[int, list[tuple[int, ...]]]:
     return k, list(itertools.islice(itertools.combinations(range(k), k // 2), n))
 
 
+def own_stops(crew: Crew) -> int:
+    """Stops only this volunteer may make: their lunch and each group they already carry."""
+    has_lunch = crew.lunch_window is not None and crew.vol.lunch is not None
+    return int(has_lunch) + len(crew.carried)
+
+
 def _int_matrix(m: np.ndarray, nodes: np.ndarray) -> Any:
     sub = np.asarray(m, dtype=float)[np.ix_(nodes, nodes)]
     return np.rint(sub).astype(np.int64)
@@ -267,10 +273,13 @@ def _vehicle_types(
     by_key: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for i, c in enumerate(crews):
         codes = loads.code_of.get(i, ())
+        # Room on the code dimensions for every own stop (lunch and each carried group): one
+        # OWN_UNIT only would make a volunteer carrying a group before lunch infeasible.
+        own = OWN_UNIT * max(1, own_stops(c))
         cap = (
             [c.vol.max_tasks, c.vol.seats]
             + [UNLIMITED if ind in c.vol.industries else 0 for ind in skills]
-            + [OWN_UNIT if k in codes else 0 for k in range(loads.n_code)]
+            + [own if k in codes else 0 for k in range(loads.n_code)]
         )
         key = (
             c.start_node,

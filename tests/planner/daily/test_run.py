@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -68,22 +69,60 @@ def plan(city):
     return make_plan(city, params)
 
 
-@pytest.fixture(scope="module")
-def day(city, plan):
-    return day_tasks(city, plan, DATE)
+@dataclass(frozen=True)
+class Booked:
+    """An escorted interview as the registration loop books it (planner.loop.BookedEscort)."""
+
+    interview_id: int
+    service_point_id: str | None
+    employer_id: str
+    industry: str
+    interview_s: int
+    group_size: int
+
+
+def booked_escorts(city, plan, n: int) -> list[Booked]:
+    """`n` interviews at employers near open points, of an industry the point serves."""
+    points = plan.service_points().to_crs("EPSG:4326").reset_index(drop=True)
+    emps = city.layer("employers").to_crs("EPSG:4326").reset_index(drop=True)
+    out = []
+    for k in range(n):
+        pt = points.iloc[k % len(points)]
+        serves = set(str(pt["industries"]).split(";"))
+        ok = emps[emps["industry"].astype(str).isin(serves)]
+        d = (ok.geometry.x - pt.geometry.x) ** 2 + (ok.geometry.y - pt.geometry.y) ** 2
+        emp = ok.loc[d.sort_values().index[k // len(points)]]
+        # Within the employer's hours, as the loop books interviews.
+        opens, closes = (TimeWindow.parse(emp["opens"], emp["closes"]).start_s,
+                         TimeWindow.parse(emp["opens"], emp["closes"]).end_s)  # fmt: skip
+        at = min(max((10 + k % 5) * 3600, opens + 3600), closes - 1800)
+        out.append(
+            Booked(100 + k, str(pt["id"]), str(emp["id"]), str(emp["industry"]), at, 1 + k % 3)
+        )
+    return out
 
 
 @pytest.fixture(scope="module")
-def routed(city, plan):
-    run = plan_city_day(city, plan, DATE, options=FAST)
+def booked(city, plan):
+    return booked_escorts(city, plan, round(0.6 * len(city.layer("volunteers"))))
+
+
+@pytest.fixture(scope="module")
+def day(city, plan, booked):
+    return day_tasks(city, plan, DATE, escorts=booked)
+
+
+@pytest.fixture(scope="module")
+def routed(city, plan, booked):
+    run = plan_city_day(city, plan, DATE, options=FAST, escorts=booked)
     return run.plan, run.problem
 
 
 # -- tasks -------------------------------------------------------------------------------
 
 
-def test_tasks_are_deterministic_for_a_date(city, plan, day):
-    again = day_tasks(city, plan, dt.date(2025, 6, 2))
+def test_tasks_are_deterministic_for_a_date(city, plan, day, booked):
+    again = day_tasks(city, plan, dt.date(2025, 6, 2), escorts=booked)
     assert again.tasks == day.tasks
     assert again.volunteers == day.volunteers
     assert again.locations.equals(day.locations)
@@ -93,11 +132,19 @@ def test_tasks_are_deterministic_for_a_date(city, plan, day):
     ] != [t.priority for t in day.tasks]
 
 
-def test_tasks_have_both_kinds_and_valid_places(day, city):
+def test_tasks_have_both_kinds_and_valid_places(day, city, booked):
     visits = [t for t in day.tasks if isinstance(t, Visit)]
     escorts = [t for t in day.tasks if isinstance(t, Escort)]
     assert len(visits) >= 3 * len(day.volunteers)
-    assert len(escorts) == round(0.6 * len(day.volunteers))
+    # Every escort serves a booked interview and names it (id and label).
+    assert sorted(e.id for e in escorts) == sorted(
+        f"escort:interview-{b.interview_id}" for b in booked
+    )
+    by_id = {f"escort:interview-{b.interview_id}": b for b in booked}
+    for e in escorts:
+        b = by_id[e.id]
+        assert f"#{b.interview_id}" in e.label and e.interview_s == b.interview_s
+        assert e.seekers == b.group_size and e.industry == b.industry
     kinds = day.locations["kind"].to_numpy()
     employers = city.layer("employers").set_index("id")
     for v in visits:
@@ -264,12 +311,14 @@ def test_route_geometry_follows_the_streets(routed, city):
     assert checked
 
 
-def test_replan_with_done_absent_and_now(city, plan, routed):
+def test_replan_with_done_absent_and_now(city, plan, routed, booked):
     first, _ = routed
     busy = [r for r in first.routes if not r.is_empty]
     gone = busy[0].volunteer_id
     done = sorted({t for r in busy[1:] for t in r.task_ids[:2]})
-    run = plan_city_day(city, plan, DATE, options=FAST, done=done, absent=[gone], now="11:00")
+    run = plan_city_day(
+        city, plan, DATE, options=FAST, done=done, absent=[gone], now="11:00", escorts=booked
+    )
     day_plan, problem = run.plan, run.problem
     state = DayState(now_s=11 * 3600, done=frozenset(done), absent=frozenset([gone]))
     check_plan(problem, day_plan, state)
@@ -281,16 +330,25 @@ def test_replan_with_done_absent_and_now(city, plan, routed):
     assert [t.id for t in problem.tasks] == [t.id for t in routed[1].tasks]
 
 
-def test_replan_from_a_position_carrying_a_group(city, plan, day):
-    esc = next(t for t in day.tasks if isinstance(t, Escort))
-    vol = next(v for v in day.volunteers if esc.industry in v.industries)
+def test_replan_from_a_position_carrying_a_group(city, plan, day, booked, routed):
+    durations = routed[1].matrices.durations
+    esc, vol = next(
+        (t, v)
+        for t in day.tasks
+        if isinstance(t, Escort)
+        for v in day.volunteers
+        if t.industry in v.industries
+        and v.shift.start_s <= t.ready_s
+        and t.interview_s + 3600 <= v.shift.end_s
+        and durations[v.mode][t.pickup_node, t.delivery_node] < (t.interview_s - t.ready_s) / 2
+    )
     point = day.locations["ref"].iat[esc.pickup_node]
     state = DayState(
         now_s=max(esc.ready_s, vol.shift.start_s),
         positions={vol.id: point},
         carrying={vol.id: (esc.id,)},
     )
-    day_plan = plan_city_day(city, plan, DATE, options=FAST, state=state).plan
+    day_plan = plan_city_day(city, plan, DATE, options=FAST, state=state, escorts=booked).plan
     r = day_plan.route(vol.id)
     assert r.stops[0].node == esc.pickup_node
     assert esc.id in r.task_ids or esc.id in {d.task_id for d in day_plan.dropped}
@@ -365,8 +423,8 @@ def test_routes_for_day_writes_dated_folder_with_state(city, plan, tmp_path):
 # -- a fair, explainable, reproducible day ------------------------------------------------
 
 
-def test_same_input_and_seed_give_the_same_plan_json(city, plan, routed, tmp_path):
-    again = plan_city_day(city, plan, DATE, options=FAST).plan
+def test_same_input_and_seed_give_the_same_plan_json(city, plan, routed, booked, tmp_path):
+    again = plan_city_day(city, plan, DATE, options=FAST, escorts=booked).plan
     a = write_routes(routed[0], tmp_path / "a")["json"].read_bytes()
     b = write_routes(again, tmp_path / "b")["json"].read_bytes()
     assert a == b
@@ -507,3 +565,19 @@ def test_balance_caps_tasks_per_volunteer(day):
     assert {v.max_tasks for v in day.volunteers} == {cap}
     with pytest.raises(ValueError, match="`balance`"):
         DayParams(balance=-1.0)
+
+
+def test_bookings_off_the_plan_are_left_out_with_a_note(city, plan, booked):
+    stray = [
+        Booked(900, "no-such-point", booked[0].employer_id, booked[0].industry, 36000, 1),
+        Booked(901, booked[0].service_point_id, "no-such-employer", booked[0].industry, 36000, 1),
+        Booked(902, booked[0].service_point_id, booked[0].employer_id, booked[0].industry,
+               36000, 7),
+    ]  # fmt: skip
+    got = day_tasks(city, plan, DATE, escorts=stray)
+    escorts = [t for t in got.tasks if isinstance(t, Escort)]
+    assert any("interview 900" in n and "not open" in n for n in got.notes)
+    assert any("interview 901" in n and "unknown" in n for n in got.notes)
+    # A group of 7 goes as 3 + 3 + 1 (max_group 3), every part naming interview 902.
+    assert sorted(e.seekers for e in escorts) == [1, 3, 3]
+    assert all(e.id.startswith("escort:interview-902") for e in escorts)
