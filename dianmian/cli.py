@@ -6,6 +6,7 @@ problems for bad input files) and a non-zero exit status; tracebacks are for bug
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -20,8 +21,6 @@ from rich.logging import RichHandler
 from geo import DianmianError
 
 if TYPE_CHECKING:  # the CLI imports the pipeline lazily, so start-up stays fast
-    import datetime as dt
-
     from geo.engine import Engine
     from geo.scenario import Scenario
     from planner.city import City
@@ -136,13 +135,14 @@ def demo(
         city, plan, engine = _run_plan(
             folder, out_dir, reporter, skip_invalid=False, with_maps=False
         )
-        # The loop's fortnight books interviews; its last day's routes escort them.
+        # The loop's fortnight books interviews for the days after it: the routes of the next
+        # day escort the ones booked for it.
         written, last_day = _run_loop_demo(folder, out_dir, reporter)
         written += _run_routes(
             folder,
             out_dir,
             reporter,
-            date=last_day.isoformat(),
+            date=(last_day + dt.timedelta(days=1)).isoformat(),
             state=None,
             options=None,
             city=city,
