@@ -284,6 +284,8 @@ def base_map(
     m.default_css = list(LEAFLET_ONLY_CSS)
     m.fit_bounds(bounds, padding=(10, 10))
     root = figure(m)
+    # The tab and bookmark name: scenario and page (and date); branca does not escape it.
+    root.title = esc(" · ".join(t for t in (title, subtitle) if t))
     root.header.add_child(Element(_CSS), name="dm_css")
     if synthetic:
         # More specific than leaflet.css's `.leaflet-container` (which is inlined later).

@@ -19,8 +19,8 @@ from geo import ScenarioError
 from geo.crs import Datum, frame_from_wgs84, from_wgs84
 from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from maps.plan import PlanLayers
-from maps.write import write_maps
-from planner.daily.record import VolunteerRoute, load_routes, parse_routes
+from maps.write import write_maps, write_volunteer_pages
+from planner.daily.record import VolunteerRoute, load_plan, load_routes, parse_routes
 from planner.privacy import strip_home_legs
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,13 @@ def latest_routes(
     if not days:
         return None
     return days[-1].parent.name, load_routes(days[-1])
+
+
+def day_volunteers(out_dir: Path, date: str) -> tuple[VolunteerRoute, ...] | None:
+    """Every volunteer of `date` (with or without tasks, idle ones with their reason) from
+    ``routes/<date>/plan.json``, or ``None`` if the day has no plan record."""
+    path = out_dir / "routes" / date / "plan.json"
+    return load_plan(path).routes if path.is_file() else None
 
 
 def shift_routes(routes: tuple[VolunteerRoute, ...], datum: Datum) -> tuple[VolunteerRoute, ...]:
@@ -138,8 +145,10 @@ def write_scenario_maps(
         plan = PlanLayers(service_points=new_points, catchments=catch, crowd=crowd)
     day_routes = latest_routes(out, date)
     routes_date, routes = (None, None) if day_routes is None else day_routes
+    everyone = None if routes_date is None else day_volunteers(out, routes_date)
     if routes is not None and not volunteer_homes:
         routes = _without_homes(routes, points)
+        everyone = None if everyone is None else _without_homes(everyone, points)
     if coordinates is not Datum.WGS84:
         layers = {
             k: None if v is None else frame_from_wgs84(v, coordinates) for k, v in layers.items()
@@ -154,6 +163,7 @@ def write_scenario_maps(
                 crowd=plan.crowd,
             )
         routes = None if routes is None else shift_routes(routes, coordinates)
+        everyone = None if everyone is None else shift_routes(everyone, coordinates)
     return write_maps(
         out / "maps",
         employers=layers["employers"],
@@ -165,11 +175,67 @@ def write_scenario_maps(
         plan=plan,
         routes=routes,
         routes_date=routes_date,
+        pages_dir=None if routes_date is None else out / "routes" / routes_date / "volunteers",
+        day_routes=everyone,
         title=title,
         synthetic=synthetic,
         tiles=tiles,
         attribution=attribution,
         industries=industries,
+    )
+
+
+def write_day_pages(
+    out_dir: str | Path,
+    date: str,
+    *,
+    title: str,
+    synthetic: bool,
+    tiles: str | None = None,
+    attribution: str | None = None,
+    industries: IndustryCatalogue | None = None,
+    coordinates: Datum = Datum.WGS84,
+    volunteer_homes: bool = False,
+) -> list[Path]:
+    """Write ``routes/<date>/volunteers/<id>.html``: one phone page per volunteer of the day.
+
+    Reads ``routes/<date>/routes.json`` (drawable routes) and ``plan.json`` (every volunteer,
+    idle ones with their reason), the employers and streets of ``city.gpkg`` and the service
+    points of ``plan.gpkg``; arguments as in :func:`write_scenario_maps` (`industries` is
+    accepted for a uniform call and unused).
+
+    Raises
+    ------
+    geo.ScenarioError
+        If the day has no ``routes.json``.
+    """
+    del industries  # the pages show no industry colours
+    out = Path(out_dir)
+    day = latest_routes(out, date)
+    assert day is not None  # a given date either exists or raises
+    routes = day[1]
+    everyone = day_volunteers(out, date)
+    points = _layer(out / "plan.gpkg", "service_points")
+    employers = _layer(out / "city.gpkg", "employers")
+    roads = _layer(out / "city.gpkg", "roads")
+    if not volunteer_homes:
+        routes = _without_homes(routes, points)
+        everyone = None if everyone is None else _without_homes(everyone, points)
+    if coordinates is not Datum.WGS84:
+        routes = shift_routes(routes, coordinates)
+        everyone = None if everyone is None else shift_routes(everyone, coordinates)
+        roads = None if roads is None else frame_from_wgs84(roads, coordinates)
+    return write_volunteer_pages(
+        out / "routes" / date / "volunteers",
+        routes,
+        everyone,
+        scenario=title,
+        date=date,
+        employers=employers,
+        roads=roads,
+        synthetic=synthetic,
+        tiles=tiles,
+        attribution=attribution,
     )
 
 
