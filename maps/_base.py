@@ -62,8 +62,22 @@ _CSS = """
 .dm-sw.line { height: 4px; border: none; }
 .dm-dot { width: 10px; height: 10px; border-radius: 50%; border: 1px solid #222;
   box-sizing: border-box; }
-.dm-star { font-size: 26px; line-height: 26px; text-align: center; color: #c00;
-  text-shadow: 0 0 3px #fff, 0 0 3px #fff; }
+.dm-market { position: relative; width: 34px; height: 34px; }
+.dm-market .sym { display: block; width: 34px; height: 34px; background: #111; color: #fff;
+  border: 3px solid #fff; border-radius: 6px; box-shadow: 0 0 4px #000; box-sizing: border-box;
+  font-size: 22px; line-height: 28px; text-align: center; }
+.dm-market .lbl { position: absolute; left: 38px; top: 6px; white-space: nowrap; font-weight: 700;
+  font-size: 13px; background: rgba(255,255,255,0.9); padding: 1px 4px; border-radius: 3px;
+  box-shadow: 0 0 2px #000; }
+.dm-market.small, .dm-market.small .sym { width: 16px; height: 16px; font-size: 11px;
+  line-height: 11px; border-width: 1px; border-radius: 3px; }
+.dm-mk { background: none; border: none; }
+/* Cluster badges neutral: the plugin's green/yellow/orange would read as industries. */
+.marker-cluster-small, .marker-cluster-medium, .marker-cluster-large {
+  background-color: rgba(60, 60, 60, 0.25) !important; }
+.marker-cluster-small div, .marker-cluster-medium div, .marker-cluster-large div {
+  background-color: rgba(255, 255, 255, 0.92) !important; color: #222; border: 1px solid #444; }
+details > summary { cursor: pointer; }
 .dm-stop { width: 22px; height: 22px; border-radius: 50%; color: #fff; font-weight: 700;
   font-size: 12px; line-height: 20px; text-align: center; border: 1px solid #fff;
   box-sizing: border-box; box-shadow: 0 0 2px #000; }
@@ -72,8 +86,8 @@ _CSS = """
 .dm-crowd table { border-collapse: collapse; font-size: 12px; }
 .dm-crowd td, .dm-crowd th { padding: 1px 4px; text-align: right; }
 .dm-crowd td:first-child, .dm-crowd th:first-child { text-align: left; }
-.dm-bar { display: inline-block; height: 8px; background: #4363d8; vertical-align: middle; }
-.dm-bar.over { background: #d62728; }
+.dm-bar { display: inline-block; height: 8px; background: #8d877d; vertical-align: middle; }
+.dm-bar.over { background: #1b1b1b; }
 </style>
 """
 

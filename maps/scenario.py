@@ -8,6 +8,7 @@ recomputed, so maps can be remade after editing styles without re-planning.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -18,6 +19,7 @@ import pyogrio
 from geo import ScenarioError
 from geo.crs import Datum, frame_from_wgs84, from_wgs84
 from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
+from maps.market import MarketDemand, market_demand
 from maps.plan import PlanLayers
 from maps.write import write_maps, write_volunteer_pages
 from planner.daily.record import VolunteerRoute, load_plan, load_routes, parse_routes
@@ -132,6 +134,7 @@ def write_scenario_maps(
                 "market_before": summary["before"]["market_load"],
                 "market_after": summary["after"]["market_load"],
                 "market_capacity": summary["before"]["market_capacity"],
+                "trips": {k: summary[k].get("travel_time_all", {}) for k in ("before", "after")},
             }
             curve_path = out / "tradeoff.json"
             if curve_path.is_file():
@@ -142,7 +145,12 @@ def write_scenario_maps(
             # The market's own catchment is left out: the market has its own marker.
             catch = catch.rename(columns={"service_point": "point_id"})
             catch = catch[catch["point_id"].isin(new_points["id"])].reset_index(drop=True)
-        plan = PlanLayers(service_points=new_points, catchments=catch, crowd=crowd)
+        plan = PlanLayers(
+            service_points=new_points,
+            catchments=catch,
+            crowd=crowd,
+            market_demand=_market_demand(plan_gpkg, points, out / "plan_summary.json"),
+        )
     day_routes = latest_routes(out, date)
     routes_date, routes = (None, None) if day_routes is None else day_routes
     everyone = None if routes_date is None else day_volunteers(out, routes_date)
@@ -161,6 +169,12 @@ def write_scenario_maps(
                 if plan.catchments is None
                 else frame_from_wgs84(plan.catchments, coordinates),
                 crowd=plan.crowd,
+                market_demand=None
+                if plan.market_demand is None
+                else dataclasses.replace(
+                    plan.market_demand,
+                    cells=frame_from_wgs84(plan.market_demand.cells, coordinates),
+                ),
             )
         routes = None if routes is None else shift_routes(routes, coordinates)
         everyone = None if everyone is None else shift_routes(everyone, coordinates)
@@ -237,6 +251,21 @@ def write_day_pages(
         tiles=tiles,
         attribution=attribution,
     )
+
+
+def _market_demand(
+    plan_gpkg: Path, points: gpd.GeoDataFrame, summary_path: Path
+) -> MarketDemand | None:
+    """Aggregated demand still sent to the market, with the plan's reasons (or None)."""
+    cells = _layer(plan_gpkg, "assignment_cells")
+    if cells is None or "is_market" not in points:
+        return None
+    reasons: dict[str, float] = {}
+    if summary_path.is_file():
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        reasons = {str(k): float(v) for k, v in summary["after"].get("reasons", {}).items()}
+    markets = points.loc[points["is_market"].astype(bool), "id"].astype(str)
+    return market_demand(cells, markets, reasons=reasons)
 
 
 def _without_homes(

@@ -205,6 +205,7 @@ def write_maps(
                 service_points=layers.service_points,
                 catchments=layers.catchments,
                 crowd=layers.crowd,
+                market_demand=layers.market_demand,
                 **context,
                 **common,
             )
