@@ -87,8 +87,11 @@ document.addEventListener('DOMContentLoaded', function () {
     map.setView(l.getLatLng(), Math.max(map.getZoom(), 15), {animate: false});
     open();
   }
-  window.dianmian_focus = function (id) {
-    var hit = index.find(function (e) { return String(e.layer.feature.properties.id) === id; });
+  window.dianmian_focus = function (id, prefix) {
+    var hit = index.find(function (e) {
+      return String(e.layer.feature.properties.id) === id &&
+        (!prefix || e.key.indexOf(prefix) === 0);
+    });
     if (hit) openEntry(hit);
     return !!hit;
   };
@@ -145,7 +148,7 @@ document.addEventListener('DOMContentLoaded', function () {
     });
     body.addEventListener('click', function (ev) {
       var tr = ev.target.closest('tr[data-id]');
-      if (tr) window.dianmian_focus(tr.getAttribute('data-id'));
+      if (tr) window.dianmian_focus(tr.getAttribute('data-id'), table.getAttribute('data-key'));
     });
   });
   document.querySelectorAll('input.dm-filter').forEach(function (input) {
@@ -190,7 +193,9 @@ document.addEventListener('DOMContentLoaded', function () {
     nav.querySelector('.next').addEventListener('click', function () { go(1); });
     L.DomEvent.disableClickPropagation(nav);
     content.appendChild(nav);
-    e.popup.update();
+    // Not popup.update(): it would re-render the content (and drop the buttons).
+    e.popup._updateLayout();
+    e.popup._updatePosition();
   });
   // --- downloads ---------------------------------------------------------------------------
   function csvCell(v) {
@@ -247,11 +252,13 @@ document.addEventListener('DOMContentLoaded', function () {
 """
 
 
-def add_tools(m: folium.Map, layer_names: dict[str, str], *, search: bool = True) -> None:
-    """Add the tools' CSS and script, the search box (top left) and the download panel.
+def add_tools(
+    m: folium.Map, layer_names: dict[str, str], *, search: bool = True, downloads: bool = True
+) -> None:
+    """Add the tools' CSS and script, the search box (top right) and the download panel.
 
     `layer_names` maps registered layer keys to the names shown for them (search results,
-    download links); only these layers get download links.
+    download links); with `downloads`, these layers get download links.
     """
     root = figure(m)
     root.header.add_child(folium.Element(_CSS), name="dm_tools_css")
@@ -265,6 +272,8 @@ def add_tools(m: folium.Map, layer_names: dict[str, str], *, search: bool = True
             position="topright",
             css_class="dm-search",
         ).add_to(m)
+    if not downloads:
+        return
     links = "".join(
         f"<div>{esc(name)}: "
         f'<a href="#" data-key="{esc(key)}" data-kind="geojson">GeoJSON</a>'
@@ -279,12 +288,17 @@ def add_tools(m: folium.Map, layer_names: dict[str, str], *, search: bool = True
 
 
 def table_html(
-    table_id: str, headings: list[str], rows: list[tuple[str, list[tuple[str, str | None]]]]
+    table_id: str,
+    headings: list[str],
+    rows: list[tuple[str, list[tuple[str, str | None]]]],
+    *,
+    layer_key: str = "",
 ) -> str:
     """A collapsible, filterable, sortable table.
 
     `rows` are ``(id, cells)``; each cell ``(text, sort value or None)``; texts must be
-    escaped already.
+    escaped already. A click on a row opens the feature with that id in the layers whose
+    key starts with `layer_key`.
     """
     head = "".join(f"<th>{esc(h)}</th>" for h in headings)
     body = "".join(
@@ -300,6 +314,7 @@ def table_html(
         f"<details><summary><b>Table 表格 ({len(rows)})</b></summary>"
         f'<input class="dm-filter" data-table="{esc(table_id)}" type="search" '
         'placeholder="Filter 筛选"><div class="wrap">'
-        f'<table id="{esc(table_id)}" class="dm-sortable"><thead><tr>{head}</tr></thead>'
+        f'<table id="{esc(table_id)}" class="dm-sortable" data-key="{esc(layer_key)}">'
+        f"<thead><tr>{head}</tr></thead>"
         f"<tbody>{body}</tbody></table></div></details>"
     )

@@ -24,15 +24,18 @@ from geo.timeofday import format_hhmm
 from maps import _layers as layers
 from maps._base import (
     COORD_DECIMALS,
+    HtmlControl,
     LegendItem,
     LegendSection,
     add_legend,
     base_map,
     esc,
+    figure,
     finish,
     geojson,
     register,
 )
+from maps._tools import add_tools
 from planner.daily.record import Stop, StopKind, VolunteerRoute
 
 logger = logging.getLogger(__name__)
@@ -210,6 +213,57 @@ def roads_near(
     return roads.iloc[np.unique(idx)]
 
 
+_PICKER_JS = """
+<script>
+window.dianmian_search_extra = [];
+document.addEventListener('DOMContentLoaded', function () {
+  var map = window.dianmian_map, layers = window.dianmian_layers || {};
+  var select = document.querySelector('.dm-picker select');
+  function show(vid) {
+    var bounds = null;
+    Object.keys(layers).forEach(function (key) {
+      if (key.indexOf('route:') !== 0) return;
+      var on = !vid || key === 'route:' + vid;
+      if (on && !map.hasLayer(layers[key])) map.addLayer(layers[key]);
+      if (!on && map.hasLayer(layers[key])) map.removeLayer(layers[key]);
+      if (on) {
+        var b = layers[key].getBounds();
+        bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
+      }
+    });
+    if (bounds) map.fitBounds(bounds, {padding: [20, 20], animate: false});
+    select.value = vid;
+  }
+  window.dianmian_show_volunteer = show;
+  select.addEventListener('change', function () { show(select.value); });
+  Array.from(select.options).forEach(function (o) {
+    if (!o.value) return;
+    window.dianmian_search_extra.push({label: o.dataset.name, id: o.value,
+      kind: 'Volunteer 志愿者', select: function () { show(o.value); }});
+  });
+});
+</script>
+"""
+
+
+def picker_html(routes: Sequence[VolunteerRoute], point_names: Mapping[str, str]) -> str:
+    """The volunteer picker: a ``<select>`` grouped by service point, "All" first."""
+    groups: dict[str, list[VolunteerRoute]] = {}
+    for r in routes:
+        groups.setdefault(r.service_point, []).append(r)
+    parts = ['<option value="">All volunteers 全部志愿者</option>']
+    for point in sorted(groups):
+        label = point_names.get(point, point) if point else "No point 未指定服务点"
+        options = "".join(
+            f'<option value="{esc(r.volunteer_id)}" data-name="{esc(r.display_name)}"'
+            f"{' selected' if r is routes[0] else ''}>"
+            f"{esc(r.volunteer_id)} {esc(r.display_name)} ({len(set(r.task_ids))})</option>"
+            for r in groups[point]
+        )
+        parts.append(f'<optgroup label="{esc(label)}">{options}</optgroup>')
+    return f'<b>Volunteer 志愿者</b><br><select aria-label="Volunteer">{"".join(parts)}</select>'
+
+
 def _routes_legend() -> LegendSection:
     return LegendSection(
         "Volunteer routes 志愿者路线",
@@ -239,6 +293,7 @@ def routes_map(
     attribution: str | None = None,
     roads: gpd.GeoDataFrame | None = None,
     page_links: Mapping[str, str] | None = None,
+    point_names: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """Build the map of all volunteers' routes, one toggleable layer per volunteer.
 
@@ -253,6 +308,12 @@ def routes_map(
     page_links
         Optional ``volunteer_id -> URL`` of each volunteer's phone page (linked from the
         route's tooltip layer list).
+
+    point_names
+        Optional ``service point id -> name`` for the picker's groups.
+
+    Only the first volunteer is shown at first; a picker (grouped by service point) shows one
+    volunteer or all, and the search box finds a volunteer by name or id.
 
     Raises
     ------
@@ -278,12 +339,18 @@ def routes_map(
     )
     if road is not None:
         layers.add_roads(m, road)
+    # One volunteer at a time by default (the picker switches; "All" shows everyone).
     for k, route in enumerate(parsed):
         link = page_links.get(route.volunteer_id) if page_links else None
-        add_route(m, route, ROUTE_PALETTE[k % len(ROUTE_PALETTE)], page_link=link)
+        add_route(m, route, ROUTE_PALETTE[k % len(ROUTE_PALETTE)], page_link=link, show=k == 0)
+    HtmlControl(
+        picker_html(parsed, point_names or {}), position="topleft", css_class="dm-picker"
+    ).add_to(m)
+    figure(m).html.add_child(folium.Element(_PICKER_JS), name="dm_picker_js")
+    add_tools(m, {}, downloads=False)
     add_legend(m, [_routes_legend()])
     logger.info(
         "routes map: %d volunteers, %d stops", len(parsed), sum(len(r.stops) for r in parsed)
     )
-    # Many volunteers: a collapsed (scrollable) layer list keeps the map visible.
-    return finish(m, collapsed=len(parsed) > 12)
+    # A collapsed layer list keeps popups and the map visible (the picker is the main way).
+    return finish(m, collapsed=True)

@@ -192,11 +192,15 @@ def phone_rows(route: VolunteerRoute, facts: Mapping[str, EmployerFacts]) -> lis
 _CSS = """
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-html, body { margin: 0; height: auto; }
+/* height:auto: with folium's 100 % body the sticky map would stop at the first screen. */
+html, body { margin: 0; height: auto !important; }
 body { font: 16px/1.45 system-ui, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif;
   color: #222; overflow-x: hidden; }
-body > .folium-map { position: sticky !important; top: 0; height: 42vh !important;
-  z-index: 500; border-bottom: 2px solid #444; }
+/* Map first whatever the DOM order folium writes; it stays on top while the rows scroll. */
+body { display: flex; flex-direction: column; }
+body > .folium-map { order: 0; flex: none; position: sticky !important; top: 0;
+  height: 42vh !important; z-index: 500; border-bottom: 2px solid #444; }
+body > .dm-page { order: 1; }
 .dm-page { padding: 8px 12px 40px; max-width: 720px; }
 .dm-page h1 { font-size: 19px; margin: 6px 0 2px; }
 .dm-page .facts { color: #555; font-size: 14px; }
@@ -241,7 +245,7 @@ document.addEventListener('DOMContentLoaded', function () {
       li.classList.add('on');
       if (!layer || !m) return;
       m.setView(layer.getLatLng(), Math.max(m.getZoom(), 16), {animate: false});
-      layer.openPopup();
+      layer.fire('click', {latlng: layer.getLatLng()}, true);
     });
   });
 });

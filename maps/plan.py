@@ -267,7 +267,7 @@ def crowd_panel_html(
         f"{reasons_html(demand) if demand is not None else ''}"
         "<b>Service points 服务点</b> <small>(click a heading to sort, a row to zoom "
         "点击表头排序，点击行定位)</small>"
-        "<table class='dm-points dm-sortable'>"
+        "<table class='dm-points dm-sortable' data-key='points:'>"
         f"<thead><tr><th>Point 服务点</th><th>Capacity 容量</th><th>Load 负荷</th>{wait_head}"
         f"<th></th></tr></thead><tbody>{''.join(point_rows)}</tbody></table>"
         f"{chart}</details>"
@@ -614,7 +614,7 @@ def points_table_html(data: gpd.GeoDataFrame) -> str:
         if queue:
             cells += [(str(p["staff"]), str(p["staff"])), (p["wait"], None), (p["on_site"], None)]
         rows.append((str(p["id"]), cells))
-    return table_html("dm-points-table", headings, rows)
+    return table_html("dm-points-table", headings, rows, layer_key="points:")
 
 
 def plan_map(
@@ -722,10 +722,19 @@ def plan_map(
     names = {
         f"points:{c}": points_layer_name(c, industries) for c in industries.codes if c in served
     }
+    drawn = {
+        "market_demand": market_demand is not None,
+        "catchments": catch is not None,
+        **{
+            k: ctx.get("seeker_cells" if k == "seekers" else k) is not None
+            for k in layers.LAYER_NAMES
+        },
+    }
     names |= {
-        "market_demand": MARKET_DEMAND_LAYER,
-        "catchments": CATCHMENTS_LAYER,
-        **{k: v for k, v in layers.LAYER_NAMES.items() if k != "roads"},
+        k: {"market_demand": MARKET_DEMAND_LAYER, "catchments": CATCHMENTS_LAYER}.get(k)
+        or layers.LAYER_NAMES[k]
+        for k, on in drawn.items()
+        if on and k != "roads"
     }
     add_tools(m, names)
     logger.info("plan map: %d service points, %d industries", len(points), len(served))

@@ -210,6 +210,10 @@ def write_maps(
                 **common,
             )
         )
+    point_names: dict[str, str] = {}
+    if plan is not None:
+        sp = layers.service_points
+        point_names = dict(zip(sp["id"].astype(str), sp["name"].astype(str), strict=True))
     volunteer_pages: dict[str, str] = {}
     folder = Path(pages_dir) if pages_dir is not None else out / "routes"
     if routes is not None:
@@ -219,7 +223,7 @@ def write_maps(
         rel = Path(os.path.relpath(folder, out)).as_posix()
         links = {vid: f"{rel}/{name}" for vid, name in names.items()}
         pages["routes.html"] = render_html(
-            routes_map(routes, roads=roads, page_links=links, **common)
+            routes_map(routes, roads=roads, page_links=links, point_names=point_names, **common)
         )
         volunteer_pages = volunteer_pages_html(
             routes,
