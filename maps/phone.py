@@ -69,7 +69,7 @@ class EmployerFacts:
 
 def employer_facts(employers: gpd.GeoDataFrame | None) -> dict[str, EmployerFacts]:
     """``employer id -> facts`` from the city's employers layer (``demand`` = open positions,
-    ``opens``/``closes`` in seconds after midnight, optional contact column)."""
+    ``opens``/``closes`` in seconds after midnight or as ``HH:MM``, optional contact column)."""
     if employers is None or len(employers) == 0:
         return {}
     contact_col = next((c for c in CONTACT_COLUMNS if c in employers.columns), None)
@@ -80,7 +80,7 @@ def employer_facts(employers: gpd.GeoDataFrame | None) -> dict[str, EmployerFact
         if {"opens", "closes"} <= set(employers.columns):
             o, c = employers["opens"].iat[i], employers["closes"].iat[i]
             if pd.notna(o) and pd.notna(c):
-                hours = f"{format_hhmm(int(o))}–{format_hhmm(int(c))}"
+                hours = f"{_clock(o)}–{_clock(c)}"
         contact = str(employers[contact_col].iat[i]) if contact_col else ""
         out[eid] = EmployerFacts(
             name=str(employers["name"].iat[i]),
@@ -89,6 +89,14 @@ def employer_facts(employers: gpd.GeoDataFrame | None) -> dict[str, EmployerFact
             contact="" if contact in ("", "nan", "None") else contact,
         )
     return out
+
+
+def _clock(value: object) -> str:
+    """``HH:MM`` of seconds after midnight, or of a time already written as text."""
+    try:
+        return format_hhmm(int(float(str(value))))
+    except ValueError:
+        return str(value)
 
 
 @dataclass(frozen=True)

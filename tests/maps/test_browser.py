@@ -244,7 +244,7 @@ def test_overview_layers_and_counts(pages, site):
     page = pages["overview"]
     assert page.layer_names == [
         LAYER_NAMES[k]
-        for k in ("roads", "belts", "seekers", "employers", "candidate_sites", "talent_market")
+        for k in ("roads", "seekers", "belts", "employers", "candidate_sites", "talent_market")
     ]
     assert page.counts["employers"] == {"marker": len(v["employers"])}
     assert (

@@ -55,8 +55,10 @@ def test_rows_say_what_to_do(routes, employers):
 def test_contact_column_is_shown_when_present(employers):
     emp = employers.copy()
     emp["phone"] = ["0769-1234"] + [None] * (len(emp) - 1)
+    emp["opens"], emp["closes"] = "08:00", 61200  # as text (city.gpkg) or seconds
     facts = employer_facts(emp)
     assert facts["E1"].contact == "0769-1234" and facts["E2"].contact == ""
+    assert facts["E1"].hours == "08:00–17:00"
 
 
 def test_page_has_title_rows_and_tap_targets(routes, employers):
