@@ -46,10 +46,7 @@ logger = logging.getLogger(__name__)
 
 WAIT_ROW_MIN_S = 60
 """Waits shorter than this (seconds) are not given their own row."""
-VISIT_PURPOSE = (
-    "Check open positions, update the vacancy record and invite the employer to the "
-    "service point's job fair. 核实岗位空缺、更新岗位登记，邀请企业参加服务点招聘会。"
-)
+VISIT_PURPOSE = "check open positions, update the vacancy record 核实岗位空缺、更新登记"
 CONTACT_COLUMNS = ("contact", "phone", "联系人", "电话")
 """Optional employer columns shown as the contact of a visit (first found)."""
 _ESCORT = re.compile(
@@ -162,15 +159,24 @@ def _escort_row(k: int, s: Stop) -> Row:
     )
 
 
+def _place(route: VolunteerRoute, stop: Stop) -> str:
+    """Where the day starts or ends: the stop's label, else the service point, else ""."""
+    if stop.label:
+        return stop.label
+    if route.service_point and route.home_legs_removed:
+        return f"service point 服务点 {route.service_point}"
+    return ""
+
+
 def phone_rows(route: VolunteerRoute, facts: Mapping[str, EmployerFacts]) -> list[Row]:
     """The page's rows in order: start, then per stop a waiting row (if any) and the stop."""
     rows: list[Row] = []
     for k, s in enumerate(route.stops):
-        if s.kind is StopKind.START:
-            rows.append(Row(format_hhmm(s.departure_s), "start", f"Start 出发: {s.name}", (), k))
-            continue
-        if s.kind is StopKind.END:
-            rows.append(Row(format_hhmm(s.arrival_s), "end", f"End of day 收工: {s.name}", (), k))
+        if s.kind.is_home:
+            time = format_hhmm(s.departure_s if s.kind is StopKind.START else s.arrival_s)
+            where = _place(route, s)
+            title = f"{s.kind.label_en} {s.kind.label_zh}" + (f": {where}" if where else "")
+            rows.append(Row(time, s.kind.value, title, (), k))
             continue
         if s.wait_s >= WAIT_ROW_MIN_S:
             why = (
@@ -225,6 +231,8 @@ body > .dm-page { order: 1; }
 .dm-rows li.wait, .dm-rows li.lunch { background: #f7f5ef; }
 .dm-rows li.wait .b, .dm-rows li.lunch .b { background: #9a9a9a !important; }
 .dm-rows li.start .b, .dm-rows li.end .b { background: #222 !important; border-radius: 4px; }
+/* The page heading says who and when; the map's title panel would hide the route. */
+.dm-title { display: none; }
 .dm-idle { font-size: 17px; padding: 14px; margin: 12px 0; background: #f7f5ef;
   border-left: 4px solid #777; }
 @media print { body > .folium-map { position: static !important; } }
@@ -267,12 +275,14 @@ def page_title(route: VolunteerRoute, date: str | None, scenario: str) -> str:
     return " · ".join(t for t in (who, date, scenario) if t)
 
 
-def _facts_line(route: VolunteerRoute, date: str | None) -> str:
+def _facts_line(route: VolunteerRoute, date: str | None, *, synthetic: bool = False) -> str:
     parts = [date or "", f"{route.mode.value}"]
     if route.service_point:
         parts.append(f"Point 服务点 {route.service_point}")
     if not route.is_empty:
         parts += [f"{route.distance_m / 1000:.1f} km", f"{route.duration_s / 3600:.1f} h"]
+    if synthetic:
+        parts.append("Synthetic demo city 虚构示范城市")
     return " · ".join(html.escape(p) for p in parts if p)
 
 
@@ -362,7 +372,7 @@ def volunteer_page(
     body = (
         f'<div class="dm-page"><h1>{html.escape(route.display_name)} '
         f"<small>({html.escape(route.volunteer_id)})</small></h1>"
-        f'<div class="facts">{_facts_line(route, date)}</div>'
+        f'<div class="facts">{_facts_line(route, date, synthetic=synthetic)}</div>'
         f"{rows_html(rows, colour)}</div>"
     )
     figure(m).header.add_child(folium.Element(_CSS), name="dm_phone_css")
