@@ -83,6 +83,8 @@ details > summary { cursor: pointer; }
   box-sizing: border-box; box-shadow: 0 0 2px #000; }
 .dm-stop.home { border-radius: 3px; background: #222; }
 .dm-popup th { text-align: left; padding-right: 8px; font-weight: 600; }
+/* Leaves room for the title, table and download panels below it (bottom left). */
+.dm-crowd { max-height: max(140px, calc(100vh - 430px)); }
 .dm-crowd table { border-collapse: collapse; font-size: 12px; }
 .dm-crowd td, .dm-crowd th { padding: 1px 4px; text-align: right; }
 .dm-crowd td:first-child, .dm-crowd th:first-child { text-align: left; }
@@ -222,7 +224,11 @@ def add_legend(m: folium.Map, sections: Sequence[LegendSection]) -> None:
     """Add the legend (bottom right) from `sections`, skipping empty ones."""
     parts = [s.html() for s in sections if s.items or s.note]
     if parts:
-        HtmlControl("".join(parts), position="bottomright", css_class="dm-legend").add_to(m)
+        HtmlControl(
+            f"<details open><summary><b>Legend 图例</b></summary>{''.join(parts)}</details>",
+            position="bottomright",
+            css_class="dm-legend",
+        ).add_to(m)
 
 
 def bounds_of(frames: Iterable[gpd.GeoDataFrame | gpd.GeoSeries | None]) -> list[list[float]]:

@@ -236,6 +236,7 @@ document.addEventListener('DOMContentLoaded', function () {
   }
   window.dianmian_show_volunteer = show;
   select.addEventListener('change', function () { show(select.value); });
+  if (select.value) show(select.value);  // open on the first volunteer's day
   Array.from(select.options).forEach(function (o) {
     if (!o.value) return;
     window.dianmian_search_extra.push({label: o.dataset.name, id: o.value,
@@ -275,7 +276,7 @@ def _routes_legend() -> LegendSection:
             ),
             LegendItem(
                 f'<div class="dm-stop home" style="{_SMALL}">{HOME_LABEL}</div>',
-                "Home (start/end) 家（起点/终点）",
+                "Start/end of the day 起点/终点",
                 swatch="html",
             ),
             LegendItem("#4363d8", "Street path, one colour per volunteer 沿街路线", swatch="line"),

@@ -162,7 +162,7 @@ def add_market_demand(m: folium.Map, demand: MarketDemand, *, show: bool = True)
     cells = demand.cells
     top = float(cells["visits_per_day"].max()) if len(cells) else 1.0
     data = cells.assign(
-        opacity=np.round(0.12 + 0.5 * cells["visits_per_day"] / max(top, 1e-9), 2),
+        opacity=np.round(0.2 + 0.55 * cells["visits_per_day"] / max(top, 1e-9), 2),
         why="see the reasons in the crowd panel 原因见人流面板",
     )
     layer = geojson(
@@ -171,8 +171,8 @@ def add_market_demand(m: folium.Map, demand: MarketDemand, *, show: bool = True)
         show=show,
         style_function=lambda f: {
             "color": DEMAND_INK,
-            "weight": 1.2,
-            "dashArray": "3 3",
+            "weight": 1.5,
+            "dashArray": "4 3",
             "fillColor": DEMAND_INK,
             "fillOpacity": f["properties"]["opacity"],
         },

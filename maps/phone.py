@@ -175,7 +175,8 @@ def phone_rows(route: VolunteerRoute, facts: Mapping[str, EmployerFacts]) -> lis
         if s.kind.is_home:
             time = format_hhmm(s.departure_s if s.kind is StopKind.START else s.arrival_s)
             where = _place(route, s)
-            title = f"{s.kind.label_en} {s.kind.label_zh}" + (f": {where}" if where else "")
+            kind = f"{s.kind.label_en} {s.kind.label_zh}"
+            title = where if where.startswith(kind) else kind + (f": {where}" if where else "")
             rows.append(Row(time, s.kind.value, title, (), k))
             continue
         if s.wait_s >= WAIT_ROW_MIN_S:

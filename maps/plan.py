@@ -476,8 +476,8 @@ def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame, points: gpd.Geo
             "color": f["properties"]["colour"],
             "fillColor": f["properties"]["colour"],
             "fillOpacity": 0.03,
-            "weight": 1.2,
-            "dashArray": "4 3",
+            "weight": 1.0,
+            "opacity": 0.7,
         },
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
     ).add_to(m)
@@ -585,7 +585,7 @@ def _legend(
                 CATCHMENTS_LAYER,
                 [
                     LegendItem(
-                        CATCHMENT_PALETTE[0], "dashed outline per service point 每个服务点虚线范围"
+                        CATCHMENT_PALETTE[0], "thin grey outline per service point 每个服务点灰色细线范围"
                     )
                 ],
             )

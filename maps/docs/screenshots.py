@@ -37,7 +37,7 @@ def pages(scenario_dir: Path) -> dict[str, Path]:
     days = sorted((scenario_dir / "routes").glob("*/volunteers"))
     if days:
         vols = sorted(days[-1].glob("*.html"))
-        busy = [p for p in vols if "dm-rows" in p.read_text(encoding="utf-8")]
+        busy = [p for p in vols if "class='dm-idle'" not in p.read_text(encoding="utf-8")]
         idle = [p for p in vols if p not in busy]
         if busy:
             out["volunteer"] = busy[0]
