@@ -55,6 +55,7 @@ _CSS = """
 .dm-legend .row { display: flex; align-items: center; gap: 6px; margin: 1px 0; font-size: 12px; }
 .dm-panel .note { color: #555; font-size: 11px; margin: 2px 0 4px; }
 .dm-legend { max-height: 42vh; }
+@media (max-width: 600px) { .dm-panel { max-width: 230px; max-height: 40vh; } }
 .leaflet-control-layers { font-size: 12px; max-height: 45vh; overflow-y: auto; }
 .dm-sw { display: inline-block; width: 14px; height: 12px; border: 1px solid #555;
   flex: none; box-sizing: border-box; }
@@ -91,6 +92,18 @@ details > summary { cursor: pointer; }
 .dm-bar { display: inline-block; height: 8px; background: #8d877d; vertical-align: middle; }
 .dm-bar.over { background: #1b1b1b; }
 </style>
+"""
+
+
+_SMALL_SCREEN_JS = """
+<script>
+// On a phone the panels start folded (a tap on the heading opens them): open, they would
+// cover the map.
+document.addEventListener('DOMContentLoaded', function () {
+  if (window.innerWidth >= 600) return;
+  document.querySelectorAll('.dm-panel details[open]').forEach(function (d) { d.open = false; });
+});
+</script>
 """
 
 
@@ -326,6 +339,7 @@ def base_map(
     synth = "<small>Synthetic demo city 虚构示范城市</small>" if synthetic else ""
     HtmlControl(f"{esc(title)}{sub}{synth}", position="bottomleft", css_class="dm-title").add_to(m)
     _RegisterMap().add_to(m)
+    root.html.add_child(Element(_SMALL_SCREEN_JS), name="dm_small_screen")
     return m
 
 

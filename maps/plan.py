@@ -585,7 +585,8 @@ def _legend(
                 CATCHMENTS_LAYER,
                 [
                     LegendItem(
-                        CATCHMENT_PALETTE[0], "thin grey outline per service point 每个服务点灰色细线范围"
+                        CATCHMENT_PALETTE[0],
+                        "thin grey outline per service point 每个服务点灰色细线范围",
                     )
                 ],
             )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -73,8 +74,37 @@ REASONS_ZH = (
 """(English phrase, Chinese reason) of the reasons the day planner writes, first match wins."""
 
 
+_LEFT_OUT = re.compile(
+    r"left out \(priority (?P<p>[\d.]+)\): of (?P<n>\d+) volunteers who know `(?P<i>[^`]+)`, "
+    r"(?P<parts>.*)$"
+)
+_WHY_NOT_ZH = (
+    ("not available", "人不在岗"),
+    ("with too few seats for the group", "人座位不足"),
+    ("at their daily task limit", "人已达当日任务上限"),
+    ("too far from their start", "人离出发点太远"),
+    ("whose shift does not meet its hours", "人班次与其时间不符"),
+    ("with no room in their day at its hours", "人当时没有空档"),
+    ("with room for it", "人尚有空档"),
+)
+
+
+def _left_out_zh(m: re.Match[str]) -> str:
+    parts = []
+    for part in re.split(r", (?=\d+ )", m["parts"]):  # phrases may hold ", " themselves
+        count, _, rest = part.partition(" ")
+        zh = next((z for en, z in _WHY_NOT_ZH if rest.startswith(en)), None)
+        if zh is None or not count.isdigit():
+            return "未安排：熟悉该行业的志愿者都无法承担（见英文明细）"
+        parts.append(f"{count}{zh}")
+    return f"未安排（优先级{m['p']}）：熟悉`{m['i']}`的{m['n']}位志愿者中，" + "，".join(parts)
+
+
 def reason_zh(reason: str) -> str:
     """Chinese version of a planner reason (a pointer to the English one if unknown)."""
+    m = _LEFT_OUT.search(reason)
+    if m:
+        return _left_out_zh(m)
     low = reason.lower()
     return next((zh for en, zh in REASONS_ZH if en in low), "原因见英文说明")
 

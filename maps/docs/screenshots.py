@@ -7,7 +7,7 @@ Run after ``dianmian demo`` (or ``dianmian maps``)::
 Writes ``maps/docs/<scenario>-<page>-<desktop|phone>.png`` for overview, plan, routes, the
 day page of the first volunteer with tasks and of the first without, using headless
 Chromium (system ``/usr/bin/chromium`` or ``DIANMIAN_CHROMIUM``) through Playwright. PNGs are
-reduced to a 128-colour palette with Pillow when it is installed (a few hundred kB each).
+reduced to a 256-colour palette with Pillow when it is installed (a few hundred kB each).
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def _shrink(path: Path) -> None:
     except ImportError:
         return
     with Image.open(path) as im:
-        small = im.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+        # Fast octree keeps the small legend swatches' hues (median cut shifts them).
+        small = im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
     small.save(path, optimize=True)
 
 

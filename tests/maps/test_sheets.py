@@ -51,3 +51,16 @@ def test_write_sheets_writes_the_printable_sheet_only(routes, tmp_path):
     assert paths == {"html": tmp_path / "routes.html"}
     assert "Town · 2025-03-03" in paths["html"].read_text(encoding="utf-8")
     assert not (tmp_path / "volunteers").exists()  # phone pages: maps.phone
+
+
+def test_left_out_reasons_are_translated_part_by_part():
+    from maps.sheets import reason_zh
+
+    en = (
+        "left out (priority 8): of 21 volunteers who know `furniture`, 19 too far from their "
+        "start (beyond the longest leg, or not back by shift end), 2 at their daily task limit"
+    )
+    assert reason_zh(en) == (
+        "未安排（优先级8）：熟悉`furniture`的21位志愿者中，19人离出发点太远，2人已达当日任务上限"
+    )
+    assert reason_zh("something new") == "原因见英文说明"
