@@ -187,11 +187,13 @@ def add_market_demand(m: folium.Map, demand: MarketDemand, *, show: bool = True)
         ),
     ).add_to(m)
     register(m, "market_demand", layer)
+    # The cells' visits are the plan's assignment_cells; the market's load in the crowd panel
+    # (plan summary) is the reference figure and may differ (it is not re-derived here).
     note = (
-        f"{demand.visits:,.0f} visits/day still go to the market; hexagons of "
+        f"Home cells sent to the market: {demand.visits:,.0f} visits/day, in hexagons of "
         f"{MARKET_CELL_M / 1000:g} km with at least {MIN_COUNT} seekers. Held back (privacy): "
         f"{demand.hidden_seekers:,.0f} seekers, {demand.hidden_visits:,.0f} visits/day in "
-        f"{demand.hidden_cells} hexagons. 每日仍有{demand.visits:,.0f}人次去人才市场。"
+        f"{demand.hidden_cells} hexagons. 分配到人才市场的网格：每日{demand.visits:,.0f}人次。"
     )
     return LegendSection(
         MARKET_DEMAND_LAYER,
