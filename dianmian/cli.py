@@ -321,11 +321,20 @@ def _run_routes(
             done=done,
             escorts=escorts,
         )
+    from maps.scenario import write_day_pages
     from maps.sheets import write_sheets
 
+    labels = {t.id: t.label for t in run.day.tasks}
     run.paths.update(
-        write_sheets(run.plan, run.paths["json"].parent, title=f"{city.scenario.title} {day}")
+        write_sheets(
+            run.plan,
+            run.paths["json"].parent,
+            title=city.scenario.title,
+            date=str(day),
+            task_labels=labels,
+        )
     )
+    pages = write_day_pages(target, str(day), **_map_options(city.scenario))
     fig = run.plan.summary()
     reporter.print(
         f"Routes {day}: {fig['tasks_planned']} tasks for {fig['with_tasks']} of "
@@ -334,24 +343,26 @@ def _run_routes(
         f"utilisation {fig['utilisation']:.0%}; solver {run.timings.get('solver_s', 0):.1f} s"
     )
     written = [p for p in run.paths.values() if isinstance(p, Path)]
-    return written + write_datum_copies(written, target, city.scenario.output.coordinates)
+    return written + write_datum_copies(written, target, city.scenario.output.coordinates) + pages
 
 
 def _write_maps(scenario: Scenario, target: Path, *, date: str | None = None) -> list[Path]:
     from maps.scenario import write_scenario_maps
 
+    return write_scenario_maps(target, date=date, **_map_options(scenario))
+
+
+def _map_options(scenario: Scenario) -> dict[str, Any]:
     tiles = scenario.map.tiles
-    return write_scenario_maps(
-        target,
-        title=scenario.title,
-        synthetic=scenario.synthetic,
-        tiles=None if tiles in ("none", "osm") else tiles,
-        attribution=scenario.map.attribution or None,
-        date=date,
-        industries=scenario.industries,
-        coordinates=scenario.map.coordinates,
-        volunteer_homes=scenario.privacy.volunteer_homes,
-    )
+    return {
+        "title": scenario.title,
+        "synthetic": scenario.synthetic,
+        "tiles": None if tiles in ("none", "osm") else tiles,
+        "attribution": scenario.map.attribution or None,
+        "industries": scenario.industries,
+        "coordinates": scenario.map.coordinates,
+        "volunteer_homes": scenario.privacy.volunteer_homes,
+    }
 
 
 @app.command("maps")

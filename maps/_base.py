@@ -55,6 +55,7 @@ _CSS = """
 .dm-legend .row { display: flex; align-items: center; gap: 6px; margin: 1px 0; font-size: 12px; }
 .dm-panel .note { color: #555; font-size: 11px; margin: 2px 0 4px; }
 .dm-legend { max-height: 42vh; }
+@media (max-width: 600px) { .dm-panel { max-width: 230px; max-height: 40vh; } }
 .leaflet-control-layers { font-size: 12px; max-height: 45vh; overflow-y: auto; }
 .dm-sw { display: inline-block; width: 14px; height: 12px; border: 1px solid #555;
   flex: none; box-sizing: border-box; }
@@ -62,19 +63,47 @@ _CSS = """
 .dm-sw.line { height: 4px; border: none; }
 .dm-dot { width: 10px; height: 10px; border-radius: 50%; border: 1px solid #222;
   box-sizing: border-box; }
-.dm-star { font-size: 26px; line-height: 26px; text-align: center; color: #c00;
-  text-shadow: 0 0 3px #fff, 0 0 3px #fff; }
+.dm-market { position: relative; width: 34px; height: 34px; }
+.dm-market .sym { display: block; width: 34px; height: 34px; background: #111; color: #fff;
+  border: 3px solid #fff; border-radius: 6px; box-shadow: 0 0 4px #000; box-sizing: border-box;
+  font-size: 22px; line-height: 28px; text-align: center; }
+.dm-market .lbl { position: absolute; left: 38px; top: 6px; white-space: nowrap; font-weight: 700;
+  font-size: 13px; background: rgba(255,255,255,0.9); padding: 1px 4px; border-radius: 3px;
+  box-shadow: 0 0 2px #000; }
+.dm-market.small, .dm-market.small .sym { width: 16px; height: 16px; font-size: 11px;
+  line-height: 11px; border-width: 1px; border-radius: 3px; }
+.dm-mk { background: none; border: none; }
+/* Cluster badges neutral: the plugin's green/yellow/orange would read as industries. */
+.marker-cluster-small, .marker-cluster-medium, .marker-cluster-large {
+  background-color: rgba(60, 60, 60, 0.25) !important; }
+.marker-cluster-small div, .marker-cluster-medium div, .marker-cluster-large div {
+  background-color: rgba(255, 255, 255, 0.92) !important; color: #222; border: 1px solid #444; }
+details > summary { cursor: pointer; }
 .dm-stop { width: 22px; height: 22px; border-radius: 50%; color: #fff; font-weight: 700;
   font-size: 12px; line-height: 20px; text-align: center; border: 1px solid #fff;
   box-sizing: border-box; box-shadow: 0 0 2px #000; }
 .dm-stop.home { border-radius: 3px; background: #222; }
 .dm-popup th { text-align: left; padding-right: 8px; font-weight: 600; }
+/* Leaves room for the title, table and download panels below it (bottom left). */
+.dm-crowd { max-height: max(140px, calc(100vh - 430px)); }
 .dm-crowd table { border-collapse: collapse; font-size: 12px; }
 .dm-crowd td, .dm-crowd th { padding: 1px 4px; text-align: right; }
 .dm-crowd td:first-child, .dm-crowd th:first-child { text-align: left; }
-.dm-bar { display: inline-block; height: 8px; background: #4363d8; vertical-align: middle; }
-.dm-bar.over { background: #d62728; }
+.dm-bar { display: inline-block; height: 8px; background: #8d877d; vertical-align: middle; }
+.dm-bar.over { background: #1b1b1b; }
 </style>
+"""
+
+
+_SMALL_SCREEN_JS = """
+<script>
+// On a phone the panels start folded (a tap on the heading opens them): open, they would
+// cover the map.
+document.addEventListener('DOMContentLoaded', function () {
+  if (window.innerWidth >= 600) return;
+  document.querySelectorAll('.dm-panel details[open]').forEach(function (d) { d.open = false; });
+});
+</script>
 """
 
 
@@ -208,7 +237,11 @@ def add_legend(m: folium.Map, sections: Sequence[LegendSection]) -> None:
     """Add the legend (bottom right) from `sections`, skipping empty ones."""
     parts = [s.html() for s in sections if s.items or s.note]
     if parts:
-        HtmlControl("".join(parts), position="bottomright", css_class="dm-legend").add_to(m)
+        HtmlControl(
+            f"<details open><summary><b>Legend 图例</b></summary>{''.join(parts)}</details>",
+            position="bottomright",
+            css_class="dm-legend",
+        ).add_to(m)
 
 
 def bounds_of(frames: Iterable[gpd.GeoDataFrame | gpd.GeoSeries | None]) -> list[list[float]]:
@@ -284,6 +317,8 @@ def base_map(
     m.default_css = list(LEAFLET_ONLY_CSS)
     m.fit_bounds(bounds, padding=(10, 10))
     root = figure(m)
+    # The tab and bookmark name: scenario and page (and date); branca does not escape it.
+    root.title = esc(" · ".join(t for t in (title, subtitle) if t))
     root.header.add_child(Element(_CSS), name="dm_css")
     if synthetic:
         # More specific than leaflet.css's `.leaflet-container` (which is inlined later).
@@ -304,6 +339,7 @@ def base_map(
     synth = "<small>Synthetic demo city 虚构示范城市</small>" if synthetic else ""
     HtmlControl(f"{esc(title)}{sub}{synth}", position="bottomleft", css_class="dm-title").add_to(m)
     _RegisterMap().add_to(m)
+    root.html.add_child(Element(_SMALL_SCREEN_JS), name="dm_small_screen")
     return m
 
 

@@ -48,8 +48,9 @@ POINT = ("Point",)
 POLYGON = ("Polygon", "MultiPolygon")
 LINE = ("LineString", "MultiLineString")
 
-SEEKER_COLOURS = ("#fff3b0", "#fdc35c", "#f98a3c", "#e4472c", "#b30f26")
-"""Sequential colours of the seeker-density classes (light = few)."""
+SEEKER_COLOURS = ("#eef1f4", "#c9d1da", "#9aa7b5", "#6b7a8c", "#3b4a5a")
+"""Sequential slate greys of the seeker-density classes (light = few): lightness, not hue,
+so density never reads as an industry (see maps/STYLE.md)."""
 
 LAYER_NAMES = {
     "belts": "Industry belts 产业带",
@@ -312,8 +313,8 @@ def add_seeker_cells(m: folium.Map, seekers: SeekerCells, *, show: bool = True) 
         show=show,
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.55,
-            "color": "#7a5a3a",
+            "fillOpacity": 0.45,
+            "color": "#6b7a8c",
             "weight": 0.4,
         },
         # folium refuses a tooltip over a layer without features (every cell suppressed).
@@ -381,7 +382,11 @@ def add_candidate_sites(
     )
 
 
-STAR_HTML = '<div class="dm-star">★</div>'
+MARKET_LABEL = "Talent market 人才市场"
+STAR_HTML = (
+    '<div class="dm-market"><span class="sym">★</span>'
+    f'<span class="lbl">{MARKET_LABEL}</span></div>'
+)
 
 
 def add_talent_market(
@@ -401,14 +406,19 @@ def add_talent_market(
     layer = geojson(
         round_coords(data),
         name=LAYER_NAMES["talent_market"],
+        # Large, labelled and above every other marker (the issue: an unlabelled 14 px star
+        # hidden under the circles).
         marker=folium.Marker(
-            icon=folium.DivIcon(html=STAR_HTML, icon_size=(26, 26), icon_anchor=(13, 13))
+            icon=folium.DivIcon(
+                html=STAR_HTML, icon_size=(34, 34), icon_anchor=(17, 17), class_name="dm-mk"
+            ),
+            z_index_offset=10_000,
         ),
         popup=folium.GeoJsonPopup(fields=keys, aliases=aliases),
     ).add_to(m)
     register(m, "talent_market", layer)
     return LegendItem(
-        STAR_HTML.replace("dm-star", 'dm-star" style="font-size:16px;line-height:14px'),
+        '<div class="dm-market small"><span class="sym">★</span></div>',
         "Central talent market 人才市场",
         swatch="html",
     )

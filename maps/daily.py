@@ -24,6 +24,7 @@ from geo.timeofday import format_hhmm
 from maps import _layers as layers
 from maps._base import (
     COORD_DECIMALS,
+    HtmlControl,
     LegendItem,
     LegendSection,
     add_legend,
@@ -33,8 +34,8 @@ from maps._base import (
     finish,
     geojson,
     register,
-    render_html,
 )
+from maps._tools import add_tools
 from planner.daily.record import Stop, StopKind, VolunteerRoute
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ def layer_name(route: VolunteerRoute) -> str:
     return esc(f"{route.volunteer_id} {route.display_name} ({n} stops{span})")
 
 
-def _check_drawable(routes: Sequence[VolunteerRoute], problems: list[Problem]) -> None:
+def check_drawable(routes: Sequence[VolunteerRoute], problems: list[Problem]) -> None:
     """A map needs every stop placed (records written without coordinates cannot be drawn)."""
     for row, r in enumerate(routes, start=1):
         if not r.stops:
@@ -93,6 +94,35 @@ def _check_drawable(routes: Sequence[VolunteerRoute], problems: list[Problem]) -
         elif any(s.lon is None or s.lat is None for s in r.stops):
             msg = f"route {r.volunteer_id!r}: a stop has no `lon`/`lat` to draw"
             problems.append(Problem("routes", row, msg))
+
+
+STACK_OFFSET_PX = 13.0
+"""Stops at the same place are fanned out on a circle of this radius (pixels) so each stays
+clickable (stop 1 never hides under stop 2)."""
+
+
+def stop_anchors(
+    lons: Sequence[float | None], lats: Sequence[float | None], size: int = 22
+) -> list[list[float]]:
+    """Icon anchors (pixels) of stop markers: the k-th of n stops at one place is moved by
+    :data:`STACK_OFFSET_PX` on a circle (``k``/``n`` of a turn); a lone stop is centred."""
+    keys = [(round(x or 0.0, 5), round(y or 0.0, 5)) for x, y in zip(lons, lats, strict=True)]
+    total: dict[tuple[float, float], int] = {}
+    for key in keys:
+        total[key] = total.get(key, 0) + 1
+    seen: dict[tuple[float, float], int] = {}
+    out = []
+    for key in keys:
+        k = seen.get(key, 0)
+        seen[key] = k + 1
+        n = total[key]
+        dx = dy = 0.0
+        if n > 1:
+            angle = 2 * math.pi * k / n - math.pi / 2
+            dx, dy = STACK_OFFSET_PX * math.cos(angle), STACK_OFFSET_PX * math.sin(angle)
+        # The anchor is the icon point placed on the location: moving it left moves the icon right.
+        out.append([round(size / 2 - dx, 1), round(size / 2 - dy, 1)])
+    return out
 
 
 def _stops_frame(route: VolunteerRoute, colour: str) -> gpd.GeoDataFrame:
@@ -109,13 +139,14 @@ def _stops_frame(route: VolunteerRoute, colour: str) -> gpd.GeoDataFrame:
                 else f'<div class="dm-stop" style="background:{colour}">{k}</div>'
                 for k, x in enumerate(s)
             ],
+            "anchor": stop_anchors([x.lon for x in s], [x.lat for x in s]),
         },
         geometry=gpd.points_from_xy([x.lon for x in s], [x.lat for x in s]),
         crs="EPSG:4326",
     )
 
 
-def _add_route(
+def add_route(
     m: folium.Map, route: VolunteerRoute, colour: str, *, page_link: str | None, show: bool = True
 ) -> None:
     group = folium.FeatureGroup(name=layer_name(route), show=show).add_to(m)
@@ -141,7 +172,10 @@ def _add_route(
         marker=folium.Marker(
             icon=folium.DivIcon(html="", icon_size=(22, 22), icon_anchor=(11, 11))
         ),
-        style_function=lambda f: {"html": f["properties"]["html"]},
+        style_function=lambda f: {
+            "html": f["properties"]["html"],
+            "iconAnchor": f["properties"]["anchor"],
+        },
         popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
         tooltip=folium.GeoJsonTooltip(fields=["name", "times"], labels=False),
     ).add_to(group)
@@ -153,7 +187,7 @@ def _tooltip_text(text: str) -> str:
     return esc(text).replace("`", "&#96;").replace("${", "&#36;{")
 
 
-def _route_bounds(routes: Sequence[VolunteerRoute]) -> list[list[float]]:
+def route_bounds(routes: Sequence[VolunteerRoute]) -> list[list[float]]:
     pts = [_coordinates(r) for r in routes if r.geometry]
     pts += [np.array([[s.lon, s.lat] for s in r.stops]) for r in routes]
     allpts = np.vstack(pts)
@@ -163,7 +197,7 @@ def _route_bounds(routes: Sequence[VolunteerRoute]) -> list[list[float]]:
     ]
 
 
-def _roads_near(
+def roads_near(
     roads: gpd.GeoDataFrame | None, routes: Sequence[VolunteerRoute], margin_m: float
 ) -> gpd.GeoDataFrame | None:
     """Streets within `margin_m` metres of the routes' paths and stops (spatial index query)."""
@@ -179,6 +213,58 @@ def _roads_near(
     return roads.iloc[np.unique(idx)]
 
 
+_PICKER_JS = """
+<script>
+window.dianmian_search_extra = [];
+document.addEventListener('DOMContentLoaded', function () {
+  var map = window.dianmian_map, layers = window.dianmian_layers || {};
+  var select = document.querySelector('.dm-picker select');
+  function show(vid) {
+    var bounds = null;
+    Object.keys(layers).forEach(function (key) {
+      if (key.indexOf('route:') !== 0) return;
+      var on = !vid || key === 'route:' + vid;
+      if (on && !map.hasLayer(layers[key])) map.addLayer(layers[key]);
+      if (!on && map.hasLayer(layers[key])) map.removeLayer(layers[key]);
+      if (on) {
+        var b = layers[key].getBounds();
+        bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
+      }
+    });
+    if (bounds) map.fitBounds(bounds, {padding: [20, 20], animate: false});
+    select.value = vid;
+  }
+  window.dianmian_show_volunteer = show;
+  select.addEventListener('change', function () { show(select.value); });
+  if (select.value) show(select.value);  // open on the first volunteer's day
+  Array.from(select.options).forEach(function (o) {
+    if (!o.value) return;
+    window.dianmian_search_extra.push({label: o.dataset.name, id: o.value,
+      kind: 'Volunteer 志愿者', select: function () { show(o.value); }});
+  });
+});
+</script>
+"""
+
+
+def picker_html(routes: Sequence[VolunteerRoute], point_names: Mapping[str, str]) -> str:
+    """The volunteer picker: a ``<select>`` grouped by service point, "All" first."""
+    groups: dict[str, list[VolunteerRoute]] = {}
+    for r in routes:
+        groups.setdefault(r.service_point, []).append(r)
+    parts = ['<option value="">All volunteers 全部志愿者</option>']
+    for point in sorted(groups):
+        label = point_names.get(point, point) if point else "No point 未指定服务点"
+        options = "".join(
+            f'<option value="{esc(r.volunteer_id)}" data-name="{esc(r.display_name)}"'
+            f"{' selected' if r is routes[0] else ''}>"
+            f"{esc(r.volunteer_id)} {esc(r.display_name)} ({len(set(r.task_ids))})</option>"
+            for r in groups[point]
+        )
+        parts.append(f'<optgroup label="{esc(label)}">{options}</optgroup>')
+    return f'<b>Volunteer 志愿者</b><br><select aria-label="Volunteer">{"".join(parts)}</select>'
+
+
 def _routes_legend() -> LegendSection:
     return LegendSection(
         "Volunteer routes 志愿者路线",
@@ -190,7 +276,7 @@ def _routes_legend() -> LegendSection:
             ),
             LegendItem(
                 f'<div class="dm-stop home" style="{_SMALL}">{HOME_LABEL}</div>',
-                "Home (start/end) 家（起点/终点）",
+                "Start/end of the day 起点/终点",
                 swatch="html",
             ),
             LegendItem("#4363d8", "Street path, one colour per volunteer 沿街路线", swatch="line"),
@@ -208,6 +294,7 @@ def routes_map(
     attribution: str | None = None,
     roads: gpd.GeoDataFrame | None = None,
     page_links: Mapping[str, str] | None = None,
+    point_names: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """Build the map of all volunteers' routes, one toggleable layer per volunteer.
 
@@ -223,6 +310,12 @@ def routes_map(
         Optional ``volunteer_id -> URL`` of each volunteer's phone page (linked from the
         route's tooltip layer list).
 
+    point_names
+        Optional ``service point id -> name`` for the picker's groups.
+
+    Only the first volunteer is shown at first; a picker (grouped by service point) shows one
+    volunteer or all, and the search box finds a volunteer by name or id.
+
     Raises
     ------
     geo.InputError
@@ -230,13 +323,13 @@ def routes_map(
     """
     parsed = list(routes)
     problems: list[Problem] = []
-    _check_drawable(parsed, problems)
+    check_drawable(parsed, problems)
     road = layers.check_roads(roads, problems) if roads is not None else None
     if not parsed:
         problems.append(Problem("routes", None, "no routes to show"))
     if problems:
         raise InputError(problems)
-    bounds = _route_bounds(parsed)
+    bounds = route_bounds(parsed)
     m = base_map(
         bounds=bounds,
         title=title,
@@ -247,114 +340,18 @@ def routes_map(
     )
     if road is not None:
         layers.add_roads(m, road)
+    # One volunteer at a time by default (the picker switches; "All" shows everyone).
     for k, route in enumerate(parsed):
         link = page_links.get(route.volunteer_id) if page_links else None
-        _add_route(m, route, ROUTE_PALETTE[k % len(ROUTE_PALETTE)], page_link=link)
+        add_route(m, route, ROUTE_PALETTE[k % len(ROUTE_PALETTE)], page_link=link, show=k == 0)
+    HtmlControl(
+        picker_html(parsed, point_names or {}), position="topleft", css_class="dm-picker"
+    ).add_to(m)
+    figure(m).html.add_child(folium.Element(_PICKER_JS), name="dm_picker_js")
+    add_tools(m, {}, downloads=False)
     add_legend(m, [_routes_legend()])
     logger.info(
         "routes map: %d volunteers, %d stops", len(parsed), sum(len(r.stops) for r in parsed)
     )
-    # Many volunteers: a collapsed (scrollable) layer list keeps the map visible.
-    return finish(m, collapsed=len(parsed) > 12)
-
-
-def _stop_list_html(route: VolunteerRoute, colour: str, date: str | None) -> str:
-    rows = []
-    for k, s in enumerate(route.stops):
-        badge = (
-            f'<span class="dm-stop home" style="display:inline-block">{HOME_LABEL}</span>'
-            if s.kind.is_home
-            else f'<span class="dm-stop" style="{_INLINE}background:{colour}">{k}</span>'
-        )
-        rows.append(
-            f'<li data-seq="{k}">{badge}<span class="t">{esc(stop_times(s))}</span>'
-            f'<span class="n">{esc(s.name)}'
-            f"<small>{esc(s.kind.label_en)} {esc(s.kind.label_zh)}</small></span></li>"
-        )
-    facts = [esc(date)] if date else []
-    facts += [
-        esc(route.mode.value),
-        f"{route.distance_m / 1000:.1f} km",
-        f"{route.duration_s / 3600:.1f} h",
-    ]
-    return f"""
-<style>
-html, body {{ height: 100%; margin: 0; }}
-/* Map first, stop list below, whatever the DOM order folium produces. */
-body {{ display: flex; flex-direction: column; }}
-body > .folium-map {{ order: 0; flex: none; }}
-body > .dm-page {{ order: 1; overflow-y: auto; }}
-.dm-page {{ font: 15px/1.4 system-ui, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif;
-  padding: 8px 10px; }}
-.dm-page h1 {{ font-size: 18px; margin: 4px 0; }}
-.dm-page .facts {{ color: #555; font-size: 13px; }}
-.dm-page ol {{ list-style: none; padding: 0; margin: 8px 0; }}
-.dm-page li {{ display: flex; align-items: center; gap: 10px; padding: 6px 0;
-  border-bottom: 1px solid #ddd; }}
-.dm-page .t {{ font-variant-numeric: tabular-nums; min-width: 92px; font-weight: 600; }}
-.dm-page .n small {{ display: block; color: #666; font-size: 12px; }}
-</style>
-<div class="dm-page">
-<h1>{esc(route.display_name)} <small>({esc(route.volunteer_id)})</small></h1>
-<div class="facts">{" · ".join(facts)}</div>
-<ol class="dm-stops">{"".join(rows)}</ol>
-</div>
-"""
-
-
-def route_page(
-    route: VolunteerRoute,
-    *,
-    synthetic: bool,
-    date: str | None = None,
-    tiles: str | None = None,
-    attribution: str | None = None,
-    roads: gpd.GeoDataFrame | None = None,
-    colour: str = ROUTE_PALETTE[2],
-) -> str:
-    """One volunteer's page for a phone: a map of the route above the list of stops and times.
-
-    Returns self-contained HTML (no internet needed except for real-world tiles).
-
-    Parameters
-    ----------
-    route
-        One route record.
-    synthetic, tiles, attribution
-        As in :func:`maps.overview.overview_map`.
-    roads
-        Optional street lines; only those within :data:`ROADS_MARGIN_M` of the route are
-        drawn (keeps a phone page small).
-    colour
-        Colour of the path and stop numbers.
-    """
-    parsed = route
-    problems: list[Problem] = []
-    _check_drawable([parsed], problems)
-    road = layers.check_roads(roads, problems) if roads is not None else None
-    if problems:
-        raise InputError(problems)
-    bounds = _route_bounds([parsed])
-    m = base_map(
-        bounds=bounds,
-        title=parsed.display_name,
-        subtitle=date,
-        synthetic=synthetic,
-        tiles=tiles,
-        attribution=attribution,
-        measure=False,
-        height="58%",
-    )
-    if road is not None:
-        near = _roads_near(road, [parsed], ROADS_MARGIN_M)
-        if near is not None and len(near):
-            layers.add_roads(m, near)
-    _add_route(m, parsed, colour, page_link=None)
-    figure(m).html.add_child(
-        folium.Element(_stop_list_html(parsed, colour, date)), name="dm_stop_list"
-    )
-    figure(m).header.add_child(
-        folium.Element('<meta name="viewport" content="width=device-width, initial-scale=1">'),
-        name="dm_viewport",
-    )
-    return render_html(m)
+    # A collapsed layer list keeps popups and the map visible (the picker is the main way).
+    return finish(m, collapsed=True)

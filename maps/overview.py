@@ -92,10 +92,11 @@ def overview_map(
         layers.add_roads(m, road)
     legend: list[LegendSection] = []
     shown: set[str] = set(emp["industry"].astype(str))
+    # Seeker hexagons (semi-transparent greys) under the belts, so the belts stay readable.
+    seeker_section = layers.add_seeker_cells(m, seekers)
     if belt is not None:
         layers.add_belts(m, belt, industries=industries)
         shown |= set(belt["industry"].astype(str))
-    seeker_section = layers.add_seeker_cells(m, seekers)
     layers.add_employers(m, emp, industries=industries)
     places = layers.add_candidate_sites(m, sites)
     places.items.append(layers.add_talent_market(m, market))

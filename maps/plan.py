@@ -53,36 +53,29 @@ from maps._base import (
     register,
     round_coords,
 )
+from maps._tools import add_tools, table_html
+from maps.market import MARKET_DEMAND_LAYER, MarketDemand, add_market_demand, reasons_html
 from planner.hexbin import HexBins
 
 logger = logging.getLogger(__name__)
 
 UTILISATION_COLOURS = (
-    (0.8, "#2a9d8f", "below 80 % of capacity 低于容量80%"),
-    (1.0, "#e9a93c", "80–100 % of capacity 容量80–100%"),
-    (math.inf, "#d62728", "over capacity 超出容量"),
+    (0.8, "#f2f0eb", "below 80 % of capacity 低于容量80%"),
+    (1.0, "#8d877d", "80–100 % of capacity 容量80–100%"),
+    (math.inf, "#1b1b1b", "over capacity 超出容量"),
 )
 """(upper bound of load/capacity, colour, legend label), checked in order."""
 SHORT_WAIT_MIN = 5.0
 """A point is green only if its peak-hour mean wait is below this (and its load below 80 %)."""
 QUEUE_COLOURS = (
-    ("#2a9d8f", "short wait (< 5 min), load < 80 % of staffed capacity 排队短"),
-    ("#e9a93c", "queue at the peak, wait within target 高峰排队（达标）"),
-    ("#d62728", "over capacity or wait above target 超负荷/排队超标"),
+    ("#f2f0eb", "short wait (< 5 min), load < 80 % of staffed capacity 排队短"),
+    ("#8d877d", "queue at the peak, wait within target 高峰排队（达标）"),
+    ("#1b1b1b", "over capacity or wait above target 超负荷/排队超标"),
 )
-"""Colours when the points carry their peak-hour wait: green, amber, red."""
-CATCHMENT_PALETTE = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
+"""Fill of a point by its peak-hour wait: a lightness ramp (light = fine, black = too long),
+never a hue, so it cannot be read as an industry (see maps/STYLE.md)."""
+CATCHMENT_PALETTE = ("#5b5b5b",)
+"""Catchments are neutral dashed outlines (one grey), so they never look like an industry."""
 MIN_RADIUS_PX = 5.0
 MAX_RADIUS_PX = 18.0
 
@@ -101,6 +94,7 @@ class PlanLayers:
     service_points: gpd.GeoDataFrame
     catchments: gpd.GeoDataFrame | None = None
     crowd: Mapping[str, Any] | None = None
+    market_demand: MarketDemand | None = None
 
 
 def utilisation_colour(load: float, capacity: float) -> str:
@@ -195,16 +189,47 @@ def check_crowd(crowd: object, problems: list[Problem]) -> dict[str, Any] | None
     return out
 
 
-def _bar(value: float, top: float, capacity: float | None) -> str:
-    width = 0 if top <= 0 else round(60 * value / top)
+def _bar(value: float, top: float, capacity: float | None, *, width_px: int = 70) -> str:
+    width = 0 if top <= 0 else max(1, round(width_px * value / top)) if value > 0 else 0
     over = " over" if capacity is not None and value > capacity else ""
     return f'<span class="dm-bar{over}" style="width:{width}px"></span>'
 
 
+TRIP_FIGURES = (
+    ("p50_min", "Median trip 行程中位数", "{:.0f} min"),
+    ("p95_min", "95 % of trips within 95%行程在", "{:.0f} min"),
+    ("within_30_min", "Seekers within 30 min 30分钟内可达", "{:.0%}"),
+)
+"""Headline trip-time figures of the plan summary (``travel_time_all``) shown before/after."""
+
+
+def headline_html(trips: Mapping[str, Any]) -> str:
+    """Before/after table of the headline trip figures (``trips["before"|"after"]``)."""
+    before, after = trips.get("before") or {}, trips.get("after") or {}
+    rows = []
+    for key, label, fmt in TRIP_FIGURES:
+        if key in before and key in after:
+            rows.append(
+                f"<tr><td>{label}</td><td>{fmt.format(float(before[key]))}</td>"
+                f"<td><b>{fmt.format(float(after[key]))}</b></td></tr>"
+            )
+    if not rows:
+        return ""
+    return (
+        "<table class='dm-headline'><tr><th>Trips 出行</th><th>Before 之前</th>"
+        f"<th>After 之后</th></tr>{''.join(rows)}</table>"
+    )
+
+
 def crowd_panel_html(
-    crowd: Mapping[str, Any], points: gpd.GeoDataFrame, market_capacity: float | None
+    crowd: Mapping[str, Any],
+    points: gpd.GeoDataFrame,
+    market_capacity: float | None,
+    demand: MarketDemand | None = None,
 ) -> str:
-    """HTML of the before/after crowd panel (numbers in visitors per day)."""
+    """HTML of the crowd panel: headline trip figures, the market before/after (bars on the
+    market's scale), why demand still goes there, and a sortable table of the points (bars
+    on the points' own scale; a click on a row zooms to the point)."""
     before, after = float(crowd["market_before"]), float(crowd["market_after"])
     cap = crowd.get("market_capacity", market_capacity)
     cap = float(cap) if cap is not None else None
@@ -212,32 +237,40 @@ def crowd_panel_html(
     change = (after - before) / before * 100 if before > 0 else 0.0
     loads = pd.to_numeric(points["load"]).to_numpy(dtype=float)
     caps = pd.to_numeric(points["capacity"]).to_numpy(dtype=float)
-    top = max([before, after, *loads.tolist()])
+    market_top = max(before, after, cap or 0.0)
     cap_txt = f"{cap:,.0f}" if cap is not None else "–"
     rows = [
         f"<tr><td>{name}</td><td>{cap_txt}</td><td>{before:,.0f}</td><td>{after:,.0f}</td></tr>",
-        f"<tr><td></td><td></td><td>{_bar(before, top, cap)}</td>"
-        f"<td>{_bar(after, top, cap)}</td></tr>",
+        f"<tr><td></td><td></td><td>{_bar(before, market_top, cap)}</td>"
+        f"<td>{_bar(after, market_top, cap)}</td></tr>",
     ]
+    top = max([*loads.tolist(), *caps.tolist(), 1.0])
     order = np.argsort(-loads, kind="stable")
     waits = _wait_cells(points)
     point_rows = [
-        f"<tr><td>{esc(points['name'].iloc[i])}</td><td>{caps[i]:,.0f}</td>"
-        f"<td>{loads[i]:,.0f}</td>{waits[i]}<td>{_bar(loads[i], top, caps[i])}</td></tr>"
+        f'<tr data-id="{esc(points["id"].iloc[i])}"><td>{esc(points["name"].iloc[i])}</td>'
+        f"<td data-v='{caps[i]:.1f}'>{caps[i]:,.0f}</td><td data-v='{loads[i]:.1f}'>"
+        f"{loads[i]:,.0f}</td>{waits[i]}<td>{_bar(loads[i], top, caps[i])}</td></tr>"
         for i in order
     ]
     wait_head = "<th>Staff 人员</th><th>Wait 等候</th>" if _has_queue(points) else ""
     curve = crowd.get("tradeoff")
     chart = tradeoff_html(curve) if isinstance(curve, Mapping) and curve.get("points") else ""
+    trips = crowd.get("trips")
+    headline = headline_html(trips) if isinstance(trips, Mapping) else ""
     return (
-        "<b>Crowding 人流 (visitors/day 日访客)</b>"
+        f"<details open><summary><b>Crowding 人流</b></summary>{headline}"
+        "<b>Visitors/day 日访客</b>"
         "<table><tr><th></th><th>Capacity 容量</th><th>Before 之前</th><th>After 之后</th></tr>"
         f"{''.join(rows)}</table>"
         f"<p class='note'>Market load change 变化: {change:+.0f} %</p>"
-        "<b>Service points 服务点</b>"
-        "<table class='dm-points'>"
-        f"<tr><th></th><th>Capacity 容量</th><th>Load 负荷</th>{wait_head}<th></th></tr>"
-        f"{''.join(point_rows)}</table>{chart}"
+        f"{reasons_html(demand) if demand is not None else ''}"
+        "<b>Service points 服务点</b> <small>(click a heading to sort, a row to zoom "
+        "点击表头排序，点击行定位)</small>"
+        "<table class='dm-points dm-sortable' data-key='points:'>"
+        f"<thead><tr><th>Point 服务点</th><th>Capacity 容量</th><th>Load 负荷</th>{wait_head}"
+        f"<th></th></tr></thead><tbody>{''.join(point_rows)}</tbody></table>"
+        f"{chart}</details>"
     )
 
 
@@ -249,7 +282,11 @@ def _wait_cells(points: gpd.GeoDataFrame) -> list[str]:
     for staff, wait in zip(points["staff"], points["mean_wait_min"], strict=True):
         w = _minutes(wait)
         text = "unbounded 无限" if w is None else f"{w:.0f} min"
-        out.append(f"<td>{int(pd.to_numeric(staff))}</td><td>{esc(text)}</td>")
+        key = "1e9" if w is None else f"{w:.2f}"
+        out.append(
+            f"<td data-v='{int(pd.to_numeric(staff))}'>{int(pd.to_numeric(staff))}</td>"
+            f"<td data-v='{key}'>{esc(text)}</td>"
+        )
     return out
 
 
@@ -403,7 +440,7 @@ def _add_points(
             "radius": f["properties"]["radius"],
             "fill": True,
             "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.8,
+            "fillOpacity": 0.95,
             "color": colour,  # ring in the industry colour, fill by load and wait
             "weight": 3,
         },
@@ -438,9 +475,9 @@ def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame, points: gpd.Geo
         style_function=lambda f: {
             "color": f["properties"]["colour"],
             "fillColor": f["properties"]["colour"],
-            "fillOpacity": 0.12,
-            "weight": 1.5,
-            "dashArray": "4 3",
+            "fillOpacity": 0.03,
+            "weight": 1.0,
+            "opacity": 0.7,
         },
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
     ).add_to(m)
@@ -505,7 +542,8 @@ def _add_context(
     if ctx["belts"] is not None:
         layers.add_belts(m, ctx["belts"], industries=industries)
     if ctx["seeker_cells"] is not None:
-        legend.append(layers.add_seeker_cells(m, ctx["seeker_cells"]))
+        # Off by default: the hexagons would hide the belts (switch on in the layer list).
+        legend.append(layers.add_seeker_cells(m, ctx["seeker_cells"], show=False))
     if catch is not None:
         _add_catchments(m, catch, points)
     if ctx["employers"] is not None:
@@ -547,12 +585,37 @@ def _legend(
                 CATCHMENTS_LAYER,
                 [
                     LegendItem(
-                        CATCHMENT_PALETTE[0], "one colour per service point 每个服务点一种颜色"
+                        CATCHMENT_PALETTE[0],
+                        "thin grey outline per service point 每个服务点灰色细线范围",
                     )
                 ],
             )
         )
     return out
+
+
+def points_table_html(data: gpd.GeoDataFrame) -> str:
+    """The service points' attribute table (filterable, sortable, rows zoom to the point)."""
+    headings = ["ID", "Service point 服务点", "Industries 行业", "Load/day 日负荷",
+                "Capacity/day 日容量", "Load % 负荷率"]  # fmt: skip
+    queue = "staff" in data
+    if queue:
+        headings += ["Staff 人员", "Peak wait 高峰等候", "On site 现场"]
+    rows = []
+    for _, p in data.iterrows():
+        ratio = p["load"] / p["capacity"] if p["capacity"] > 0 else 1e9
+        cells: list[tuple[str, str | None]] = [
+            (p["id"], None),
+            (p["name"], None),
+            (esc(p["industries"]), None),
+            (f"{p['load']:,}", str(p["load"])),
+            (f"{p['capacity']:,}", str(p["capacity"])),
+            (p["utilisation"], f"{ratio:.4f}"),
+        ]
+        if queue:
+            cells += [(str(p["staff"]), str(p["staff"])), (p["wait"], None), (p["on_site"], None)]
+        rows.append((str(p["id"]), cells))
+    return table_html("dm-points-table", headings, rows, layer_key="points:")
 
 
 def plan_map(
@@ -566,6 +629,7 @@ def plan_map(
     talent_market: gpd.GeoDataFrame | None = None,
     belts: gpd.GeoDataFrame | None = None,
     roads: gpd.GeoDataFrame | None = None,
+    market_demand: MarketDemand | None = None,
     title: str,
     synthetic: bool,
     tiles: str | None = None,
@@ -584,6 +648,9 @@ def plan_map(
         Optional catchment polygons (``point_id``, optional ``minutes``).
     crowd
         Optional before/after figures for the crowd panel (see module docstring).
+    market_demand
+        Optional demand still sent to the market (:func:`maps.market.market_demand`): a
+        layer of aggregated hexagons, and its reasons in the crowd panel.
     employers, seeker_cells, candidate_sites, talent_market, belts, roads
         Optional context layers, as in :func:`maps.overview.overview_map`; employers and
         candidate sites start hidden.
@@ -620,6 +687,8 @@ def plan_map(
     )
     legend: list[LegendSection] = []
     places = _add_context(m, ctx, catch, points, legend, industries)
+    if market_demand is not None:
+        legend.insert(0, add_market_demand(m, market_demand))
     data = _points_frame(points, industries)
     served = {c for cs in data["codes"] for c in cs.split(";")}
     for code in industries.codes:  # display order, one toggle per served industry
@@ -646,9 +715,28 @@ def plan_map(
     )
     if crowd_d is not None:
         HtmlControl(
-            crowd_panel_html(crowd_d, points, market_capacity),
+            crowd_panel_html(crowd_d, points, market_capacity, market_demand),
             position="topleft",
             css_class="dm-crowd",
         ).add_to(m)
+    HtmlControl(points_table_html(data), position="bottomleft", css_class="dm-table").add_to(m)
+    names = {
+        f"points:{c}": points_layer_name(c, industries) for c in industries.codes if c in served
+    }
+    drawn = {
+        "market_demand": market_demand is not None,
+        "catchments": catch is not None,
+        **{
+            k: ctx.get("seeker_cells" if k == "seekers" else k) is not None
+            for k in layers.LAYER_NAMES
+        },
+    }
+    names |= {
+        k: {"market_demand": MARKET_DEMAND_LAYER, "catchments": CATCHMENTS_LAYER}.get(k)
+        or layers.LAYER_NAMES[k]
+        for k, on in drawn.items()
+        if on and k != "roads"
+    }
+    add_tools(m, names)
     logger.info("plan map: %d service points, %d industries", len(points), len(served))
-    return finish(m)
+    return finish(m, collapsed=True)

@@ -8,6 +8,7 @@ recomputed, so maps can be remade after editing styles without re-planning.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -18,9 +19,10 @@ import pyogrio
 from geo import ScenarioError
 from geo.crs import Datum, frame_from_wgs84, from_wgs84
 from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
+from maps.market import MarketDemand, market_demand
 from maps.plan import PlanLayers
-from maps.write import write_maps
-from planner.daily.record import VolunteerRoute, load_routes, parse_routes
+from maps.write import write_maps, write_volunteer_pages
+from planner.daily.record import VolunteerRoute, load_plan, load_routes, parse_routes
 from planner.privacy import strip_home_legs
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,13 @@ def latest_routes(
     if not days:
         return None
     return days[-1].parent.name, load_routes(days[-1])
+
+
+def day_volunteers(out_dir: Path, date: str) -> tuple[VolunteerRoute, ...] | None:
+    """Every volunteer of `date` (with or without tasks, idle ones with their reason) from
+    ``routes/<date>/plan.json``, or ``None`` if the day has no plan record."""
+    path = out_dir / "routes" / date / "plan.json"
+    return load_plan(path).routes if path.is_file() else None
 
 
 def shift_routes(routes: tuple[VolunteerRoute, ...], datum: Datum) -> tuple[VolunteerRoute, ...]:
@@ -125,6 +134,7 @@ def write_scenario_maps(
                 "market_before": summary["before"]["market_load"],
                 "market_after": summary["after"]["market_load"],
                 "market_capacity": summary["before"]["market_capacity"],
+                "trips": {k: summary[k].get("travel_time_all", {}) for k in ("before", "after")},
             }
             curve_path = out / "tradeoff.json"
             if curve_path.is_file():
@@ -135,11 +145,18 @@ def write_scenario_maps(
             # The market's own catchment is left out: the market has its own marker.
             catch = catch.rename(columns={"service_point": "point_id"})
             catch = catch[catch["point_id"].isin(new_points["id"])].reset_index(drop=True)
-        plan = PlanLayers(service_points=new_points, catchments=catch, crowd=crowd)
+        plan = PlanLayers(
+            service_points=new_points,
+            catchments=catch,
+            crowd=crowd,
+            market_demand=_market_demand(plan_gpkg, points, out / "plan_summary.json"),
+        )
     day_routes = latest_routes(out, date)
     routes_date, routes = (None, None) if day_routes is None else day_routes
+    everyone = None if routes_date is None else day_volunteers(out, routes_date)
     if routes is not None and not volunteer_homes:
         routes = _without_homes(routes, points)
+        everyone = None if everyone is None else _without_homes(everyone, points)
     if coordinates is not Datum.WGS84:
         layers = {
             k: None if v is None else frame_from_wgs84(v, coordinates) for k, v in layers.items()
@@ -152,8 +169,15 @@ def write_scenario_maps(
                 if plan.catchments is None
                 else frame_from_wgs84(plan.catchments, coordinates),
                 crowd=plan.crowd,
+                market_demand=None
+                if plan.market_demand is None
+                else dataclasses.replace(
+                    plan.market_demand,
+                    cells=frame_from_wgs84(plan.market_demand.cells, coordinates),
+                ),
             )
         routes = None if routes is None else shift_routes(routes, coordinates)
+        everyone = None if everyone is None else shift_routes(everyone, coordinates)
     return write_maps(
         out / "maps",
         employers=layers["employers"],
@@ -165,12 +189,83 @@ def write_scenario_maps(
         plan=plan,
         routes=routes,
         routes_date=routes_date,
+        pages_dir=None if routes_date is None else out / "routes" / routes_date / "volunteers",
+        day_routes=everyone,
         title=title,
         synthetic=synthetic,
         tiles=tiles,
         attribution=attribution,
         industries=industries,
     )
+
+
+def write_day_pages(
+    out_dir: str | Path,
+    date: str,
+    *,
+    title: str,
+    synthetic: bool,
+    tiles: str | None = None,
+    attribution: str | None = None,
+    industries: IndustryCatalogue | None = None,
+    coordinates: Datum = Datum.WGS84,
+    volunteer_homes: bool = False,
+) -> list[Path]:
+    """Write ``routes/<date>/volunteers/<id>.html``: one phone page per volunteer of the day.
+
+    Reads ``routes/<date>/routes.json`` (drawable routes) and ``plan.json`` (every volunteer,
+    idle ones with their reason), the employers and streets of ``city.gpkg`` and the service
+    points of ``plan.gpkg``; arguments as in :func:`write_scenario_maps` (`industries` is
+    accepted for a uniform call and unused).
+
+    Raises
+    ------
+    geo.ScenarioError
+        If the day has no ``routes.json``.
+    """
+    del industries  # the pages show no industry colours
+    out = Path(out_dir)
+    day = latest_routes(out, date)
+    assert day is not None  # a given date either exists or raises
+    routes = day[1]
+    everyone = day_volunteers(out, date)
+    points = _layer(out / "plan.gpkg", "service_points")
+    employers = _layer(out / "city.gpkg", "employers")
+    roads = _layer(out / "city.gpkg", "roads")
+    if not volunteer_homes:
+        routes = _without_homes(routes, points)
+        everyone = None if everyone is None else _without_homes(everyone, points)
+    if coordinates is not Datum.WGS84:
+        routes = shift_routes(routes, coordinates)
+        everyone = None if everyone is None else shift_routes(everyone, coordinates)
+        roads = None if roads is None else frame_from_wgs84(roads, coordinates)
+    return write_volunteer_pages(
+        out / "routes" / date / "volunteers",
+        routes,
+        everyone,
+        scenario=title,
+        date=date,
+        employers=employers,
+        roads=roads,
+        synthetic=synthetic,
+        tiles=tiles,
+        attribution=attribution,
+    )
+
+
+def _market_demand(
+    plan_gpkg: Path, points: gpd.GeoDataFrame, summary_path: Path
+) -> MarketDemand | None:
+    """Aggregated demand still sent to the market, with the plan's reasons (or None)."""
+    cells = _layer(plan_gpkg, "assignment_cells")
+    if cells is None or "is_market" not in points:
+        return None
+    reasons: dict[str, float] = {}
+    if summary_path.is_file():
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        reasons = {str(k): float(v) for k, v in summary["after"].get("reasons", {}).items()}
+    markets = points.loc[points["is_market"].astype(bool), "id"].astype(str)
+    return market_demand(cells, markets, reasons=reasons)
 
 
 def _without_homes(

@@ -5,7 +5,9 @@ Layout of `out_dir` (e.g. ``out/<scenario>/maps``)::
     overview.html            always
     plan.html                if a plan is given
     routes.html              if routes are given
-    routes/<volunteer>.html  one phone page per volunteer, if routes are given
+    routes/<volunteer>.html  one phone page per volunteer, if routes are given and no
+                             `pages_dir` (a scenario writes them to
+                             ``routes/<date>/volunteers/`` instead, see maps.scenario)
 
 Outputs of an earlier run that this run does not produce (``plan.html``, ``routes.html``,
 ``routes/*.html``) are removed, so a folder never mixes today's overview with yesterday's
@@ -25,8 +27,9 @@ import geopandas as gpd
 
 from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from maps._base import render_html
-from maps.daily import ROUTE_PALETTE, route_page, routes_map
+from maps.daily import ROUTE_PALETTE, routes_map
 from maps.overview import overview_map
+from maps.phone import employer_facts, volunteer_page
 from maps.plan import PlanLayers, plan_map
 from planner.daily.record import VolunteerRoute
 from planner.hexbin import HexBins
@@ -59,6 +62,69 @@ def _remove_stale(path: Path) -> None:
         logger.info("removed stale %s", path)
 
 
+def _everyone(
+    routes: Sequence[VolunteerRoute], day_routes: Sequence[VolunteerRoute] | None
+) -> list[VolunteerRoute]:
+    """Every volunteer once: the drawable record from `routes` (it has the stops' places and
+    the street path), the others (idle, with their reason) from `day_routes`."""
+    drawn = {r.volunteer_id: r for r in routes}
+    listed = [drawn.pop(r.volunteer_id, r) for r in (day_routes or ())]
+    return listed + list(drawn.values())
+
+
+def volunteer_pages_html(
+    routes: Sequence[VolunteerRoute],
+    everyone: Sequence[VolunteerRoute],
+    names: Mapping[str, str],
+    *,
+    scenario: str,
+    date: str | None,
+    employers: gpd.GeoDataFrame | None,
+    roads: gpd.GeoDataFrame | None,
+    synthetic: bool,
+    tiles: str | None,
+    attribution: str | None,
+) -> dict[str, str]:
+    """``file name -> page`` of every volunteer in `everyone`, coloured as on routes.html
+    (the k-th route of `routes` gets the k-th colour)."""
+    colours = {r.volunteer_id: ROUTE_PALETTE[k % len(ROUTE_PALETTE)] for k, r in enumerate(routes)}
+    facts = employer_facts(employers)
+    return {
+        names[route.volunteer_id]: volunteer_page(
+            route,
+            scenario=scenario,
+            synthetic=synthetic,
+            date=date,
+            employers=facts,
+            tiles=tiles,
+            attribution=attribution,
+            roads=roads,
+            colour=colours.get(route.volunteer_id, ROUTE_PALETTE[2]),
+        )
+        for route in everyone
+    }
+
+
+def write_volunteer_pages(
+    folder: str | Path,
+    routes: Sequence[VolunteerRoute],
+    day_routes: Sequence[VolunteerRoute] | None = None,
+    **options: Any,
+) -> list[Path]:
+    """Write one page per volunteer into `folder` (stale pages removed); `options` as in
+    :func:`volunteer_pages_html`."""
+    everyone = _everyone(routes, day_routes)
+    taken: set[str] = set()
+    names = {r.volunteer_id: page_file_name(r.volunteer_id, taken) for r in everyone}
+    pages = volunteer_pages_html(routes, everyone, names, **options)
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.html"):
+        if old.name not in pages:
+            _remove_stale(old)
+    return [_write(out / name, text) for name, text in pages.items()]
+
+
 def write_maps(
     out_dir: str | Path,
     *,
@@ -76,6 +142,9 @@ def write_maps(
     tiles: str | None = None,
     attribution: str | None = None,
     industries: IndustryCatalogue = DEFAULT_CATALOGUE,
+    pages_dir: str | Path | None = None,
+    day_routes: Sequence[VolunteerRoute] | None = None,
+    scenario: str | None = None,
 ) -> list[Path]:
     """Write the overview, and the plan and route maps when given; return the paths written.
 
@@ -97,6 +166,14 @@ def write_maps(
         As in :func:`maps.overview.overview_map`.
     industries
         The scenario's industry catalogue (labels and colours).
+    pages_dir
+        Folder of the volunteers' phone pages (default ``<out_dir>/routes``); earlier pages
+        there that this run does not write are removed.
+    day_routes
+        Every volunteer of the day, with or without tasks (default: `routes`): each gets
+        one page (:func:`maps.phone.volunteer_page`), an idle one with its reason.
+    scenario
+        Scenario title for the pages' titles (default: `title`).
 
     Raises
     ------
@@ -128,40 +205,50 @@ def write_maps(
                 service_points=layers.service_points,
                 catchments=layers.catchments,
                 crowd=layers.crowd,
+                market_demand=layers.market_demand,
                 **context,
                 **common,
             )
         )
+    point_names: dict[str, str] = {}
+    if plan is not None:
+        sp = layers.service_points
+        point_names = dict(zip(sp["id"].astype(str), sp["name"].astype(str), strict=True))
     volunteer_pages: dict[str, str] = {}
+    folder = Path(pages_dir) if pages_dir is not None else out / "routes"
     if routes is not None:
+        everyone = _everyone(routes, day_routes)
         taken: set[str] = set()
-        names = {r.volunteer_id: page_file_name(r.volunteer_id, taken) for r in routes}
-        links = {vid: f"routes/{name}" for vid, name in names.items()}
+        names = {r.volunteer_id: page_file_name(r.volunteer_id, taken) for r in everyone}
+        rel = Path(os.path.relpath(folder, out)).as_posix()
+        links = {vid: f"{rel}/{name}" for vid, name in names.items()}
         pages["routes.html"] = render_html(
-            routes_map(routes, roads=roads, page_links=links, **common)
+            routes_map(routes, roads=roads, page_links=links, point_names=point_names, **common)
         )
-        for k, route in enumerate(routes):
-            volunteer_pages[names[route.volunteer_id]] = route_page(
-                route,
-                synthetic=synthetic,
-                date=routes_date,
-                tiles=tiles,
-                attribution=attribution,
-                roads=roads,
-                colour=ROUTE_PALETTE[k % len(ROUTE_PALETTE)],
-            )
+        volunteer_pages = volunteer_pages_html(
+            routes,
+            everyone,
+            names,
+            scenario=scenario or title,
+            date=routes_date,
+            employers=employers,
+            roads=roads,
+            synthetic=synthetic,
+            tiles=tiles,
+            attribution=attribution,
+        )
 
     out.mkdir(parents=True, exist_ok=True)
     written = [_write(out / name, text) for name, text in pages.items()]
     for stale in ("plan.html", "routes.html"):
         if stale not in pages:
             _remove_stale(out / stale)
-    route_dir = out / "routes"
-    if route_dir.is_dir():
-        for old in route_dir.glob("*.html"):
-            if old.name not in volunteer_pages:
-                _remove_stale(old)
+    for route_dir in {out / "routes", folder}:
+        if route_dir.is_dir():
+            for old in route_dir.glob("*.html"):
+                if old.name not in volunteer_pages or route_dir != folder:
+                    _remove_stale(old)
     if volunteer_pages:
-        route_dir.mkdir(exist_ok=True)
-        written += [_write(route_dir / name, text) for name, text in volunteer_pages.items()]
+        folder.mkdir(parents=True, exist_ok=True)
+        written += [_write(folder / name, text) for name, text in volunteer_pages.items()]
     return written

@@ -145,6 +145,9 @@ def test_routes_writes_a_day_and_replans_with_done_tasks(town, tmp_path):
     assert {"routes.json", "plan.json", "routes.geojson", "routes.gpx", "routes.html"} <= {
         p.name for p in day.iterdir()
     }
+    # One day page per volunteer of the day, with or without tasks.
+    everyone = {r["volunteer_id"] for r in json.loads((day / "plan.json").read_text())["routes"]}
+    assert {p.stem for p in (day / "volunteers").glob("*.html")} == everyone
     first = _planned_tasks(day / "routes.json")
     assert first
     done = sorted(first)[0]

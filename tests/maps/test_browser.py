@@ -11,18 +11,25 @@ the reason. Override the browser path with ``DIANMIAN_CHROMIUM``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+import shapely
 from jinja2.utils import htmlsafe_json_dumps
 
 from maps._layers import LAYER_NAMES
 from maps.daily import HOME_LABEL, layer_name
+from maps.market import MARKET_DEMAND_LAYER, market_demand
 from maps.plan import CATCHMENTS_LAYER, PlanLayers, points_layer_name
 from maps.write import write_maps
+
+DATE = "2025-03-03"
+TITLE = "Dongcao 东草"
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "out" / "screenshots"
@@ -129,6 +136,14 @@ def site(tmp_path_factory, request):
         )
     }
     out = tmp_path_factory.mktemp("maps")
+    idle = dataclasses.replace(
+        values["routes"][0],
+        volunteer_id="V003",
+        name="Wang Fang",
+        stops=values["routes"][0].stops[:1],
+        geometry=(),
+        reason="not available today",
+    )
     write_maps(
         out,
         employers=values["employers"],
@@ -137,24 +152,49 @@ def site(tmp_path_factory, request):
         talent_market=values["talent_market"],
         belts=values["belts"],
         roads=values["roads"],
-        plan=PlanLayers(values["service_points"], values["catchments"], values["crowd"]),
+        plan=PlanLayers(values["service_points"], values["catchments"], values["crowd"], _demand()),
         routes=values["routes"],
-        title="Dongcao 东草",
+        routes_date=DATE,
+        pages_dir=out / "day" / "volunteers",
+        day_routes=[*values["routes"], idle],
+        title=TITLE,
         synthetic=True,
     )
     return out, values
 
 
+def _demand():
+    """Market-bound cells: 11 seekers in one 1.5 km hexagon (shown), 2 far away (held back)."""
+    cells = [(113.7500, 23.0000, 4), (113.7505, 23.0004, 4), (113.7510, 23.0000, 3)]
+    cells.append((113.80, 23.06, 2))
+    frame = gpd.GeoDataFrame(
+        {
+            "service_point": "TM",
+            "seekers": [c[2] for c in cells],
+            "visits_per_day": [c[2] * 0.1 for c in cells],
+            "mean_time_min": 40.0,
+        },
+        geometry=[shapely.Point(x, y).buffer(0.001) for x, y, _n in cells],
+        crs="EPSG:4326",
+    )
+    reasons = {"no open service point for its industries within 45 min by walk; sent": 1.3}
+    return market_demand(frame, ["TM"], reasons=reasons)
+
+
 class Page:
     """A page opened in Chromium with everything it logged."""
 
-    def __init__(self, context, path: Path, screenshot: str):
+    def __init__(self, context, path: Path, screenshot: str, *, has_map: bool = True):
         self.page = context.new_page()
         self.errors: list[str] = []
+        self.requests: list[str] = []
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
         self.page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.goto(path.as_uri(), wait_until="load")
+        if not has_map:
+            return
         self.page.wait_for_function("() => window.dianmian_map !== undefined")
         self.page.evaluate(SETTLE_JS)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -180,7 +220,9 @@ def pages(browser_context, site):
         "overview": Page(browser_context, out / "overview.html", "overview.png"),
         "plan": Page(browser_context, out / "plan.html", "plan.png"),
         "routes": Page(browser_context, out / "routes.html", "routes.png"),
-        "route_page": Page(browser_context, out / "routes" / "V001.html", "route_page_V001.png"),
+        "route_page": Page(
+            browser_context, out / "day" / "volunteers" / "V001.html", "route_page_V001.png"
+        ),
     }
     yield opened
     for page in opened.values():
@@ -190,6 +232,8 @@ def pages(browser_context, site):
 @pytest.mark.parametrize("name", ["overview", "plan", "routes", "route_page"])
 def test_no_javascript_errors_and_offline(pages, name):
     assert pages[name].errors == []
+    # Offline: nothing but the page itself (and in-page data/blob URLs) is ever requested.
+    assert [u for u in pages[name].requests if not u.startswith(("file:", "data:", "blob:"))] == []
     assert (
         SCREENSHOTS / f"{'route_page_V001' if name == 'route_page' else name}.png"
     ).stat().st_size > 10_000
@@ -200,7 +244,7 @@ def test_overview_layers_and_counts(pages, site):
     page = pages["overview"]
     assert page.layer_names == [
         LAYER_NAMES[k]
-        for k in ("roads", "belts", "seekers", "employers", "candidate_sites", "talent_market")
+        for k in ("roads", "seekers", "belts", "employers", "candidate_sites", "talent_market")
     ]
     assert page.counts["employers"] == {"marker": len(v["employers"])}
     assert (
@@ -257,6 +301,7 @@ def test_plan_layers_and_counts(pages, site):
         CATCHMENTS_LAYER,
         LAYER_NAMES["employers"],
         LAYER_NAMES["candidate_sites"],
+        MARKET_DEMAND_LAYER,
         *[points_layer_name(c) for c in served],
         LAYER_NAMES["talent_market"],
     ]
@@ -282,26 +327,192 @@ def test_routes_layers_and_numbered_stops(pages, site):
     for route in parsed:
         counts = page.counts[f"route:{route.volunteer_id}"]
         assert counts == {"line": 1, "marker": len(route.stops)}
+    page.page.locator(".dm-picker select").select_option("")  # all volunteers
     labels = page.page.locator(".leaflet-marker-icon .dm-stop").all_inner_texts()
     want = [HOME_LABEL if s.kind.is_home else str(k) for r in parsed for k, s in enumerate(r.stops)]
     assert sorted(labels) == sorted(want)
     # Toggling a volunteer's layer off removes its stops from the map.
-    page.page.locator(".leaflet-control-layers-overlays input").nth(1).click()
+    page.page.locator(".leaflet-control-layers-overlays input").nth(1).evaluate("(e) => e.click()")
     assert page.page.locator(".leaflet-marker-icon .dm-stop").count() == len(parsed[1].stops)
 
 
-def test_route_page_for_phones(pages, site):
+def test_titles_name_the_scenario_and_the_date(pages):
+    assert pages["overview"].page.title() == f"{TITLE} · City overview 城市概览"
+    assert pages["plan"].page.title() == f"{TITLE} · Service-point plan 服务点方案"
+    assert pages["routes"].page.title().startswith(f"{TITLE} · Volunteer routes")
+    assert pages["route_page"].page.title() == f"Chen Jing 陈静 (V001) · {DATE} · {TITLE}"
+
+
+def test_plan_market_demand_layer_and_reasons(pages):
+    page = pages["plan"]
+    assert page.counts["market_demand"] == {"polygon": 1}  # 2 seekers far away held back
+    legend = page.page.locator(".dm-legend").inner_text()
+    assert "Held back (privacy): 2 seekers" in legend
+    panel = page.page.locator(".dm-crowd").inner_text()
+    assert "within 45 min by walk" in panel and "45分钟内（步行）没有服务其行业的服务点" in panel
+    # The market is drawn above everything else, labelled.
+    assert "Talent market 人才市场" in page.page.locator(".dm-market .lbl").inner_text()
+
+
+def _table_ids(page):
+    return page.locator("#dm-points-table tbody tr").evaluate_all(
+        "(rows) => rows.map((r) => r.dataset.id)"
+    )
+
+
+def test_plan_table_sorts_and_zooms_to_the_point(pages, site):
     _out, v = site
-    page = pages["route_page"].page
+    page = pages["plan"].page
+    page.locator(".dm-table summary").click()
+    sp = v["service_points"].sort_values("load")
+    page.locator("#dm-points-table th", has_text="Load/day").click()
+    assert _table_ids(page) == list(sp["id"])
+    page.locator("#dm-points-table th", has_text="Load/day").click()
+    assert _table_ids(page) == list(sp["id"])[::-1]
+    page.locator(".dm-filter").fill(sp["name"].iloc[0])
+    visible = page.locator("#dm-points-table tbody tr:visible")
+    assert visible.count() == 1
+    visible.first.click()
+    popup = page.locator(".leaflet-popup-content").last.inner_text()
+    assert sp["name"].iloc[0] in popup and "Safe capacity" in popup
+    page.evaluate("() => window.dianmian_map.closePopup()")
+
+
+def test_plan_search_finds_employers_and_points(pages):
+    page = pages["plan"].page
+    box = page.locator(".dm-search input")
+    box.fill("hongda")
+    hits = page.locator(".dm-search li")
+    assert hits.count() == 1 and "E1" in hits.first.inner_text()
+    hits.first.click()
+    page.wait_for_selector(".leaflet-popup-content")
+    assert "Hongda Textiles" in page.locator(".leaflet-popup-content").last.inner_text()
+    page.evaluate("() => window.dianmian_map.closePopup()")
+    box.fill("")
+
+
+def test_plan_popups_cycle_through_overlapping_points(pages, site):
+    _out, v = site
+    page = pages["plan"].page
+    page.reload()  # as opened: employers and candidate sites hidden
+    page.wait_for_function("() => window.dianmian_map !== undefined")
+    page.evaluate(SETTLE_JS)
+    # Far out every service point and the market sit within a few pixels of each other.
+    page.evaluate("() => window.dianmian_map.setZoom(8, {animate: false})")
+    page.evaluate(
+        """() => { const g = window.dianmian_layers['points:textile'];
+                   const m = g.getLayers()[0].getLayers()[0];
+                   m.fire('click', {latlng: m.getLatLng()}, true); }"""
+    )
+    # .last: a closed popup fades out for 200 ms next to the new one.
+    nav = page.locator(".leaflet-popup-content .dm-cycle").last
+    n = len(v["service_points"]) + 1  # and the market
+    assert nav.inner_text().replace("‹", "").replace("›", "").strip().startswith(f"1 / {n}")
+    seen = {page.locator(".leaflet-popup-content table").last.inner_text()}
+    for k in range(2, n + 1):
+        page.locator(".leaflet-popup-content .dm-cycle .next").last.click()
+        page.wait_for_timeout(250)
+        assert f"{k} / {n}" in nav.inner_text()
+        seen.add(page.locator(".leaflet-popup-content table").last.inner_text())
+    assert len(seen) == n  # every overlapping feature once
+    page.evaluate("() => window.dianmian_map.closePopup()")
+
+
+def test_plan_download_links_cover_the_layers(pages):
+    page = pages["plan"].page
+    keys = page.locator(".dm-dl a[data-kind=csv]").evaluate_all(
+        "(as) => as.filter((a) => a.parentNode.style.display !== 'none').map((a) => a.dataset.key)"
+    )
+    assert {"market_demand", "catchments", "employers", "points:textile"} <= set(keys)
+    page.locator(".dm-dl summary").click()
+    with page.expect_download() as dl:
+        page.locator(".dm-dl a[data-key='points:textile'][data-kind=csv]").click()
+    text = Path(dl.value.path()).read_text(encoding="utf-8-sig")
+    header = text.splitlines()[0].split(",")
+    assert {"id", "name", "load", "capacity", "lon", "lat"} <= set(header)
+    assert len(text.splitlines()) == 1 + 2  # two textile points
+
+
+def test_routes_show_one_volunteer_at_a_time(pages, site):
+    _out, v = site
+    page = pages["routes"].page
+    first, second = v["routes"]
+    page.reload()  # as opened: the first volunteer only
+    page.wait_for_function("() => window.dianmian_map !== undefined")
+    stops = page.locator(".leaflet-marker-icon .dm-stop")
+    assert stops.count() == len(first.stops)
+    page.locator(".dm-picker select").select_option(second.volunteer_id)
+    assert stops.count() == len(second.stops)
+    page.locator(".dm-picker select").select_option("")
+    assert stops.count() == len(first.stops) + len(second.stops)
+    # The search box finds a volunteer by name and shows only them.
+    page.locator(".dm-search input").fill("li <wei")
+    page.locator(".dm-search li").first.click()
+    assert stops.count() == len(second.stops)
+
+
+def test_routes_stops_at_one_place_do_not_hide_each_other(pages, site):
+    _out, v = site
+    page = pages["routes"].page
+    page.locator(".dm-picker select").select_option(v["routes"][0].volunteer_id)
+    boxes = page.locator(".leaflet-marker-icon .dm-stop").evaluate_all(
+        "(es) => es.map((e) => { const r = e.getBoundingClientRect(); return [r.x, r.y]; })"
+    )
+    # Start and end are at home (same place): their icons are fanned out, not stacked.
+    assert len({(round(x), round(y)) for x, y in boxes}) == len(boxes)
+
+
+def test_route_page_for_phones(browser_context, site):
+    out, v = site
     route = v["routes"][0]
-    items = page.locator(".dm-stops li").all_inner_texts()
-    assert len(items) == len(route.stops)
-    assert "08:50–09:20" in items[1] and "Stop 1 of V001" in items[1]
+    page = browser_context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto((out / "day" / "volunteers" / "V001.html").as_uri())
+    page.wait_for_function("() => window.dianmian_map !== undefined")
+    page.evaluate(SETTLE_JS)
+    page.screenshot(path=str(SCREENSHOTS / "route_page_V001_phone.png"))
+    # No horizontal scrolling at 390 px; text at a readable size.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert (
+        page.evaluate(
+            "() => parseFloat(getComputedStyle(document.querySelector('.dm-rows .w')).fontSize)"
+        )
+        >= 15
+    )
+    rows = page.locator(".dm-rows li")
+    assert rows.count() == len(route.stops)  # no waiting or lunch in this route
+    assert (
+        "08:50–09:20" in rows.nth(1).inner_text() and "Hongda Textiles" in rows.nth(1).inner_text()
+    )
     assert page.locator(".leaflet-marker-icon .dm-stop").count() == len(route.stops)
-    # The map sits above the list.
-    map_box = page.locator(".folium-map").bounding_box()
-    list_box = page.locator(".dm-page").bounding_box()
-    assert map_box is not None and list_box is not None and map_box["y"] < list_box["y"]
+    map_h = page.locator(".folium-map").bounding_box()["height"]
+    for k in range(rows.count()):
+        row = rows.nth(k)
+        # Scroll the row to just below the map (which stays on top): it is fully visible.
+        page.evaluate(
+            "([k, h]) => { const r = document.querySelectorAll('.dm-rows li')[k];"
+            " window.scrollTo(0, r.getBoundingClientRect().top + window.scrollY - h); }",
+            [k, map_h],
+        )
+        box = row.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844 and box["y"] >= map_h - 1
+        row.click()  # tap: the map centres on the stop and opens its popup
+        stop = route.stops[k]
+        centre = page.evaluate("() => window.dianmian_map.getCenter()")
+        assert abs(centre["lat"] - stop.lat) < 1e-4 and abs(centre["lng"] - stop.lon) < 1e-4
+        assert page.locator(".leaflet-popup-content").count() == 1
+    page.close()
+
+
+def test_idle_volunteer_page(browser_context, site):
+    out, _v = site
+    page = browser_context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto((out / "day" / "volunteers" / "V003.html").as_uri())
+    assert page.title() == f"Wang Fang (V003) · {DATE} · {TITLE}"
+    assert "not available today" in page.locator(".dm-idle").inner_text()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    page.close()
 
 
 def test_layer_names_match_json_in_page(site):

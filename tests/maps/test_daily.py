@@ -1,16 +1,16 @@
-"""Times, the routes map and the phone page, drawn from route records."""
+"""Times and the routes map, drawn from route records (phone pages: test_phone.py)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import re
 
 import pytest
 
 from geo import InputError
 from maps._base import render_html
-from maps.daily import route_page, routes_map, stop_times
+from maps.daily import routes_map, stop_anchors, stop_times
+from maps.phone import volunteer_page
 from maps.sheets import sheet_html
 from planner.daily.record import DayPlan
 
@@ -22,11 +22,11 @@ def test_map_sheet_and_phone_page_show_the_same_minute(routes):
     stop = dataclasses.replace(r.stops[1], arrival_s=31859, start_s=31859)
     r = dataclasses.replace(r, stops=(r.stops[0], stop, *r.stops[2:]))
     assert stop_times(stop) == "08:50–09:20"
-    page = route_page(r, synthetic=True)
+    page = volunteer_page(r, scenario="Town", synthetic=True)
     sheet = sheet_html(DayPlan((r,), (), 0, 0.0))
     whole = render_html(routes_map([r], title="t", synthetic=True))
     assert "08:50–09:20" in page and json.dumps("08:50–09:20")[1:-1] in whole
-    assert "<td class='t'>08:50</td>" in sheet
+    assert "<td class='t'>08:50</td>" in sheet and "08:50–09:20" in page
     assert "08:51" not in page + sheet + whole
 
 
@@ -45,7 +45,7 @@ def test_routes_without_stops_or_places_are_refused(routes):
     unplaced = dataclasses.replace(routes[0].stops[1], lon=None, lat=None)
     r = dataclasses.replace(routes[0], stops=(routes[0].stops[0], unplaced))
     with pytest.raises(InputError, match="no `lon`/`lat`"):
-        route_page(r, synthetic=True)
+        volunteer_page(r, scenario="Town", synthetic=True)
 
 
 def test_routes_map_escapes_names_and_links_pages(routes):
@@ -56,11 +56,10 @@ def test_routes_map_escapes_names_and_links_pages(routes):
     assert "routes/V001.html" in html
 
 
-def test_route_page_lists_stops_in_order_with_times(routes):
-    html = route_page(routes[0], synthetic=True, date="2025-03-03")
-    seqs = [int(s) for s in re.findall(r'<li data-seq="(\d+)">', html)]
-    assert seqs == [0, 1, 2, 3, 4]
-    for t in ("08:30", "08:50–09:20", "09:35–10:05", "10:30–11:00", "12:05"):
-        assert t in html
-    assert "9.1 km" in html and "3.6 h" in html and "ebike" in html and "2025-03-03" in html
-    assert 'name="viewport"' in html
+def test_stops_at_one_place_are_fanned_out():
+    anchors = stop_anchors([1.0, 2.0, 1.0, 1.0], [5.0, 5.0, 5.0, 5.0])
+    assert anchors[1] == [11.0, 11.0]  # alone: centred
+    stacked = [anchors[0], anchors[2], anchors[3]]
+    assert len({tuple(a) for a in stacked}) == 3  # three places on the circle
+    for a in stacked:
+        assert abs(((a[0] - 11) ** 2 + (a[1] - 11) ** 2) ** 0.5 - 13.0) < 0.1

@@ -35,14 +35,32 @@ def test_sheet_is_offline_bilingual_and_escaped(routes):
     assert "Without tasks (1)" in page and "on leave &lt;today&gt;" in page
     # Per volunteer: tasks, working, travel and waiting time.
     assert "Tasks: 3" in page and "Working: 90 min" in page and "Waiting: 0 min" in page
+    # Done/signature column, one box per stop that is not home.
+    assert "完成/签名 Done/sign" in page and page.count("☐") == 3 + 2
 
 
-def test_write_sheets_one_page_per_volunteer_with_tasks(routes, tmp_path):
-    plan = _plan(routes)
-    (tmp_path / "volunteers").mkdir()
-    (tmp_path / "volunteers" / "OLD.html").write_text("stale")
-    paths = write_sheets(plan, tmp_path, title="Town")
-    assert paths["html"].is_file()
-    assert sorted(p.name for p in paths["volunteers"].glob("*.html")) == ["V001.html", "V_002.html"]
-    page = (paths["volunteers"] / "V001.html").read_text(encoding="utf-8")
-    assert "陈静" in page and "Town" in page and "V/002" not in page
+def test_sheet_names_dropped_tasks_with_bilingual_reasons(routes):
+    labels = {"visit:E9": "Chemco <Ltd>"}
+    page = sheet_html(_plan(routes), title="Town", date="2025-03-03", task_labels=labels)
+    assert "<title>Town · 2025-03-03</title>" in page and "Date: 2025-03-03" in page
+    assert "Chemco &lt;Ltd&gt;" in page and "没有志愿者熟悉该行业" in page
+
+
+def test_write_sheets_writes_the_printable_sheet_only(routes, tmp_path):
+    paths = write_sheets(_plan(routes), tmp_path, title="Town", date="2025-03-03")
+    assert paths == {"html": tmp_path / "routes.html"}
+    assert "Town · 2025-03-03" in paths["html"].read_text(encoding="utf-8")
+    assert not (tmp_path / "volunteers").exists()  # phone pages: maps.phone
+
+
+def test_left_out_reasons_are_translated_part_by_part():
+    from maps.sheets import reason_zh
+
+    en = (
+        "left out (priority 8): of 21 volunteers who know `furniture`, 19 too far from their "
+        "start (beyond the longest leg, or not back by shift end), 2 at their daily task limit"
+    )
+    assert reason_zh(en) == (
+        "未安排（优先级8）：熟悉`furniture`的21位志愿者中，19人离出发点太远，2人已达当日任务上限"
+    )
+    assert reason_zh("something new") == "原因见英文说明"

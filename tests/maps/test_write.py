@@ -74,3 +74,29 @@ def test_page_file_names_are_safe_and_unique():
         "a_b.html",
         "a_b_2.html",
     ]
+
+
+def test_one_page_per_volunteer_of_the_day(tmp_path, context, routes):
+    idle = dataclasses.replace(
+        routes[0], volunteer_id="V003", stops=routes[0].stops[:1], geometry=(), reason="absent"
+    )
+    # plan.json records carry no places: the drawable record of routes.json is used.
+    bare = dataclasses.replace(routes[0], geometry=())
+    day = tmp_path / "routes" / "2025-03-03" / "volunteers"
+    day.mkdir(parents=True)
+    (day / "OLD.html").write_text("stale")
+    paths = write_maps(
+        tmp_path / "maps",
+        routes=routes,
+        routes_date="2025-03-03",
+        pages_dir=day,
+        day_routes=[bare, idle, routes[1]],
+        **context,
+    )
+    assert sorted(p.name for p in day.glob("*.html")) == ["V001.html", "V003.html", "V_002.html"]
+    assert not (tmp_path / "maps" / "routes").exists()
+    assert len([p for p in paths if p.parent == day]) == 3
+    assert "absent" in (day / "V003.html").read_text(encoding="utf-8")
+    assert "dm-rows" in (day / "V001.html").read_text(encoding="utf-8")
+    sheet = (tmp_path / "maps" / "routes.html").read_text(encoding="utf-8")
+    assert "../routes/2025-03-03/volunteers/V001.html" in sheet
