@@ -190,8 +190,24 @@ def _reporter(progress: Progress | None) -> Progress:
     return say
 
 
-def scenario_toml(*, seed: int) -> str:
-    """The ``scenario.toml`` of the demo city (see the scenario format)."""
+def scale_suffix(scale: float) -> str:
+    """``""`` for scale 1 (Dongcao itself), else ``"-x5"``, ``"-x0.5"`` ...: names apart."""
+    return "" if float(scale) == 1.0 else f"-x{float(scale):g}"
+
+
+def folder_for_scale(scale: float) -> Path:
+    """Default folder of the demo city at `scale` (``data/dongcao``, ``data/dongcao-x5`` ...)."""
+    return DEFAULT_FOLDER.with_name(DEFAULT_FOLDER.name + scale_suffix(scale))
+
+
+def scenario_toml(*, seed: int, scale: float = 1.0) -> str:
+    """The ``scenario.toml`` of the demo city (see the scenario format).
+
+    At a scale other than 1 the scenario is named ``dongcao-x<scale>`` so its outputs
+    (``out/<name>/``) never overwrite Dongcao's.
+    """
+    suffix = scale_suffix(scale)
+    size = "" if not suffix else f", {float(scale):g} times its size"
     layers = ("employers", "seekers", "volunteers", "candidate_sites", "talent_market")
     lines = [
         f"# Synthetic demo city made by geo.democity (seed {seed}, generator version "
@@ -200,8 +216,8 @@ def scenario_toml(*, seed: int) -> str:
         "# sea (around lon 115.5, lat 21.5) so it cannot be mistaken for a real town.",
         "",
         "[scenario]",
-        'name = "dongcao"',
-        'title = "Dongcao 东草 (synthetic demo city)"',
+        f'name = "dongcao{suffix}"',
+        f'title = "Dongcao 东草 (synthetic demo city{size})"',
         "synthetic = true",
         'coordinates = "wgs84"',
         "",
@@ -254,7 +270,9 @@ def write_city(city: DemoCity, folder: Path, *, progress: Progress | None = None
     tmp_graph = folder / f"{GRAPHML_NAME}.tmp"
     write_graphml(city.roads, tmp_graph)
     os.replace(tmp_graph, folder / GRAPHML_NAME)
-    (folder / "scenario.toml").write_text(scenario_toml(seed=city.seed), encoding="utf-8")
+    (folder / "scenario.toml").write_text(
+        scenario_toml(seed=city.seed, scale=city.scale), encoding="utf-8"
+    )
     marker.write_text(json.dumps(_marker(city.seed, city.scale)) + "\n", encoding="utf-8")
     say(f"demo city written to {folder}")
     return folder
