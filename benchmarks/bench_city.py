@@ -55,13 +55,22 @@ class Steps:
         return out
 
 
-def main() -> None:  # noqa: PLR0915 - one straight pipeline, read top to bottom
+def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--scale", type=float, default=5.0)
     ap.add_argument("--date", default="2025-06-02")
     ap.add_argument("--iterations", type=int, default=None, help="routes: solver iterations")
     ap.add_argument("--skip", nargs="*", default=[], choices=["routes", "maps", "api"])
+    ap.add_argument(
+        "--district-loss",
+        action="store_true",
+        help="only: Dongcao's day planned whole and by district (quality lost by splitting)",
+    )
     args = ap.parse_args()
+    if args.district_loss:
+        path = write_json("city_districts", _district_loss(args))
+        print(f"wrote {path}")
+        return
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     from geo.democity import ensure_demo_city, folder_for_scale, is_complete
@@ -143,6 +152,56 @@ def _routes(
     }
 
 
+def _district_loss(args: argparse.Namespace) -> dict[str, Any]:
+    """Dongcao's day solved as one problem and by district (every district at least
+    ``district_volunteers``; forced with ``districts_above = 0``), same seed and iterations."""
+    from dataclasses import replace
+
+    from geo.democity import ensure_demo_city, folder_for_scale
+    from geo.engine import Engine
+    from planner.city import load_city
+    from planner.daily.run import plan_city_day
+    from planner.daily.vrp import SolveOptions
+    from planner.points.plan import make_plan
+
+    folder = ensure_demo_city(folder_for_scale(1.0))
+    city = load_city(folder)
+    engine = Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
+    plan = make_plan(city, engine=engine)
+    base = SolveOptions()
+    if args.iterations is not None:
+        base = SolveOptions(iterations=args.iterations, no_improvement=args.iterations // 2)
+    out: dict[str, Any] = {"iterations": base.iterations}
+    for name, opts in (
+        ("whole", replace(base, districts_above=10**9)),
+        ("districts", replace(base, districts_above=0)),
+    ):
+        t0 = time.perf_counter()
+        run = plan_city_day(city, plan, args.date, options=opts, engine=engine)
+        fig = run.plan.summary()
+        out[name] = {
+            "tasks": len(run.problem.tasks),
+            "tasks_planned": fig["tasks_planned"],
+            "tasks_left_out": fig["tasks_left_out"],
+            "travel_h": fig["travel_h"],
+            "travel_h_per_task": round(fig["travel_h"] / max(1, fig["tasks_planned"]), 3),
+            "with_tasks": fig["with_tasks"],
+            "solver_s": run.timings["solver_s"],
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "notes": [n for n in run.plan.notes if "district" in n][:1],
+        }
+        print(name, out[name])
+    w, d = out["whole"], out["districts"]
+    out["loss"] = {
+        "tasks_planned": d["tasks_planned"] - w["tasks_planned"],
+        "travel_h_per_task_ratio": round(d["travel_h_per_task"] / w["travel_h_per_task"], 3)
+        if w["travel_h_per_task"]
+        else None,
+        "solver_speed_ratio": round(w["solver_s"] / d["solver_s"], 2) if d["solver_s"] else None,
+    }
+    return out
+
+
 def _maps(steps: Steps, city: Any, target: Path) -> dict[str, Any]:
     from maps.scenario import write_scenario_maps
 
@@ -201,7 +260,7 @@ def _targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "limit": ROUTES_SOLVER_S,
             "met": solver < ROUTES_SOLVER_S,
         }
-    if "maps" in result and result["maps"]:
+    if result.get("maps"):
         biggest = max(result["maps"].values())
         out["largest_map_mb"] = {"value": biggest, "limit": MAP_MB, "met": biggest < MAP_MB}
     return out
