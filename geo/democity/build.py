@@ -204,7 +204,8 @@ def scenario_toml(*, seed: int, scale: float = 1.0) -> str:
     """The ``scenario.toml`` of the demo city (see the scenario format).
 
     At a scale other than 1 the scenario is named ``dongcao-x<scale>`` so its outputs
-    (``out/<name>/``) never overwrite Dongcao's.
+    (``out/<name>/``) never overwrite Dongcao's, and the points to open (40) and the staff
+    pool (150 + 20 desk volunteers) grow with the city's area.
     """
     suffix = scale_suffix(scale)
     size = "" if not suffix else f", {float(scale):g} times its size"
@@ -230,10 +231,15 @@ def scenario_toml(*, seed: int, scale: float = 1.0) -> str:
         "[planning]",
         "max_snap_m = 2000",
         "time_limit_s = 10",
+        *(
+            [f"n_points = {round(40 * scale)}          # 40 per Dongcao-sized area"]
+            if suffix
+            else []
+        ),
         "",
         "[staffing]",
-        "pool = 150                 # bureau staff for service points",
-        "desk_volunteers = 20       # volunteers who may do desk duty",
+        f"pool = {round(150 * scale)}                 # bureau staff for service points",
+        f"desk_volunteers = {round(20 * scale)}       # volunteers who may do desk duty",
         "market_staff = 30          # the central talent market's own staff",
         "",
         "[map]",
