@@ -270,7 +270,22 @@ class StaffedSiting:
             )
         if short is None:
             return result
-        return StaffedResult(**{**result.__dict__, "notes": (short.message, *result.notes)})
+        bound = result.bound
+        if bound is not None and result.solver == "heuristic":  # not a MILP's own bound
+            bound = max(bound, bound + self._unserved_lift(short))
+        return StaffedResult(
+            **{**result.__dict__, "bound": bound, "notes": (short.message, *result.notes)}
+        )
+
+    def _unserved_lift(self, short: Shortfall) -> float:
+        """What a proven shortfall adds to a bound that sends every visit to a point or its
+        fallback (the heuristic's Lagrangian bound): every plan leaves at least
+        ``need - most`` visits unserved, each costing the unserved penalty instead of at
+        most its row's fallback cost."""
+        w = self.problem.weights
+        slack = self.unserved_penalty - self.fallback[w > 0]
+        least = float(slack.min()) if slack.size else 0.0
+        return max(0.0, short.need - short.most) * max(0.0, least)
 
     def shortfall(self, p: int | None = None) -> Shortfall | None:
         """Proven before solving: the visits no plan with `p` new points (default the model's)

@@ -22,6 +22,9 @@ def test_bound_never_below_what_the_exact_plan_serves(inst):
     )  # fmt: skip
     exact = model.solve("milp", time_limit_s=30)
     served = float(w.sum() - exact.unserved.sum())
+    heuristic = model.solve("heuristic", time_limit_s=10)
+    if heuristic.bound is not None:  # lifted by the shortfall, still a lower bound
+        assert heuristic.bound <= exact.objective + 1e-6 * max(1.0, exact.objective)
     short = model.shortfall()
     if short is None:
         return
@@ -72,6 +75,10 @@ def test_too_few_points_says_how_many():
     assert result.status == "optimal"
     assert result.unserved.sum() >= 1000.0 - short.most - 1e-6
     assert short.message in result.notes
+    heuristic = model.solve("heuristic", time_limit_s=10)
+    assert heuristic.bound is not None
+    assert heuristic.bound <= result.objective + 1e-6 * result.objective
+    assert heuristic.gap is not None and heuristic.gap < 0.5  # the lift makes it informative
 
 
 def test_small_pool_says_the_pool_needed():
