@@ -203,11 +203,13 @@ def folder_for_scale(scale: float) -> Path:
 def scenario_toml(*, seed: int, scale: float = 1.0) -> str:
     """The ``scenario.toml`` of the demo city (see the scenario format).
 
-    At a scale other than 1 the scenario is named ``dongcao-x<scale>`` so its outputs
-    (``out/<name>/``) never overwrite Dongcao's, and the points to open (40) and the staff
-    pool (150 + 20 desk volunteers) grow with the city's area.
+    A city bigger than Dongcao (scale above 1) is named ``dongcao-x<scale>`` so its outputs
+    (``out/<name>/``) never overwrite Dongcao's, and its points to open (40) and staff pool
+    (150 + 20 desk volunteers) grow with its area. Smaller towns (tests) keep Dongcao's
+    name and settings.
     """
-    suffix = scale_suffix(scale)
+    suffix = scale_suffix(scale) if float(scale) > 1.0 else ""
+    grow = float(scale) if suffix else 1.0
     size = "" if not suffix else f", {float(scale):g} times its size"
     layers = ("employers", "seekers", "volunteers", "candidate_sites", "talent_market")
     lines = [
@@ -232,14 +234,14 @@ def scenario_toml(*, seed: int, scale: float = 1.0) -> str:
         "max_snap_m = 2000",
         "time_limit_s = 10",
         *(
-            [f"n_points = {round(40 * scale)}          # 40 per Dongcao-sized area"]
+            [f"n_points = {round(40 * grow)}          # 40 per Dongcao-sized area"]
             if suffix
             else []
         ),
         "",
         "[staffing]",
-        f"pool = {round(150 * scale)}                 # bureau staff for service points",
-        f"desk_volunteers = {round(20 * scale)}       # volunteers who may do desk duty",
+        f"pool = {round(150 * grow)}                 # bureau staff for service points",
+        f"desk_volunteers = {round(20 * grow)}       # volunteers who may do desk duty",
         "market_staff = 30          # the central talent market's own staff",
         "",
         "[map]",

@@ -439,3 +439,14 @@ def test_scaled_city_has_its_own_name_folder_and_staffing():
     assert str(folder_for_scale(1)) == "data/dongcao"
     assert str(folder_for_scale(5)) == "data/dongcao-x5"
     assert str(folder_for_scale(0.5)) == "data/dongcao-x0.5"
+
+
+def test_small_towns_keep_dongcaos_settings():
+    import tomllib
+
+    from geo.democity import scenario_toml
+
+    small = tomllib.loads(scenario_toml(seed=1, scale=0.06))
+    assert small["scenario"]["name"] == "dongcao"  # test towns: as before
+    assert "n_points" not in small["planning"]
+    assert (small["staffing"]["pool"], small["staffing"]["desk_volunteers"]) == (150, 20)
