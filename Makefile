@@ -7,13 +7,14 @@ STAMP  := $(VENV)/.dianmian-installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-deps demo test lint format bench bench-network bench-siting bench-routes bench-day bench-maps bench-api bench-loop clean
+.PHONY: help install system-deps demo test lint format bench bench-network bench-siting bench-routes bench-day bench-maps bench-api bench-loop bench-city clean
 
 help:
 	@echo "make demo   - build the Dongcao demo city (if missing) and run the whole pipeline"
 	@echo "make test   - run the test suite"
 	@echo "make lint   - ruff (+ complexity rules) + mypy (strict on geo/)"
 	@echo "make bench  - all benchmarks (writes out/bench/*.json)"
+	@echo "make bench-city - scale-5 city end to end (heavy, minutes; out/bench/city.json)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +80,9 @@ bench-api: $(STAMP) system-deps
 
 bench-loop: $(STAMP)
 	$(PY) benchmarks/bench_loop.py
+
+bench-city: $(STAMP)
+	$(PY) benchmarks/bench_city.py --scale 5
 
 clean:
 	rm -rf out build *.egg-info .pytest_cache .mypy_cache .ruff_cache

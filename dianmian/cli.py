@@ -39,7 +39,6 @@ err = Console(stderr=True)
 out = Console()
 
 EXIT_BAD_INPUT = 2
-DEFAULT_DEMO = Path("data/dongcao")
 DEFAULT_OUT = Path("out")
 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")]
@@ -116,22 +115,30 @@ def _domain_errors() -> Iterator[None]:
 @app.command()
 def demo(
     out_dir: OutOpt = DEFAULT_OUT,
-    folder: Annotated[Path, typer.Option(help="Where the demo city is built.")] = DEFAULT_DEMO,
+    folder: Annotated[
+        Path | None,
+        typer.Option(help="Where the demo city is built (default data/dongcao[-x<scale>])."),
+    ] = None,
     rebuild: Annotated[bool, typer.Option(help="Rebuild the demo city even if present.")] = False,
+    scale: Annotated[
+        float,
+        typer.Option(help="City size: 1 is Dongcao; 5 has about 5x the streets and people."),
+    ] = 1.0,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Build the Dongcao demo city (if missing) and run the whole pipeline on it (offline)."""
     _setup_logging(quiet=quiet, verbose=verbose)
-    from geo.democity import build_demo_city, ensure_demo_city
+    from geo.democity import build_demo_city, ensure_demo_city, folder_for_scale
 
     reporter = Reporter(quiet=quiet)
+    folder = folder if folder is not None else folder_for_scale(scale)
     with _domain_errors():
-        with reporter.step("Dongcao demo city (synthetic)") as progress:
+        with reporter.step(f"Dongcao demo city (synthetic, scale {scale:g})") as progress:
             if rebuild:
-                build_demo_city(folder, progress=progress)
+                build_demo_city(folder, scale=scale, progress=progress)
             else:
-                ensure_demo_city(folder, progress=progress)
+                ensure_demo_city(folder, scale=scale, progress=progress)
         city, plan, engine = _run_plan(
             folder, out_dir, reporter, skip_invalid=False, with_maps=False
         )

@@ -18,8 +18,10 @@ from .build import (
     DemoCity,
     build_demo_city,
     ensure_demo_city,
+    folder_for_scale,
     generate_city,
     is_complete,
+    scale_suffix,
     scenario_toml,
     write_city,
 )
@@ -33,9 +35,11 @@ __all__ = [
     "RoadNetwork",
     "build_demo_city",
     "ensure_demo_city",
+    "folder_for_scale",
     "generate_city",
     "is_complete",
     "mode_component_share",
+    "scale_suffix",
     "scenario_toml",
     "write_city",
 ]

@@ -190,8 +190,27 @@ def _reporter(progress: Progress | None) -> Progress:
     return say
 
 
-def scenario_toml(*, seed: int) -> str:
-    """The ``scenario.toml`` of the demo city (see the scenario format)."""
+def scale_suffix(scale: float) -> str:
+    """``""`` for scale 1 (Dongcao itself), else ``"-x5"``, ``"-x0.5"`` ...: names apart."""
+    return "" if float(scale) == 1.0 else f"-x{float(scale):g}"
+
+
+def folder_for_scale(scale: float) -> Path:
+    """Default folder of the demo city at `scale` (``data/dongcao``, ``data/dongcao-x5`` ...)."""
+    return DEFAULT_FOLDER.with_name(DEFAULT_FOLDER.name + scale_suffix(scale))
+
+
+def scenario_toml(*, seed: int, scale: float = 1.0) -> str:
+    """The ``scenario.toml`` of the demo city (see the scenario format).
+
+    A city bigger than Dongcao (scale above 1) is named ``dongcao-x<scale>`` so its outputs
+    (``out/<name>/``) never overwrite Dongcao's, and its points to open (40) and staff pool
+    (150 + 20 desk volunteers) grow with its area. Smaller towns (tests) keep Dongcao's
+    name and settings.
+    """
+    suffix = scale_suffix(scale) if float(scale) > 1.0 else ""
+    grow = float(scale) if suffix else 1.0
+    size = "" if not suffix else f", {float(scale):g} times its size"
     layers = ("employers", "seekers", "volunteers", "candidate_sites", "talent_market")
     lines = [
         f"# Synthetic demo city made by geo.democity (seed {seed}, generator version "
@@ -200,8 +219,8 @@ def scenario_toml(*, seed: int) -> str:
         "# sea (around lon 115.5, lat 21.5) so it cannot be mistaken for a real town.",
         "",
         "[scenario]",
-        'name = "dongcao"',
-        'title = "Dongcao 东草 (synthetic demo city)"',
+        f'name = "dongcao{suffix}"',
+        f'title = "Dongcao 东草 (synthetic demo city{size})"',
         "synthetic = true",
         'coordinates = "wgs84"',
         "",
@@ -214,10 +233,15 @@ def scenario_toml(*, seed: int) -> str:
         "[planning]",
         "max_snap_m = 2000",
         "time_limit_s = 10",
+        *(
+            [f"n_points = {round(40 * grow)}          # 40 per Dongcao-sized area"]
+            if suffix
+            else []
+        ),
         "",
         "[staffing]",
-        "pool = 150                 # bureau staff for service points",
-        "desk_volunteers = 20       # volunteers who may do desk duty",
+        f"pool = {round(150 * grow)}                 # bureau staff for service points",
+        f"desk_volunteers = {round(20 * grow)}       # volunteers who may do desk duty",
         "market_staff = 30          # the central talent market's own staff",
         "",
         "[map]",
@@ -254,7 +278,9 @@ def write_city(city: DemoCity, folder: Path, *, progress: Progress | None = None
     tmp_graph = folder / f"{GRAPHML_NAME}.tmp"
     write_graphml(city.roads, tmp_graph)
     os.replace(tmp_graph, folder / GRAPHML_NAME)
-    (folder / "scenario.toml").write_text(scenario_toml(seed=city.seed), encoding="utf-8")
+    (folder / "scenario.toml").write_text(
+        scenario_toml(seed=city.seed, scale=city.scale), encoding="utf-8"
+    )
     marker.write_text(json.dumps(_marker(city.seed, city.scale)) + "\n", encoding="utf-8")
     say(f"demo city written to {folder}")
     return folder

@@ -247,9 +247,23 @@ def _nearest_distance(
     finite = np.isfinite(x) & np.isfinite(y)
     if idx.size == 0 or not finite.any():
         return out
-    lines = np.array([net.edge_line(int(i)) for i in idx], dtype=object)
-    tree = shapely.STRtree(lines)
+    tree = shapely.STRtree(edge_lines(net, idx))
     pts = shapely.points(x[finite], y[finite])
     (pi, _), d = tree.query_nearest(pts, return_distance=True, all_matches=False)
     out[np.flatnonzero(finite)[pi]] = d
     return out
+
+
+def edge_lines(net: StreetNetwork, idx: np.ndarray) -> np.ndarray:
+    """Geometries of edges `idx` (as :meth:`StreetNetwork.edge_line`), built vectorised:
+    a Python call per edge took most of the travel-time step on a 250,000-node city."""
+    u, v = net.edge_u[idx], net.edge_v[idx]
+    coords = np.stack(
+        [np.column_stack([net.x[u], net.y[u]]), np.column_stack([net.x[v], net.y[v]])], axis=1
+    )
+    lines = np.asarray(shapely.linestrings(coords), dtype=object)
+    if net.edge_geometry is not None:
+        stored = np.asarray(net.edge_geometry, dtype=object)[idx]
+        has = ~pd.isna(stored)
+        lines[has] = stored[has]
+    return lines

@@ -50,6 +50,7 @@ from planner.daily.vrp import (
     SolveOptions,
     solve_day,
 )
+from planner.daily.vrp.districts import solve_by_district
 
 __all__ = [
     "UNREACHABLE_S",
@@ -110,12 +111,21 @@ def _plan(
     problem = DayProblem(day.tasks, day.volunteers, matrices)
     full = (state or DayState()).merged(done=done, absent=absent, now=now)
     replan = None if full.is_empty else resolve_state(full, day)
-    result = solve_day(
-        problem,
-        options=options or SolveOptions(),
-        state=replan,
-        path_geometry=geometry,
-    )
+    opts = options or SolveOptions()
+    if len(day.volunteers) > opts.districts_above:
+        keys = day.locations["key"].astype(str)
+        point_node = {k[len("point:") :]: i for i, k in enumerate(keys) if k.startswith("point:")}
+        result = solve_by_district(
+            problem,
+            day.point_of,
+            point_node,
+            min_volunteers=opts.district_volunteers,
+            options=opts,
+            state=replan,
+            path_geometry=geometry,
+        )
+    else:
+        result = solve_day(problem, options=opts, state=replan, path_geometry=geometry)
     t3 = time.perf_counter()
     clock = geometry.clock
     timings = {

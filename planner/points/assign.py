@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from planner.errors import InfeasibleError
+from planner.errors import InfeasibleError, SolverError
 
 logger = logging.getLogger(__name__)
 
@@ -225,9 +225,12 @@ def _solve_lp(
         bounds=(0, None),
         method="highs",
     )
-    if res.status != 0:  # cannot happen with the unassigned slack, but never hide it
-        msg = f"assignment LP failed: {res.message}"
+    if res.status == 2:  # cannot happen with the unassigned slack, but never hide it
+        msg = f"assignment LP is infeasible: {res.message}"
         raise InfeasibleError(msg)
+    if res.status != 0:  # iteration/time limit or numerical trouble: no proof of anything
+        msg = f"assignment LP stopped without a solution (status {res.status}): {res.message}"
+        raise SolverError(msg)
     return np.asarray(res.x), float(res.fun)
 
 

@@ -420,3 +420,33 @@ def test_corridor_paths_are_optimal_paths(n, seed):
     best = nx.dijkstra_path_length(g, s, t, weight="w")
     got = sum(g[walk[i]][walk[i + 1]]["w"] for i in range(len(walk) - 1))
     assert got == pytest.approx(best, rel=1e-9)
+
+
+def test_scaled_city_has_its_own_name_folder_and_staffing():
+    import tomllib
+
+    from geo.democity import folder_for_scale, scenario_toml
+
+    one = tomllib.loads(scenario_toml(seed=1))
+    five = tomllib.loads(scenario_toml(seed=1, scale=5))
+    assert one["scenario"]["name"] == "dongcao"
+    assert "n_points" not in one["planning"]  # Dongcao keeps the default 40
+    assert (one["staffing"]["pool"], one["staffing"]["desk_volunteers"]) == (150, 20)
+    assert five["scenario"]["name"] == "dongcao-x5"
+    assert five["planning"]["n_points"] == 200
+    assert (five["staffing"]["pool"], five["staffing"]["desk_volunteers"]) == (750, 100)
+    assert five["staffing"]["market_staff"] == one["staffing"]["market_staff"]  # one market
+    assert str(folder_for_scale(1)) == "data/dongcao"
+    assert str(folder_for_scale(5)) == "data/dongcao-x5"
+    assert str(folder_for_scale(0.5)) == "data/dongcao-x0.5"
+
+
+def test_small_towns_keep_dongcaos_settings():
+    import tomllib
+
+    from geo.democity import scenario_toml
+
+    small = tomllib.loads(scenario_toml(seed=1, scale=0.06))
+    assert small["scenario"]["name"] == "dongcao"  # test towns: as before
+    assert "n_points" not in small["planning"]
+    assert (small["staffing"]["pool"], small["staffing"]["desk_volunteers"]) == (150, 20)

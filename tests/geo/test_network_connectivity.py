@@ -115,3 +115,14 @@ def test_geodataframe_points(clipped):
 def test_bad_points_shape(clipped):
     with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
         diagnose_points(clipped, np.zeros((2, 3)), "car")
+
+
+@pytest.mark.parametrize("name", ["mixed.osm", "clipped.osm"])
+def test_vectorisededge_lines_are_the_edges_own(name):
+    from geo.network.connectivity import edge_lines
+
+    net = load_network(CLIPPED.parent / name)
+    idx = np.arange(net.n_edges)
+    lines = edge_lines(net, idx)
+    for i in idx:  # the per-edge accessor is the truth (stored curve or straight segment)
+        assert shapely.equals_exact(lines[i], net.edge_line(int(i)), tolerance=0.0)

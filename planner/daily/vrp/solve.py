@@ -94,6 +94,11 @@ class SolveOptions:
     leg_s
         Typical travel between two stops (s), used to estimate the day's work for the fair
         day.
+    districts_above
+        With more volunteers than this, a city's day is planned district by district
+        (:mod:`planner.daily.vrp.districts`; 0: always, as for measuring its loss).
+    district_volunteers
+        Fewest volunteers of a district (points are merged until each has as many).
     """
 
     iterations: int = 2000
@@ -104,6 +109,8 @@ class SolveOptions:
     objective: Literal["time", "distance"] = "time"
     balance: float = 1.0
     leg_s: int = 600
+    districts_above: int = 150
+    district_volunteers: int = 40
 
     def __post_init__(self) -> None:
         bad = []
@@ -121,6 +128,8 @@ class SolveOptions:
             bad.append(f"`balance` ({self.balance}) must be >= 0")
         if self.leg_s < 0:
             bad.append(f"`leg_s` ({self.leg_s}) must be >= 0")
+        if self.districts_above < 0 or self.district_volunteers < 1:
+            bad.append("`districts_above` must be >= 0 and `district_volunteers` >= 1")
         if bad:
             raise ValueError("; ".join(bad))
 

@@ -73,12 +73,7 @@ class CapacitatedPMedian:
         best_free = np.sort(caps[free])[::-1][: self.p]
         most = float(caps[prob.fixed].sum() + best_free.sum())
         if most < need:
-            msg = (
-                f"total demand {need:g} exceeds the largest possible capacity {most:g} of "
-                f"{self.p} new sites plus {prob.fixed.size} fixed; raise `p_facilities` or "
-                "`capacities`"
-            )
-            raise InfeasibleError(msg)
+            raise InfeasibleError(capacity_shortfall(need, caps, prob.fixed, free, self.p))
         if self.single_source:
             too_big = prob.weights[self._rows] > caps.max()
             if too_big.any():
@@ -249,9 +244,23 @@ class CapacitatedPMedian:
             c, q, prob.fixed, rng=np.random.default_rng(seed), max_rounds=50, patience=20
         )
         sites = self._repair(sites, caps, float(prob.weights[rows].sum()))
-        best = self._assign(sites, time_limit_s)
+        try:
+            best = self._assign(sites, time_limit_s)
+        except SolverError as exc:
+            msg = (
+                f"{self.model_name}: time limit: no assignment of {rows.size:,} demand rows to "
+                f"the {sites.size} sites found within `time_limit_s` = {time_limit_s:g} s "
+                f"(the sites' capacity {caps[sites].sum():,.0f} does cover the demand "
+                f"{prob.weights[rows].sum():,.0f}); raise `time_limit_s` ({exc})"
+            )
+            raise SolverError(msg) from exc
         if best is None:
-            msg = f"{self.model_name}: no capacity-feasible assignment found for the sites"
+            msg = (
+                f"{self.model_name}: the heuristic's {sites.size} sites cannot hold the demand "
+                "within capacity (HiGHS proved their assignment infeasible: demand rows reach "
+                "too few of them); this does not prove the model infeasible: open more points "
+                "or use `single_source=False`"
+            )
             raise SolverError(msg)
         movable = ~np.isin(sites, prob.fixed)
         for _ in range(swap_rounds):
@@ -261,7 +270,10 @@ class CapacitatedPMedian:
                 trial[r] = k
                 if caps[trial].sum() < prob.weights[rows].sum():
                     continue
-                got = self._assign(trial, time_limit_s)
+                try:
+                    got = self._assign(trial, time_limit_s)
+                except SolverError:  # time-out on this trial: keep the incumbent
+                    got = None
                 if got is not None and got[0] < best[0] - 1e-9 * max(1.0, abs(best[0])):
                     sites, best, improved = trial, got, True
                     break
@@ -370,8 +382,8 @@ def _transport(
             time_limit_s=time_limit_s,
             what="capacitated assignment",
         )
-    except (InfeasibleError, SolverError):
-        return None
+    except InfeasibleError:
+        return None  # proven: these sites cannot hold these rows (a time-out is raised)
     return out.objective, np.clip(out.x, 0.0, 1.0)
 
 
@@ -387,3 +399,31 @@ def _promising_swaps(
     flat = np.argsort(profit, axis=None)[::-1][:count]
     m = c.shape[1]
     return [divmod(int(f), m) for f in flat if np.isfinite(profit.flat[f])]
+
+
+def capacity_shortfall(
+    need: float,
+    caps: NDArray[np.float64],
+    fixed: NDArray[np.intp],
+    free: NDArray[np.intp],
+    p: int,
+) -> str:
+    """Why `p` new sites plus the `fixed` ones cannot hold `need` (proof: largest capacities).
+
+    States the demand, the most the `p` largest free sites and the fixed sites hold, and the
+    fewest new sites that could hold it (or that even all of them cannot).
+    """
+    best = np.sort(caps[free])[::-1]
+    fixed_cap = float(caps[fixed].sum())
+    top = float(best[:p].sum())
+    reach = fixed_cap + np.concatenate([[0.0], np.cumsum(best)])
+    enough = np.flatnonzero(reach >= need)
+    fix = f" + {fixed.size} fixed site(s) {fixed_cap:,.0f} = {top + fixed_cap:,.0f}"
+    head = f"{need:,.0f} visits/day, but {p} new sites can hold at most {top:,.0f}"
+    head += fix if fixed.size else ""
+    if enough.size:
+        return f"{head}: open at least {int(enough[0])} new sites or raise capacities"
+    return (
+        f"{head}; even all {best.size} candidate sites hold only {reach[-1]:,.0f}: "
+        "raise capacities or add candidate sites"
+    )

@@ -33,6 +33,7 @@ from planner.errors import InfeasibleError
 from planner.points.siting.highs import solve_milp
 from planner.points.siting.problem import Method, SitingProblem, use_milp
 from planner.points.siting.search import greedy_pmedian, lagrangian_bound, swap_local_search
+from planner.points.siting.shortfall import Shortfall, staffed_shortfall
 
 logger = logging.getLogger(__name__)
 
@@ -250,18 +251,57 @@ class StaffedSiting:
         bound_s
             Heuristic: time for the Lagrangian lower bound (0: no bound).
         """
+        short = self.shortfall()
+        if short is not None:
+            logger.warning("%s: %s", self.model_name, short.message)
         if use_milp(method, self.problem, self.model_name):
             order = self.greedy_order(self.openable.size - self.existing.size)
             sub = self._subproblem(self.openable, order, pairs_per_row=None)
-            return self._solve_sub(sub, self.p, time_limit_s, exact=True)
-        order = self.greedy_order(self.p + extra_candidates)
-        return self.solve_count(
-            self.p,
-            order,
-            time_limit_s=max(1.0, time_limit_s - bound_s),
-            extra_candidates=extra_candidates,
-            pairs_per_row=pairs_per_row,
-            bound_s=bound_s,
+            result = self._solve_sub(sub, self.p, time_limit_s, exact=True)
+        else:
+            order = self.greedy_order(self.p + extra_candidates)
+            result = self.solve_count(
+                self.p,
+                order,
+                time_limit_s=max(1.0, time_limit_s - bound_s),
+                extra_candidates=extra_candidates,
+                pairs_per_row=pairs_per_row,
+                bound_s=bound_s,
+            )
+        if short is None:
+            return result
+        bound = result.bound
+        if bound is not None and result.solver == "heuristic":  # not a MILP's own bound
+            bound = max(bound, bound + self._unserved_lift(short))
+        return StaffedResult(
+            **{**result.__dict__, "bound": bound, "notes": (short.message, *result.notes)}
+        )
+
+    def _unserved_lift(self, short: Shortfall) -> float:
+        """What a proven shortfall adds to a bound that sends every visit to a point or its
+        fallback (the heuristic's Lagrangian bound): every plan leaves at least
+        ``need - most`` visits unserved, each costing the unserved penalty instead of at
+        most its row's fallback cost."""
+        w = self.problem.weights
+        slack = self.unserved_penalty - self.fallback[w > 0]
+        least = float(slack.min()) if slack.size else 0.0
+        return max(0.0, short.need - short.most) * max(0.0, least)
+
+    def shortfall(self, p: int | None = None) -> Shortfall | None:
+        """Proven before solving: the visits no plan with `p` new points (default the model's)
+        and the pool can serve safely, with what would at least be needed; None if none."""
+        prob = self.problem
+        rows = self.reach.any(axis=1) | np.isfinite(prob.cost[:, self.market])
+        openable = np.union1d(self.openable, self.existing).astype(np.intp)
+        openable = openable[openable != self.market]
+        return staffed_shortfall(
+            float(prob.weights[rows].sum()),
+            self.caps,
+            p=self.p if p is None else int(p),
+            pool=self.pool,
+            existing=self.existing,
+            openable=openable,
+            market_capacity=self.market_capacity,
         )
 
     def greedy_order(self, count: int) -> NDArray[np.intp]:

@@ -50,6 +50,7 @@ from planner.daily.vrp import (
     Visit,
     solve_day,
 )
+from planner.daily.vrp.districts import districts, split_tasks
 from planner.errors import InfeasibleError
 from planner.points.plan import make_plan
 
@@ -579,3 +580,40 @@ def test_bookings_off_the_plan_are_left_out_with_a_note(city, plan, booked):
     # A group of 7 goes as 3 + 3 + 1 (max_group 3), every part naming interview 902.
     assert sorted(e.seekers for e in escorts) == [1, 3, 3]
     assert all(e.id.startswith("escort:interview-902") for e in escorts)
+
+
+# -- by district --------------------------------------------------------------------------
+
+
+def test_by_district_holds_every_constraint_and_is_reproducible(city, plan, day, booked):
+    opts = dataclasses.replace(FAST, districts_above=0, district_volunteers=2)
+    first = plan_city_day(city, plan, DATE, options=opts, escorts=booked)
+    check_plan(first.problem, first.plan)  # the independent checker, on the whole problem
+    assert first.plan.notes[0].startswith("planned in ")
+    assert "districts of at least 2 volunteers" in first.plan.notes[0]
+    assert [r.volunteer_id for r in first.plan.routes] == [v.id for v in day.volunteers]
+    planned = [t for r in first.plan.routes for t in set(r.task_ids)]
+    dropped = [d.task_id for d in first.plan.dropped]
+    assert sorted(planned + dropped) == sorted(t.id for t in day.tasks)  # each task once
+    assert all(d.reason.endswith("(within its district)") for d in first.plan.dropped)
+    # A district holds whole service points: a volunteer's escorts start at points of the
+    # district of their own point.
+    n_districts = int(first.plan.notes[0].split()[2])
+    assert 1 <= n_districts <= len(set(day.point_of.values()))
+    again = plan_city_day(city, plan, DATE, options=opts, escorts=booked)
+    assert again.plan.to_dict() == first.plan.to_dict()
+
+
+def test_districts_group_points_until_big_enough(day, routed):
+    _, problem = routed
+    keys = day.locations["key"].astype(str)
+    node = {k[len("point:") :]: i for i, k in enumerate(keys) if k.startswith("point:")}
+    for least in (1, 3, len(day.volunteers)):
+        groups = districts(problem, day.point_of, node, least)
+        members = sorted(p for g in groups for p in g)
+        assert members == sorted(set(day.point_of.values()))
+        counts = [sum(day.point_of[v.id] in g for v in day.volunteers) for g in groups]
+        assert sum(counts) == len(day.volunteers)
+        assert len(groups) == 1 or min(counts) >= least
+        parts = split_tasks(problem, groups, day.point_of, node, None)
+        assert sorted(t.id for p in parts for t in p) == sorted(t.id for t in day.tasks)

@@ -88,7 +88,10 @@ def test_outputs_expose_no_seeker_location(plan, city, tmp_path):
     ("change", "match"),
     [
         ({"n_points": 10_000}, "`n_points` = 10000 but there are only"),
-        ({"model": "capacitated", "employer_visit_rate": 100.0, "n_points": 1}, "capacity"),
+        (
+            {"model": "capacitated", "employer_visit_rate": 100.0, "n_points": 1},
+            r"visits/day, but 1 new sites can hold at most .*: open at least \d+ new sites",
+        ),
     ],
 )
 def test_infeasible_settings_raise(city, change, match):

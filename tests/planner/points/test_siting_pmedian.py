@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo import InputError
-from planner.errors import InfeasibleError
+from planner.errors import InfeasibleError, SolverError
 from planner.points.siting import CapacitatedPMedian, PMedian
 
 
@@ -186,7 +186,7 @@ def test_capacitated_heuristic_close_to_milp_on_larger_instance():
 @pytest.mark.parametrize(
     ("caps", "single_source", "match"),
     [
-        (np.full(4, 2.0), True, "exceeds the largest possible capacity"),
+        (np.full(4, 2.0), True, "even all 4 candidate sites hold only 8"),
         (np.array([1.0, 1.0, 1.0, 10.0]), True, None),  # feasible: one large site
         (np.full(4, 3.0), True, "weigh more than any site"),
     ],
@@ -208,3 +208,36 @@ def test_capacitated_bin_packing_infeasible_is_clear():
     cost = np.ones((2, 2))
     with pytest.raises(InfeasibleError):
         CapacitatedPMedian.from_cost_matrix(cost, [3.0, 1.0], 2, [2.0, 2.0]).solve("milp")
+
+
+def _capacitated_instance(n: int = 3000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(5)
+    pts = rng.uniform(0, 5000, (n, 2))
+    cost = np.linalg.norm(pts[:, None] - pts[None, :60], axis=2)
+    w = rng.integers(1, 10, n).astype(float)
+    return cost, w, np.full(60, w.sum() / 9)
+
+
+def test_capacitated_shortfall_states_the_points_needed():
+    cost, w, caps = _capacitated_instance()
+    # Independent truth: the fewest sites whose largest capacities cover the demand.
+    need = int(np.ceil(w.sum() / caps[0]))
+    with pytest.raises(InfeasibleError) as err:
+        CapacitatedPMedian.from_cost_matrix(cost, w, need - 1, caps)
+    text = str(err.value)
+    assert f"{w.sum():,.0f} visits/day" in text
+    assert f"can hold at most {(need - 1) * caps[0]:,.0f}" in text
+    assert f"open at least {need} new sites" in text
+
+
+def test_capacitated_time_out_is_not_infeasibility():
+    cost, w, caps = _capacitated_instance()
+    model = CapacitatedPMedian.from_cost_matrix(cost, w, 10, caps)
+    with pytest.raises(SolverError) as err:
+        model.solve("heuristic", time_limit_s=1e-9)
+    assert not isinstance(err.value, InfeasibleError)
+    assert "time limit" in str(err.value)
+    assert "does cover the demand" in str(err.value)
+    # The same model with time to solve has a solution: the time-out was no proof.
+    result = model.solve("heuristic", time_limit_s=30)
+    assert (result.loads <= caps.max() + 1e-6).all()

@@ -1,0 +1,270 @@
+"""A city five times Dongcao, end to end on one machine (issue 17).
+
+    .venv/bin/python benchmarks/bench_city.py [--scale 5] [--date 2025-06-02] [--skip STEP ...]
+
+Builds the demo city at ``--scale`` (``data/dongcao-x<scale>``, once), then runs the whole
+pipeline in this process, each step timed with its own peak resident memory (the kernel's
+peak counter is reset before each step; ``/proc/self/status`` VmHWM):
+
+* ``build``: the generator (skipped when the folder is complete);
+* ``validate``: load and check every layer and the street network (``dianmian validate``);
+* ``plan``: belts, travel times, staffed siting, assignment, crowd report, trade-off curve,
+  written to ``out/bench/city/<scenario>/`` (``dianmian plan`` = validate + plan);
+* ``routes``: one day's routes for all volunteers (solver seconds reported apart);
+* ``maps``: the planner's HTML maps (size of each page reported);
+* ``api``: the API's in-process state (:func:`api.state.load_state`: plan files, network,
+  nearest-point labels) as one worker builds it at start-up.
+
+Targets (issue 17): ``dianmian plan`` (validate + plan) under 180 s with peak RSS under
+8 GB; routes under 120 s of solver time; every map page under 15 MB. Each is stated met or
+not. Writes ``out/bench/city.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import OUT_DIR, peak_rss_mb, reset_peak_rss, write_json
+
+PLAN_S, PLAN_RSS_MB, ROUTES_SOLVER_S, MAP_MB = 180.0, 8192.0, 120.0, 15.0
+
+
+class Steps:
+    """Runs named steps, recording wall seconds and peak RSS of each."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def run(self, name: str, fn: Callable[[], Any]) -> Any:
+        reset_peak_rss()
+        print(f"-- {name} ...", flush=True)
+        t0 = time.perf_counter()
+        out = fn()
+        seconds = time.perf_counter() - t0
+        self.rows[name] = {"seconds": round(seconds, 2), "peak_rss_mb": round(peak_rss_mb(), 1)}
+        print(f"   {name}: {seconds:.1f} s, peak RSS {self.rows[name]['peak_rss_mb']:,.0f} MB")
+        return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--scale", type=float, default=5.0)
+    ap.add_argument("--date", default="2025-06-02")
+    ap.add_argument("--iterations", type=int, default=None, help="routes: solver iterations")
+    ap.add_argument("--skip", nargs="*", default=[], choices=["routes", "maps", "api"])
+    ap.add_argument(
+        "--district-loss",
+        action="store_true",
+        help="only: Dongcao's day planned whole and by district (quality lost by splitting)",
+    )
+    args = ap.parse_args()
+    if args.district_loss:
+        path = write_json("city_districts", _district_loss(args))
+        print(f"wrote {path}")
+        return
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    from geo.democity import ensure_demo_city, folder_for_scale, is_complete
+    from geo.engine import Engine
+    from planner.city import load_city, write_city
+    from planner.points.plan import make_plan, write_plan
+
+    steps = Steps()
+    folder = folder_for_scale(args.scale)
+    built = is_complete(folder, scale=args.scale)
+    steps.run("build", lambda: ensure_demo_city(folder, scale=args.scale))
+    steps.rows["build"]["cached"] = built
+    out_root = OUT_DIR / "city"
+    city = steps.run("validate", lambda: load_city(folder, out_root=out_root))
+    target = out_root / city.scenario.name
+    engine = Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
+
+    def plan_step() -> Any:
+        made = make_plan(city, engine=engine)
+        write_city(city, target)
+        write_plan(made, city, target)
+        return made
+
+    plan = steps.run("plan", plan_step)
+    summary = plan.summary
+    staffing = summary["staffing"]
+    result: dict[str, Any] = {
+        "scale": args.scale,
+        "city": city.summary(),
+        "steps": steps.rows,
+        "plan": {
+            "timings_s": summary["timings_s"],
+            "solver": staffing["solver"],
+            "status": staffing["status"],
+            "gap": staffing["gap"],
+            "notes": staffing["notes"],
+            "siting_rows": summary["siting"]["siting_rows"],
+            "demand_groups": summary["siting"]["demand_groups"],
+            "open_points": len(summary["siting"]["open_sites"]),
+        },
+    }
+    if "routes" not in args.skip:
+        result["routes"] = _routes(steps, city, plan, engine, out_root, args)
+    if "maps" not in args.skip:
+        result["maps"] = _maps(steps, city, target)
+    if "api" not in args.skip:
+        result["api"] = _api(steps, folder, out_root)
+    result["targets"] = _targets(result)
+    path = write_json("city", result)
+    for name, met in result["targets"].items():
+        print(f"{name}: {'met' if met['met'] else 'NOT met'} ({met['value']} vs {met['limit']})")
+    print(f"wrote {path}")
+
+
+def _routes(
+    steps: Steps, city: Any, plan: Any, engine: Any, out_root: Path, args: argparse.Namespace
+) -> dict[str, Any]:
+    from planner.daily.run import routes_for_day
+    from planner.daily.vrp import SolveOptions
+
+    options = None
+    if args.iterations is not None:
+        options = SolveOptions(iterations=args.iterations, no_improvement=args.iterations // 2)
+    run = steps.run(
+        "routes",
+        lambda: routes_for_day(
+            city, plan, args.date, out_root=out_root, options=options, engine=engine
+        ),
+    )
+    fig = run.plan.summary()
+    return {
+        "timings_s": run.timings,
+        "tasks_planned": fig["tasks_planned"],
+        "tasks_left_out": fig["tasks_left_out"],
+        "volunteers": fig["volunteers"],
+        "with_tasks": fig["with_tasks"],
+        "utilisation": fig["utilisation"],
+        "notes": list(run.plan.notes),
+    }
+
+
+def _district_loss(args: argparse.Namespace) -> dict[str, Any]:
+    """Dongcao's day solved as one problem and by district (every district at least
+    ``district_volunteers``; forced with ``districts_above = 0``), same seed and iterations."""
+    from dataclasses import replace
+
+    from geo.democity import ensure_demo_city, folder_for_scale
+    from geo.engine import Engine
+    from planner.city import load_city
+    from planner.daily.run import plan_city_day
+    from planner.daily.vrp import SolveOptions
+    from planner.points.plan import make_plan
+
+    folder = ensure_demo_city(folder_for_scale(1.0))
+    city = load_city(folder)
+    engine = Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
+    plan = make_plan(city, engine=engine)
+    base = SolveOptions()
+    if args.iterations is not None:
+        base = SolveOptions(iterations=args.iterations, no_improvement=args.iterations // 2)
+    out: dict[str, Any] = {"iterations": base.iterations}
+    for name, opts in (
+        ("whole", replace(base, districts_above=10**9)),
+        ("districts", replace(base, districts_above=0)),
+    ):
+        t0 = time.perf_counter()
+        run = plan_city_day(city, plan, args.date, options=opts, engine=engine)
+        fig = run.plan.summary()
+        out[name] = {
+            "tasks": len(run.problem.tasks),
+            "tasks_planned": fig["tasks_planned"],
+            "tasks_left_out": fig["tasks_left_out"],
+            "travel_h": fig["travel_h"],
+            "travel_h_per_task": round(fig["travel_h"] / max(1, fig["tasks_planned"]), 3),
+            "with_tasks": fig["with_tasks"],
+            "solver_s": run.timings["solver_s"],
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "notes": [n for n in run.plan.notes if "district" in n][:1],
+        }
+        print(name, out[name])
+    w, d = out["whole"], out["districts"]
+    out["loss"] = {
+        "tasks_planned": d["tasks_planned"] - w["tasks_planned"],
+        "travel_h_per_task_ratio": round(d["travel_h_per_task"] / w["travel_h_per_task"], 3)
+        if w["travel_h_per_task"]
+        else None,
+        "solver_speed_ratio": round(w["solver_s"] / d["solver_s"], 2) if d["solver_s"] else None,
+    }
+    return out
+
+
+def _maps(steps: Steps, city: Any, target: Path) -> dict[str, Any]:
+    from maps.scenario import write_scenario_maps
+
+    sc = city.scenario
+    pages = steps.run(
+        "maps",
+        lambda: write_scenario_maps(
+            target,
+            title=sc.title,
+            synthetic=sc.synthetic,
+            tiles=None,
+            attribution=sc.map.attribution or None,
+            industries=sc.industries,
+            coordinates=sc.map.coordinates,
+        ),
+    )
+    return {
+        Path(p).name: round(Path(p).stat().st_size / 2**20, 2)
+        for p in pages
+        if str(p).endswith(".html")
+    }
+
+
+def _api(steps: Steps, folder: Path, out_root: Path) -> dict[str, Any]:
+    from api.settings import Settings
+    from api.state import load_state
+
+    settings = Settings(
+        scenario=folder,
+        out=out_root,
+        database_url=f"sqlite:///{tempfile.mkdtemp(prefix='bench-city-')}/api.sqlite",
+    )
+    state = steps.run("api", lambda: load_state(folder, out_root, settings=settings))
+    info = {
+        "modes": list(state.modes),
+        "service_points": len(state.service_points),
+        "nodes": state.network.n_nodes,
+        "note": "start-up of one worker: plan files, network (cached), nearest labels",
+    }
+    state.close()
+    return info
+
+
+def _targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    rows = result["steps"]
+    plan_s = rows["validate"]["seconds"] + rows["plan"]["seconds"]
+    plan_mb = max(rows["validate"]["peak_rss_mb"], rows["plan"]["peak_rss_mb"])
+    out = {
+        "plan_seconds": {"value": round(plan_s, 1), "limit": PLAN_S, "met": plan_s < PLAN_S},
+        "plan_peak_rss_mb": {"value": plan_mb, "limit": PLAN_RSS_MB, "met": plan_mb < PLAN_RSS_MB},
+    }
+    if "routes" in result:
+        solver = float(result["routes"]["timings_s"].get("solver_s", float("nan")))
+        out["routes_solver_seconds"] = {
+            "value": round(solver, 1),
+            "limit": ROUTES_SOLVER_S,
+            "met": solver < ROUTES_SOLVER_S,
+        }
+    if result.get("maps"):
+        biggest = max(result["maps"].values())
+        out["largest_map_mb"] = {"value": biggest, "limit": MAP_MB, "met": biggest < MAP_MB}
+    return out
+
+
+if __name__ == "__main__":
+    main()
