@@ -1,4 +1,4 @@
-"""The capacitated recommendation model: registrations x openings, solved with HiGHS.
+"""The capacitated recommendation model: registrations x openings, an exact min-cost flow.
 
 Model (one LP, integral because its matrix is a bipartite incidence matrix):
 
@@ -21,14 +21,25 @@ Model (one LP, integral because its matrix is a bipartite incidence matrix):
   recommendations as capacities allow and, where employers are over-subscribed, gives the
   places to the candidates for whom they are nearest relative to their alternatives.
 
-Solving: column generation. The LP starts with each registration's ``pool`` fastest
-eligible pairs; after each HiGHS solve, every pair of the full set ``A`` is priced with the
-row duals (vectorised) and each registration's ``enter`` pairs of highest positive reduced
-profit are added; HiGHS re-optimises from its basis. When no pair prices out, the solution
-is optimal for the full model. The Lagrangian bound with the employers' duals as prices,
-evaluated over all of ``A`` (:meth:`AssignmentModel.dual_bound`), is reported as
-:attr:`MatchResult.bound`, an independent certificate: no feasible assignment can be worth
-more; the loop also stops once it proves the result within ``gap_tol``.
+Solving (default, :meth:`AssignmentModel.solve` with ``method="flow"``): the model *is* a
+min-cost flow: source -> registration (capacity ``N``) -> employer (one arc per eligible
+pair, capacity 1, cost ``t - B`` < 0) -> sink (capacity ``c_j``), plus a bypass arc source
+-> sink of cost 0 for the supply nobody can use. OR-Tools' network-flow solver
+(``SimpleMinCostFlow``, cost scaling) finds its exact integral optimum, which is the LP
+optimum (total unimodularity). Costs must be integers: they are whole milliseconds, and
+:attr:`MatchResult.bound` adds the rounding's largest possible effect (at most 0.5 ms per
+recommendation) to the flow's optimum, so it bounds the optimum of the model in exact
+seconds.
+
+``method="highs"``, the first implementation, kept as a cross-check and benchmark baseline:
+HiGHS on the LP by column generation. The LP starts with each registration's ``pool``
+fastest eligible pairs; after each HiGHS solve, every pair of the full set ``A`` is priced
+with the row duals (vectorised) and each registration's ``enter`` pairs of highest positive
+reduced profit are added; HiGHS re-optimises from its basis. When no pair prices out, the
+solution is optimal for the full model. The Lagrangian bound with the employers' duals as
+prices, evaluated over all of ``A`` (:meth:`AssignmentModel.dual_bound`), is the bound: no
+feasible assignment can be worth more; the loop also stops once it proves the result within
+``gap_tol``.
 """
 
 from __future__ import annotations
@@ -39,12 +50,16 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
+from ortools.graph.python import min_cost_flow
 
 from planner.errors import SolverError
 
 logger = logging.getLogger(__name__)
 
 _TOL = 1e-7
+COST_SCALE = 1000
+"""Integer flow costs are whole milliseconds (``round(1000 x (t - B))``)."""
+METHODS = ("flow", "highs")
 _USABLE = (
     highspy.HighsModelStatus.kOptimal,
     highspy.HighsModelStatus.kTimeLimit,
@@ -63,19 +78,23 @@ class MatchResult:
     objective
         :math:`\\sum (B - t) x` of the chosen pairs (s).
     bound
-        LP dual bound over all pairs: no assignment is worth more (s).
+        No assignment is worth more (s). ``flow``: the exact flow optimum plus the largest
+        possible effect of rounding costs to milliseconds; ``highs``: the LP dual
+        (Lagrangian) bound over all pairs.
     matches
         Number of recommendations.
     travel_time_s
         Their total travel time (s).
     rounds
-        Column-generation rounds (HiGHS solves).
+        Column-generation rounds (HiGHS solves); 1 for the flow.
     columns
-        Pairs that entered the LP (of :attr:`n_pairs`).
+        Pairs that entered the LP (of :attr:`n_pairs`); all of them for the flow.
     n_pairs
         All eligible pairs of the model.
     runtime_s
         Wall time of :meth:`AssignmentModel.solve`.
+    method
+        ``"flow"`` (exact min-cost flow, OR-Tools) or ``"highs"`` (LP column generation).
     """
 
     chosen: np.ndarray
@@ -87,6 +106,17 @@ class MatchResult:
     columns: int
     n_pairs: int
     runtime_s: float
+    method: str = "highs"
+
+    @property
+    def how(self) -> str:
+        """How the result was found, for run summaries."""
+        if self.method == "flow":
+            return f"exact min-cost flow (OR-Tools) over {self.n_pairs:,} pairs"
+        return (
+            f"{self.rounds} HiGHS round(s), {self.columns:,} of {self.n_pairs:,} pairs "
+            "(column generation)"
+        )
 
     @property
     def gap(self) -> float:
@@ -207,35 +237,127 @@ class AssignmentModel:
     def solve(
         self,
         *,
+        method: str = "flow",
         pool: int | None = None,
         enter: int | None = None,
         gap_tol: float = 1e-4,
         max_rounds: int = 200,
         time_limit_s: float = 600.0,
     ) -> MatchResult:
-        """Solve by column generation with HiGHS (see the module docstring).
+        """Solve the model (see the module docstring).
 
         Parameters
         ----------
+        method
+            ``"flow"``: the exact min-cost flow (OR-Tools); the other parameters do not
+            apply. ``"highs"``: column generation on the LP with HiGHS.
         pool
-            Pairs per registration in the first LP (default ``4 * per_registration``).
+            ``highs``: pairs per registration in the first LP (default
+            ``4 * per_registration``).
         enter
-            Most pairs per registration entering per round, those of highest reduced
-            profit (default ``per_registration``); keeps each LP small.
+            ``highs``: most pairs per registration entering per round, those of highest
+            reduced profit (default ``per_registration``); keeps each LP small.
         gap_tol
-            Stop once the dual bound proves the objective within this relative gap of the
-            optimum (``0``: until no pair prices out, i.e. proven optimal).
+            ``highs``: stop once the dual bound proves the objective within this relative
+            gap of the optimum (``0``: until no pair prices out, i.e. proven optimal).
         max_rounds
-            Most HiGHS solves; the bound says how far from optimal an early stop is.
+            ``highs``: most HiGHS solves; the bound says how far from optimal an early
+            stop is.
         time_limit_s
-            Wall-clock budget, checked between rounds (each HiGHS solve runs to its optimum,
-            so the solution stays integral).
+            ``highs``: wall-clock budget, checked between rounds (each HiGHS solve runs to
+            its optimum, so the solution stays integral).
 
         Raises
         ------
         SolverError
-            If HiGHS fails (it never should: the all-zero assignment is feasible).
+            If the solver fails (it never should: the all-zero assignment is feasible).
         """
+        if method not in METHODS:
+            msg = f"`method` must be one of {METHODS}, got {method!r}"
+            raise ValueError(msg)
+        if method == "flow":
+            return self.solve_flow()
+        return self._solve_highs(
+            pool=pool,
+            enter=enter,
+            gap_tol=gap_tol,
+            max_rounds=max_rounds,
+            time_limit_s=time_limit_s,
+        )
+
+    def solve_flow(self) -> MatchResult:
+        """The exact optimum as a min-cost flow (OR-Tools ``SimpleMinCostFlow``).
+
+        Nodes: registrations ``0..n-1``, employers ``n..n+m-1``, source, sink. Arcs, built
+        as arrays: source -> registration (capacity ``N``, cost 0), one per pair (capacity
+        1, cost ``round(1000 (t - B))`` ms, negative), employer -> sink (capacity
+        ``c_j``), source -> sink (the unused supply, cost 0). The source supplies
+        ``N n``, so the bypass makes every flow value feasible and the minimum cost is
+        minus the maximum of :math:`\\sum (B - t) x` in milliseconds.
+        """
+        started = time.perf_counter()
+        n_r, n_e = self.n_registrations, self.capacity.size
+        if self.n_pairs == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return MatchResult(empty, 0.0, 0.0, 0, 0.0, 1, 0, 0, 0.0, method="flow")
+        source, sink = n_r + n_e, n_r + n_e + 1
+        supply = self.per_registration * n_r
+        profit = self.benefit_s - self.time_s  # > 0 (validated)
+        cost = -np.rint(profit * COST_SCALE).astype(np.int64)
+        # Largest gap between a pair's profit in seconds and its rounded flow cost.
+        rounding = float(np.abs(profit + cost / COST_SCALE).max())
+        tails = np.concatenate(
+            [np.full(n_r, source), self.reg, n_r + np.arange(n_e), [source]]
+        ).astype(np.int32)
+        heads = np.concatenate([np.arange(n_r), n_r + self.emp, np.full(n_e, sink), [sink]]).astype(
+            np.int32
+        )
+        caps = np.concatenate(
+            [
+                np.full(n_r, self.per_registration),
+                np.ones(self.n_pairs, dtype=np.int64),
+                self.capacity,
+                [supply],
+            ]
+        ).astype(np.int64)
+        costs = np.concatenate([np.zeros(n_r, np.int64), cost, np.zeros(n_e + 1, np.int64)])
+        flow = min_cost_flow.SimpleMinCostFlow()
+        arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        nodes = np.array([source, sink], dtype=np.int32)
+        flow.set_nodes_supplies(nodes, np.array([supply, -supply], dtype=np.int64))
+        status = flow.solve()
+        if status != flow.OPTIMAL:
+            msg = f"the min-cost flow solver stopped with status {status!r}"
+            raise SolverError(msg)
+        x = np.asarray(flow.flows(arcs[n_r : n_r + self.n_pairs]))
+        chosen = np.flatnonzero(x > 0)
+        flow_value = -flow.optimal_cost() / COST_SCALE
+        # Any assignment of k pairs is worth at most `rounding` x k more in seconds than
+        # in rounded costs, and k <= the places: a bound on the optimum in seconds.
+        most = min(supply, int(self.capacity.sum()))
+        return MatchResult(
+            chosen=chosen,
+            objective=self.value(chosen),
+            bound=flow_value + rounding * most,
+            matches=int(chosen.size),
+            travel_time_s=float(self.time_s[chosen].sum()),
+            rounds=1,
+            columns=self.n_pairs,
+            n_pairs=self.n_pairs,
+            runtime_s=time.perf_counter() - started,
+            method="flow",
+        )
+
+    def _solve_highs(
+        self,
+        *,
+        pool: int | None,
+        enter: int | None,
+        gap_tol: float,
+        max_rounds: int,
+        time_limit_s: float,
+    ) -> MatchResult:
+        """Column generation with HiGHS (see the module docstring)."""
         started = time.perf_counter()
         n_r, n_e = self.n_registrations, self.capacity.size
         empty = np.zeros(0, dtype=np.int64)
@@ -299,6 +421,7 @@ class AssignmentModel:
             columns=int(in_lp.sum()),
             n_pairs=self.n_pairs,
             runtime_s=time.perf_counter() - started,
+            method="highs",
         )
 
     def _highs(self) -> highspy.Highs:
