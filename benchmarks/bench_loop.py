@@ -15,9 +15,10 @@ assignment model. Phases timed separately, all in this process:
 * arcs: the flow's arc arrays (numpy); solve: OR-Tools' min-cost flow on them.
 
 Optimum's source: the solver itself. The model *is* a min-cost flow, and the flow solver
-returns its exact optimum (the LP is totally unimodular); costs are whole milliseconds, so
-the result is within ``0.5 ms x places`` of the optimum in exact seconds — the reported
-``bound`` adds exactly that, and ``gap = (bound - objective) / bound``. Cross-checked in the
+returns its exact optimum (the LP is totally unimodular); costs are whole seconds, so the
+result is within ``0.5 s x places`` (plus its own rounding) of the optimum in exact,
+unrounded seconds — the reported ``bound`` is the flow optimum plus ``0.5 s x places``, and
+``gap = (bound - objective) / bound``. Cross-checked in the
 same run against HiGHS solving the full LP (scipy ``linprog``, all pairs at once, no column
 generation) on a medium instance: a seeded sample of registrations with capacities scaled
 down alike.
@@ -202,7 +203,7 @@ def main() -> None:
         "bound": round(res.bound, 1),
         "gap": res.gap,
         "optimum_source": "exact min-cost flow (OR-Tools SimpleMinCostFlow) over all pairs; "
-        "costs in whole ms, bound = flow optimum + 0.5 ms x places",
+        "costs in whole s, bound = flow optimum + 0.5 s x places",
         "recommendations": res.matches,
         "registrations_with_recommendations": with_recs,
         "mean_travel_min": round(res.travel_time_s / max(res.matches, 1) / 60, 2),
