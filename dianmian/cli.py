@@ -721,7 +721,7 @@ def match_command(
         r = run.result
         reporter.print(
             f"  objective {r.objective:,.0f} (bound {r.bound:,.0f}, gap {r.gap:.3%}); "
-            f"{r.rounds} HiGHS round(s), {r.columns:,} of {r.n_pairs:,} pairs; {r.runtime_s:.1f} s"
+            f"{r.how}; {r.runtime_s:.1f} s"
         )
     for code, n in run.reasons.items():
         reporter.print(f"  {n:,} without recommendation: {REASONS.get(code, code)}")

@@ -2,7 +2,7 @@
 
 * :mod:`.registrations`: registrations (API one by one, seekers layer in bulk) with their
   responsible service point;
-* :mod:`.model`: the capacitated recommendation model (HiGHS, column generation);
+* :mod:`.model`: the capacitated recommendation model (exact min-cost flow, OR-Tools);
 * :mod:`.matching`: the daily matching run (recommendations or a stated reason);
 * :mod:`.cases`: interviews (escorts), outcomes, follow-up calls, the contact clock,
   :func:`~.cases.booked_escorts` for the day's routes;

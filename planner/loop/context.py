@@ -7,8 +7,9 @@ the travel-time engine:
   nearest open point serving one of its industries by its own mode (one multi-source
   nearest-facility labelling per mode and industry, cached);
 * :meth:`LoopCity.employer_pairs`: every (registration, employer) pair of a shared industry
-  within the registration's own-mode travel limit, with its travel time (one matrix per
-  mode, searched from the smaller side with the limit as radius).
+  within the registration's own-mode travel limit, with its travel time (one sparse matrix
+  per mode and industry, searched from the smaller side with the limit as radius; with
+  registration keys, kept in memory so later runs compute new registrations only).
 
 Times include the fixed trip overhead of the mode (:data:`geo.modes.TRIP_OVERHEAD_S`), as
 in the plan. Homes too far from streets usable by their mode are walked from (as in the
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,14 +73,19 @@ class LoopParams:
         Longest trip (min, own mode, trip overhead included) to a recommended employer.
     follow_up_days
         An open case silent for this many days is due for a follow-up call.
+    solver
+        ``"flow"`` (default): the exact min-cost flow (OR-Tools); ``"highs"``: the LP by
+        HiGHS column generation (the first implementation, slower on large runs).
     pool
-        Pairs per registration in the first LP round (column generation adds the rest).
+        ``highs`` only: pairs per registration in the first LP round (column generation
+        adds the rest).
     """
 
     per_registration: int = 3
     candidates_per_opening: float = 3.0
     max_travel_min: float = 45.0
     follow_up_days: int = 7
+    solver: str = "flow"
     pool: int = 12
 
     def __post_init__(self) -> None:
@@ -94,6 +100,8 @@ class LoopParams:
             problems.append(f"`max_travel_min` must be in (0, 1440], got {self.max_travel_min}")
         if self.follow_up_days < 1:
             problems.append(f"`follow_up_days` must be >= 1, got {self.follow_up_days}")
+        if self.solver not in ("flow", "highs"):
+            problems.append(f"`solver` must be 'flow' or 'highs', got {self.solver!r}")
         if self.pool < self.per_registration:
             problems.append(f"`pool` must be >= `per_registration`, got {self.pool}")
         if problems:
@@ -150,6 +158,12 @@ class LoopCity:
     params: LoopParams = field(default_factory=LoopParams)
     _labels: dict[str, dict[Any, NearestFacilities]] = field(default_factory=dict, repr=False)
     _point_rows: np.ndarray | None = field(default=None, repr=False)
+    _dest_snaps: dict[str, SnappedPoints] = field(default_factory=dict, repr=False)
+    # registration key -> (employer indices int32, times s) to every employer of its
+    # industries within its limit (see `employer_pairs`)
+    _reach_cache: dict[Hashable, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False
+    )
 
     def __post_init__(self) -> None:
         self.employers = _wgs84(self.employers).reset_index(drop=True)
@@ -288,6 +302,7 @@ class LoopCity:
         industries: list[list[str]],
         employer_mask: np.ndarray,
         *,
+        keys: Sequence[Hashable] | None = None,
         progress: Progress | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(registration row, employer index, time s)`` of every eligible pair.
@@ -295,32 +310,103 @@ class LoopCity:
         Eligible: the employer is in `employer_mask`, its industry is one of the
         registration's, and the trip (own mode, overhead included) is within
         ``params.max_travel_s``.
+
+        Parameters
+        ----------
+        keys
+            One hashable per registration naming it and all its times depend on (id,
+            home, mode, industries). Given, each registration's times to *every*
+            employer of its industries are kept in memory (employers do not move), and a
+            later call computes only registrations not seen before: a daily run pays for
+            its new registrations only. Without keys nothing is kept.
         """
         say = progress or (lambda _m: None)
+        n = homes.mode.size
+        if keys is None:
+            return self._reach(homes, industries, np.arange(n), employer_mask, say)
+        if len(keys) != n:
+            msg = f"`keys` must have one entry per registration ({n}), got {len(keys)}"
+            raise ValueError(msg)
+        todo = np.array([i for i, k in enumerate(keys) if k not in self._reach_cache], dtype=int)
+        if todo.size:
+            everyone = np.ones(len(self.employers), dtype=bool)
+            fresh = self._reach(homes, industries, todo, everyone, say)
+            self._remember(keys, todo, fresh)
+        say(f"travel times of {n - todo.size:,} registration(s) from memory")
+        emp_parts = [self._reach_cache[k][0] for k in keys]
+        reg = np.repeat(np.arange(n), [a.size for a in emp_parts])
+        emp = np.concatenate(emp_parts) if emp_parts else np.zeros(0, np.int64)
+        t = np.concatenate([self._reach_cache[k][1] for k in keys]) if n else np.zeros(0)
+        keep = employer_mask[emp]
+        return reg[keep], emp[keep].astype(np.int64), t[keep]
+
+    def _remember(
+        self,
+        keys: Sequence[Hashable],
+        rows: np.ndarray,
+        pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> None:
+        """Keep the pairs of `rows` (all employers of their industries) under their keys."""
+        r, e, t = pairs
+        order = np.argsort(r, kind="stable")
+        counts = np.bincount(r[order], minlength=len(keys))[rows]
+        cuts = np.cumsum(counts)[:-1]
+        emp = np.split(e[order].astype(np.int32), cuts)
+        times = np.split(t[order], cuts)
+        for i, row in enumerate(rows.tolist()):
+            self._reach_cache[keys[row]] = (emp[i], times[i])
+
+    def _employer_snaps(self, mode: str) -> SnappedPoints:
+        if mode not in self._dest_snaps:
+            self._dest_snaps[mode] = self.engine[mode].snap(self.employers, on_error="mask")
+        return self._dest_snaps[mode]
+
+    def _reach(
+        self,
+        homes: HomeSnaps,
+        industries: list[list[str]],
+        subset: np.ndarray,
+        employer_mask: np.ndarray,
+        say: Progress,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pairs of the registrations in `subset` with employers in `employer_mask`.
+
+        One sparse matrix per mode and industry: the registrations of that mode wanting
+        the industry against its employers, searched by the engine from the smaller side
+        with the mode's limit as radius. Splitting by industry computes only times that
+        can be used (no dense registrations x all-employers block) and keeps each search
+        graph small; every employer is still searched from once per mode.
+        """
         wants = np.zeros((homes.mode.size, len(INDUSTRY_CODES)), dtype=bool)
         code_of = {c: i for i, c in enumerate(INDUSTRY_CODES)}
-        for r, inds in enumerate(industries):
-            wants[r, [code_of[c] for c in inds]] = True
+        for r in subset.tolist():
+            wants[r, [code_of[c] for c in industries[r]]] = True
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for mode, (rows, pts) in homes.snapped.items():
+        for mode, (all_rows, all_pts) in homes.snapped.items():
+            inside = np.isin(all_rows, subset)
+            rows, pts = all_rows[inside], all_pts.take(inside)
             overhead = TRIP_OVERHEAD_S[TravelMode(mode)]
             radius = self.params.max_travel_s - overhead
-            needed = wants[rows].any(axis=0)
-            emp = np.flatnonzero(employer_mask & needed[self.industry_code])
-            if radius <= 0 or emp.size == 0:
+            if radius <= 0 or rows.size == 0:
                 continue
-            say(f"travel times of {rows.size:,} registrations to {emp.size:,} employers by {mode}")
+            say(f"travel times of {rows.size:,} registrations to employers by {mode}")
             tt = self.engine[mode]
-            dest = tt.snap(self.employers.iloc[emp], on_error="mask")
-            m = sp.coo_array(tt.matrix(pts, dest, cutoff_s=radius, sparse=True).time_s)
-            r_idx, e_idx = rows[m.row], emp[m.col]
-            ok = wants[r_idx, self.industry_code[e_idx]]
-            parts.append((r_idx[ok], e_idx[ok], np.asarray(m.data)[ok] + overhead))
+            dest = self._employer_snaps(mode)
+            usable = employer_mask & dest.valid
+            for code in np.flatnonzero(wants[rows].any(axis=0)).tolist():
+                emp = np.flatnonzero(usable & (self.industry_code == code))
+                who = np.flatnonzero(wants[rows, code])
+                if emp.size == 0:
+                    continue
+                m = sp.coo_array(
+                    tt.matrix(pts.take(who), dest.take(emp), cutoff_s=radius, sparse=True).time_s
+                )
+                parts.append((rows[who[m.row]], emp[m.col], np.asarray(m.data) + overhead))
         if not parts:
             z = np.zeros(0, np.int64)
             return z, z.copy(), np.zeros(0)
-        reg = np.concatenate([p[0] for p in parts])
-        emp_all = np.concatenate([p[1] for p in parts])
+        reg = np.concatenate([p[0] for p in parts]).astype(np.int64)
+        emp_all = np.concatenate([p[1] for p in parts]).astype(np.int64)
         t = np.concatenate([p[2] for p in parts]).astype(np.float64)
         return reg, emp_all, t
 

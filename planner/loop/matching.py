@@ -2,8 +2,10 @@
 
 :func:`match_day` takes every open registration that has no open recommendation (new ones
 and re-opened ones) registered on or before the date, builds the capacitated assignment of
-:mod:`planner.loop.model` on own-mode travel times from the engine, solves it with HiGHS and
-stores the recommendations. A registration that gets none gets a reason:
+:mod:`planner.loop.model` on own-mode travel times from the engine (kept in memory per
+registration by :class:`~planner.loop.context.LoopCity`, so a later run computes only new
+registrations), solves it exactly as a min-cost flow and stores the recommendations. A
+registration that gets none gets a reason:
 
 ``outside_network``
     its home lies too far from every street: no travel time can be computed;
@@ -166,11 +168,17 @@ def match_day(
         regs["lon"].to_numpy(float), regs["lat"].to_numpy(float), regs["mode"].to_numpy(object)
     )
     op = openings(store, city)
-    r, e, t = city.employer_pairs(homes, inds, op.openings > 0, progress=say)
+    keys = [
+        (int(i), float(x), float(y), str(m), str(v))
+        for i, x, y, m, v in zip(
+            regs["id"], regs["lon"], regs["lat"], regs["mode"], regs["industries"], strict=True
+        )
+    ]
+    r, e, t = city.employer_pairs(homes, inds, op.openings > 0, keys=keys, progress=say)
     reached = np.bincount(r, minlength=len(regs)) > 0
     keep = _not_recommended_before(store, regs["id"].to_numpy(np.int64), r, e, city)
     r, e, t = r[keep], e[keep], t[keep]
-    say(f"assignment of {len(regs):,} registrations over {r.size:,} pairs (HiGHS)")
+    say(f"assignment of {len(regs):,} registrations over {r.size:,} pairs ({city.params.solver})")
     model = AssignmentModel.from_pairs(
         r,
         e,
@@ -180,7 +188,7 @@ def match_day(
         per_registration=city.params.per_registration,
         benefit_s=2 * city.params.max_travel_s,
     )
-    result = model.solve(pool=city.params.pool)
+    result = model.solve(method=city.params.solver, pool=city.params.pool)
     chosen = result.chosen
     got = np.bincount(r[chosen], minlength=len(regs)) > 0
     unreached = np.bincount(r, minlength=len(regs)) == 0

@@ -1,4 +1,5 @@
-"""The recommendation model against independent optima (networkx min-cost flow, brute force)."""
+"""The recommendation model against independent optima (networkx min-cost flow, brute force,
+HiGHS on the full LP), for both solvers: the exact OR-Tools flow and HiGHS column generation."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import itertools
 import networkx as nx
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.optimize import linprog
 
 from planner.loop import AssignmentModel
 
@@ -57,30 +60,36 @@ def random_instance(seed: int, n_reg: int, n_emp: int, density: float = 0.5):
     return reg, emp, t, cap, per
 
 
-def solve(reg, emp, t, n_reg, cap, per, pool=1):
+def solve(reg, emp, t, n_reg, cap, per, pool=1, method="highs"):
     model = AssignmentModel.from_pairs(
         reg, emp, t, n_registrations=n_reg, capacity=cap, per_registration=per, benefit_s=5400.0
     )
-    return model, model.solve(pool=pool)
+    return model, model.solve(method=method, pool=pool)
 
 
+METHODS = ["flow", "highs"]
+
+
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("seed", range(12))
-def test_matches_networkx_min_cost_flow(seed):
+def test_matches_networkx_min_cost_flow(seed, method):
     n_reg, n_emp = 25, 8
     reg, emp, t, cap, per = random_instance(seed, n_reg, n_emp)
-    _, res = solve(reg, emp, t, n_reg, cap, per)
+    _, res = solve(reg, emp, t, n_reg, cap, per, method=method)
+    assert res.method == method
     expected = networkx_optimum(reg, emp, t, n_reg, cap, per, 5400.0)
     assert res.objective == pytest.approx(expected, abs=1e-6)
     assert res.bound == pytest.approx(expected, rel=1e-9, abs=1e-4)  # certificate is tight
     assert res.gap == pytest.approx(0.0, abs=1e-9)
 
 
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("seed", range(6))
-def test_matches_brute_force_on_tiny_cases(seed):
+def test_matches_brute_force_on_tiny_cases(seed, method):
     n_reg, n_emp = 4, 3
     reg, emp, t, cap, per = random_instance(100 + seed, n_reg, n_emp, density=0.7)
     assert reg.size <= 12
-    _, res = solve(reg, emp, t, n_reg, cap, per)
+    _, res = solve(reg, emp, t, n_reg, cap, per, method=method)
     assert res.objective == pytest.approx(brute_force(reg, emp, t, n_reg, cap, per, 5400.0))
 
 
@@ -90,10 +99,11 @@ def test_matches_brute_force_on_tiny_cases(seed):
     n_reg=st.integers(1, 30),
     n_emp=st.integers(1, 10),
     pool=st.integers(1, 6),
+    method=st.sampled_from(METHODS),
 )
-def test_limits_hold_and_result_is_integral(seed, n_reg, n_emp, pool):
+def test_limits_hold_and_result_is_integral(seed, n_reg, n_emp, pool, method):
     reg, emp, t, cap, per = random_instance(seed, n_reg, n_emp)
-    _, res = solve(reg, emp, t, n_reg, cap, per, pool=pool)
+    _, res = solve(reg, emp, t, n_reg, cap, per, pool=pool, method=method)
     chosen = res.chosen
     assert (np.bincount(reg[chosen], minlength=n_reg) <= per).all()
     assert (np.bincount(emp[chosen], minlength=n_emp) <= cap).all()  # never over capacity
@@ -101,12 +111,103 @@ def test_limits_hold_and_result_is_integral(seed, n_reg, n_emp, pool):
     assert res.objective <= res.bound + 1e-6
 
 
-def test_capacity_binds_nearest_candidates_win():
+@pytest.mark.parametrize("method", METHODS)
+def test_capacity_binds_nearest_candidates_win(method):
     # One employer, one place, two candidates: the nearer one gets it.
     _, res = solve(
-        np.array([0, 1]), np.array([0, 0]), np.array([600.0, 300.0]), 2, np.array([1]), 1
+        np.array([0, 1]),
+        np.array([0, 0]),
+        np.array([600.0, 300.0]),
+        2,
+        np.array([1]),
+        1,
+        method=method,
     )
     assert res.chosen.tolist() == [1]
+
+
+def highs_full_lp(reg, emp, t, n_reg, cap, per, benefit) -> float:
+    """The LP over all pairs at once with HiGHS (no column generation), in exact seconds."""
+    n_emp = len(cap)
+    rows = np.r_[reg, n_reg + emp]
+    cols = np.r_[np.arange(reg.size), np.arange(reg.size)]
+    a = sp.csr_array((np.ones(rows.size), (rows, cols)), shape=(n_reg + n_emp, reg.size))
+    res = linprog(
+        -(benefit - t),
+        A_ub=a,
+        b_ub=np.r_[np.full(n_reg, per), cap].astype(float),
+        bounds=(0, 1),
+        method="highs",
+    )
+    assert res.status == 0
+    return float(-res.fun)
+
+
+@pytest.mark.parametrize("resolution", [1.0, 0.001])
+@pytest.mark.parametrize("seed", range(4))
+def test_flow_equals_the_lp_optimum_with_fractional_times(seed, resolution):
+    # Sub-second times: the flow rounds costs to the resolution; its result must still be
+    # the LP optimum within the stated rounding bound, and the bound must hold.
+    rng = np.random.default_rng(500 + seed)
+    n_reg, n_emp = 300, 25
+    reg, emp = np.nonzero(rng.random((n_reg, n_emp)) < 0.3)
+    t = rng.uniform(0, 2700, reg.size)
+    cap = rng.integers(0, 20, n_emp)
+    model = AssignmentModel.from_pairs(
+        reg, emp, t, n_registrations=n_reg, capacity=cap, per_registration=3, benefit_s=5400.0
+    )
+    res = model.solve(method="flow", resolution_s=resolution)
+    lp = highs_full_lp(reg, emp, t, n_reg, cap, 3, 5400.0)
+    assert res.objective <= lp + 1e-6
+    assert res.bound >= lp - 1e-6
+    assert res.objective >= lp - resolution * res.matches - 1e-6  # at most the rounding
+    assert res.gap < resolution * 1e-3  # bound - objective <= resolution per place
+    chosen = res.chosen
+    assert (np.bincount(reg[chosen], minlength=n_reg) <= 3).all()
+    assert (np.bincount(emp[chosen], minlength=n_emp) <= cap).all()
+
+
+def test_flow_handles_registrations_and_employers_without_pairs():
+    model = AssignmentModel.from_pairs(
+        np.array([2]),
+        np.array([1]),
+        np.array([100.0]),
+        n_registrations=4,
+        capacity=np.array([0, 1, 0]),
+        per_registration=2,
+        benefit_s=5400.0,
+    )
+    res = model.solve()
+    assert res.method == "flow"
+    assert res.chosen.tolist() == [0]
+    assert res.objective == pytest.approx(5300.0)
+    empty = AssignmentModel.from_pairs(
+        np.zeros(0, int),
+        np.zeros(0, int),
+        np.zeros(0),
+        n_registrations=2,
+        capacity=np.array([1]),
+        per_registration=1,
+        benefit_s=10.0,
+    ).solve()
+    assert empty.matches == 0
+    assert empty.objective == 0.0
+
+
+def test_unknown_method_is_refused():
+    model = AssignmentModel.from_pairs(
+        np.array([0]),
+        np.array([0]),
+        np.array([1.0]),
+        n_registrations=1,
+        capacity=np.array([1]),
+        per_registration=1,
+        benefit_s=10.0,
+    )
+    with pytest.raises(ValueError, match="method"):
+        model.solve(method="greedy")
+    with pytest.raises(ValueError, match="resolution_s"):
+        model.solve(resolution_s=0.0)
 
 
 @pytest.mark.parametrize(
