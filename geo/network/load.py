@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -79,6 +80,9 @@ def load_network_cached(
             logger.warning("rebuilding network cache: %s", exc)
         else:
             logger.info("network %s loaded from cache %s", source, cache)
+            # The cache is keyed by content: a copy of the file elsewhere shares it, so
+            # the network names the file it was asked for, not the one first cached.
+            net = dataclasses.replace(net, source=str(source))
             check_components(net, min_share=min_component_share)
             return net
     net = load_network(source, modes=wanted, speeds=speeds, min_component_share=min_component_share)

@@ -264,3 +264,17 @@ def test_torn_cache_is_rebuilt(tmp_path):
     (path,) = cache.glob("network-*.npz")
     path.write_bytes(b"torn")
     _assert_same_network(net, load_network_cached(TINY, cache_dir=cache))
+
+
+def test_cached_copy_names_the_file_it_was_loaded_from(tmp_path):
+    from geo.network import load_network_cached
+
+    cache = tmp_path / "cache"
+    first, second = tmp_path / "a.osm", tmp_path / "b" / "a.osm"
+    second.parent.mkdir()
+    for path in (first, second):
+        path.write_text(TINY.read_text())
+    assert load_network_cached(first, cache_dir=cache).source == str(first)
+    copy = load_network_cached(second, cache_dir=cache)
+    assert len(list(cache.glob("network-*.npz"))) == 1  # same content, one cache file
+    assert copy.source == str(second)
