@@ -16,9 +16,7 @@ Run: ``.venv/bin/python benchmarks/bench_maps.py`` (writes ``out/bench/maps.json
 from __future__ import annotations
 
 import json
-import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +27,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._browser import chromium, median_load_ms  # noqa: E402
 from maps._base import base_map, bounds_of, finish, render_html  # noqa: E402
 from maps.plan import PlanLayers  # noqa: E402
 from maps.write import write_maps  # noqa: E402
@@ -37,26 +36,6 @@ from planner.hexbin import hexbin  # noqa: E402
 
 GPKG = ROOT / "data" / "dongcao" / "dongcao.gpkg"
 OUT = ROOT / "out" / "bench"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
-READY_JS = """() => new Promise((done) => {
-  const m = window.dianmian_map;
-  const frames = (n, then) => (n ? requestAnimationFrame(() => frames(n - 1, then)) : then());
-  frames(2, () => {
-    if (m._animatingZoom || document.querySelector('.leaflet-zoom-anim')) {
-      m.once('zoomend', () => frames(2, () => done(performance.now())));
-    } else { done(performance.now()); }
-  });
-})"""
 
 
 def _layers() -> dict[str, gpd.GeoDataFrame]:
@@ -125,25 +104,7 @@ def _stand_in_routes(employers: gpd.GeoDataFrame, rng: np.random.Generator) -> l
     return routes
 
 
-def _load_ms(context, path: Path, repeat: int = 3) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-        page.on("console", lambda m, errors=errors: m.type == "error" and errors.append(m.text))
-        page.goto(path.as_uri(), wait_until="load", timeout=60_000)
-        page.wait_for_function("() => window.dianmian_map !== undefined", timeout=60_000)
-        times.append(float(page.evaluate(READY_JS)))
-        page.close()
-        if errors:
-            raise SystemExit(f"{path.name}: JavaScript errors {errors[:3]}")
-    return times
-
-
 def main() -> None:
-    from playwright.sync_api import sync_playwright
-
     rng = np.random.default_rng(7)
     t0 = time.perf_counter()
     lay = _layers()
@@ -185,20 +146,12 @@ def main() -> None:
     baseline.write_text(render_html(finish(m)), encoding="utf-8")
 
     loads: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory() as profile, sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=ARGS,
-            viewport={"width": 1280, "height": 800},
-        )
-        base_ms = statistics.median(_load_ms(ctx, baseline))
+    with chromium() as ctx:
+        base_ms = median_load_ms(ctx, baseline)
         for variant in variants:
             for name in ("overview.html", "plan.html", "routes.html", "routes/V000.html"):
-                ms = statistics.median(_load_ms(ctx, out / variant / name))
+                ms = median_load_ms(ctx, out / variant / name)
                 loads[f"{variant}/{name}"] = {"ms": ms, "ratio": ms / base_ms}
-        ctx.close()
 
     result = {
         "inputs": {
