@@ -3,9 +3,10 @@
 Draws the loop report of the scenario's database as published by
 :func:`planner.loop.report.published_summary` (every count through disclosure control):
 
-* a panel (top right, folded): totals, the median days to the first recommendation and to
-  an outcome, why registrations got no recommendation, outcomes by kind, and sortable
-  tables per industry and per service point (a click on a point's row opens it on the map);
+* a panel (top left, under the crowd panel, folded): totals, the median days to the first
+  recommendation and to an outcome, why registrations got no recommendation, outcomes by
+  kind, and sortable tables per industry and per service point (a click on a point's row
+  opens it on the map);
 * a row "Loop 事事有回音" in each service point's popup (registrations, open cases,
   follow-ups due);
 * a layer "Loop: open cases 在办个案" (off by default): a neutral ring per service point,
@@ -42,8 +43,10 @@ from planner.loop import REASONS
 LOOP_LAYER = "Loop: open cases 在办个案"
 LOOP_COLOUR = "#4a4a4a"
 """One neutral ring colour: the loop layer shows no industry and no load (see STYLE.md)."""
-MIN_RADIUS_PX = 6.0
-MAX_RADIUS_PX = 22.0
+MIN_RADIUS_PX = 8.0
+MAX_RADIUS_PX = 28.0
+"""Ring radii (pixels): larger than the points' circles (5-18 px), so a ring encloses its
+point."""
 HIDDEN = "–"
 
 FIGURE_LABELS = (
@@ -71,10 +74,30 @@ COLUMNS = (
     ("follow_ups_done", "Calls 已回访", "follow-up calls done"),
 )
 """(figure, heading, tooltip) of the per-industry and per-point tables."""
+REASON_LABELS = {
+    "outside_network": "home too far from every street 住址离道路太远",
+    "no_opening_in_reach": "no opening of their industries within reach 出行范围内无对口岗位",
+    "all_recommended": "every opening in reach already recommended 可达岗位均已推荐",
+    "all_taken": "every opening in reach has its full share 可达岗位名额已满",
+    "pending": "not screened yet 尚未筛查",
+}
+"""Short labels of :data:`planner.loop.REASONS` (codes without one show the long text)."""
+OUTCOME_LABELS = {
+    "hired": "hired 录用",
+    "hired_elsewhere": "hired elsewhere 他处就业",
+    "not_hired": "not hired 未录用",
+    "declined": "declined 本人放弃",
+    "no_show": "did not come 未到场",
+    "withdrawn": "withdrawn 撤回登记",
+}
 
 _CSS = """
 <style>
-.dm-loop { max-width: 560px; max-height: calc(100vh - 140px); overflow: auto; }
+/* Leaves room for the title, table and download panels below it (bottom left). */
+.dm-loop { max-width: 560px; max-height: max(140px, calc(100vh - 480px)); overflow: auto;
+  font-size: 12px; }
+.dm-loop > details > summary { font-size: 15px; }
+.dm-loop .h { font-weight: 700; margin-top: 4px; }
 .dm-loop table { border-collapse: collapse; font-size: 12px; margin-bottom: 4px; }
 .dm-loop td, .dm-loop th { padding: 1px 4px; text-align: right; border-bottom: 1px solid #eee; }
 .dm-loop td:first-child, .dm-loop th:first-child { text-align: left; }
@@ -143,7 +166,7 @@ def _breakdown(title: str, values: Mapping[str, Any], labels: Mapping[str, str])
         f"<tr><td>{esc(labels.get(key, key))}</td><td>{count_text(v)}</td></tr>"
         for key, v in sorted(values.items(), key=lambda kv: -(kv[1] or 0))
     )
-    return f"<b>{esc(title)}</b><table>{rows}</table>"
+    return f"<div class='h'>{esc(title)}</div><table>{rows}</table>"
 
 
 def loop_panel_html(
@@ -206,15 +229,15 @@ def loop_panel_html(
         + _breakdown(
             "No recommendation yet, by reason 暂无推荐原因",
             report.get("no_recommendation_reasons", {}),
-            reasons or {},
+            {**(reasons or {}), **REASON_LABELS},
         )
-        + _breakdown("Outcomes 结果", report.get("outcomes", {}), {})
-        + "<b>Per industry 各产业</b> <small>(a person counts under each of their industries "
-        "多产业者重复计)</small>"
+        + _breakdown("Outcomes 结果", report.get("outcomes", {}), OUTCOME_LABELS)
+        + "<div class='h'>Per industry 各产业 <small>(a person counts under each of their "
+        "industries 多产业者重复计)</small></div>"
         f"<table class='dm-sortable'>{_head('Industry 产业')}<tbody>{ind_rows}</tbody></table>"
         + _held_back(by_ind, "industries", k)
-        + "<b>Per service point 各服务点</b> <small>(click a row to open the point "
-        "点击行定位)</small>"
+        + "<div class='h'>Per service point 各服务点 <small>(click a heading to sort, a row to "
+        "open the point 点击表头排序，点击行定位)</small></div>"
         f"<table class='dm-sortable' data-key='points:'>{_head('Service point 服务点')}"
         f"<tbody>{pt_rows}</tbody></table>" + _held_back(by_pt, "service points", k) + "</details>"
     )
@@ -257,21 +280,25 @@ def add_loop_layer(
             MIN_RADIUS_PX + (MAX_RADIUS_PX - MIN_RADIUS_PX) * np.sqrt(open_cases / top), 1
         ),
     }
-    for f, _label in FIGURE_LABELS:
+    labels = dict(FIGURE_LABELS)
+    for f, _h, _t in COLUMNS:
         data[f] = [count_text(fig[f]) for fig in figs]
     frame = gpd.GeoDataFrame(data, geometry=sub.geometry.values, crs=points.crs)
     group = folium.FeatureGroup(name=LOOP_LAYER, show=False).add_to(m)
-    fields = ["name", *(f for f, _l in FIGURE_LABELS), "id"]
-    aliases = ["Service point 服务点", *(label for _f, label in FIGURE_LABELS), "ID"]
+    fields = ["name", *(f for f, _h, _t in COLUMNS), "id"]
+    aliases = ["Service point 服务点", *(labels[f] for f, _h, _t in COLUMNS), "ID"]
     geojson(
         round_coords(frame),
         marker=folium.CircleMarker(radius=MIN_RADIUS_PX),
         style_function=lambda f: {
             "radius": f["properties"]["radius"],
-            "fill": False,
+            "fill": True,
+            "fillColor": LOOP_COLOUR,
+            "fillOpacity": 0.12,
             "color": LOOP_COLOUR,
-            "weight": 2.5,
+            "weight": 2,
             "opacity": 0.9,
+            "dashArray": "1 4",  # dotted: not the market demand's dashes
         },
         popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
         tooltip=folium.GeoJsonTooltip(
@@ -283,18 +310,24 @@ def add_loop_layer(
     k = int(report["k"])
     return LegendSection(
         LOOP_LAYER,
-        [LegendItem(LOOP_COLOUR, "ring area grows with open cases 圈越大在办越多", swatch="dot")],
+        [
+            LegendItem(
+                LOOP_COLOUR,
+                "dotted ring, area grows with open cases 点线圈越大在办越多",
+                swatch="dot",
+            )
+        ],
         f"Points with fewer than {k} registrations or a hidden count have no ring.",
     )
 
 
-def add_loop_section(
+def add_loop_panel(
     m: folium.Map,
     section: LoopSection,
     points: gpd.GeoDataFrame,
     industries: IndustryCatalogue = DEFAULT_CATALOGUE,
-) -> LegendSection | None:
-    """The panel (top right) and the open-cases layer; returns the layer's legend section."""
+) -> None:
+    """The loop panel (top left: add it after the crowd panel to sit under it)."""
     figure(m).header.add_child(folium.Element(_CSS), name="dm_loop_css")
     names = {
         **section.point_names,
@@ -302,7 +335,6 @@ def add_loop_section(
     }
     HtmlControl(
         loop_panel_html(section, names, industries, reasons=REASONS),
-        position="topright",
+        position="topleft",
         css_class="dm-loop",
     ).add_to(m)
-    return add_loop_layer(m, section, points)

@@ -54,7 +54,7 @@ from maps._base import (
     round_coords,
 )
 from maps._tools import add_tools, table_html
-from maps.loop import LOOP_LAYER, LoopSection, add_loop_section, point_loop_text
+from maps.loop import LOOP_LAYER, LoopSection, add_loop_layer, add_loop_panel, point_loop_text
 from maps.market import MARKET_DEMAND_LAYER, MarketDemand, add_market_demand, reasons_html
 from planner.hexbin import HexBins
 
@@ -704,10 +704,9 @@ def plan_map(
     for code in industries.codes:  # display order, one toggle per served industry
         if code in served:
             _add_points(m, data, code, industries)
-    if loop is not None:
-        loop_legend = add_loop_section(m, loop, points, industries)
-        if loop_legend is not None:
-            legend.append(loop_legend)
+    loop_legend = None if loop is None else add_loop_layer(m, loop, points)
+    if loop_legend is not None:
+        legend.append(loop_legend)
     market_capacity = None
     if market is not None:
         load = float(crowd_d["market_after"]) if crowd_d is not None else None
@@ -733,6 +732,8 @@ def plan_map(
             position="topleft",
             css_class="dm-crowd",
         ).add_to(m)
+    if loop is not None:
+        add_loop_panel(m, loop, points, industries)
     HtmlControl(points_table_html(data), position="bottomleft", css_class="dm-table").add_to(m)
     names = {
         f"points:{c}": points_layer_name(c, industries) for c in industries.codes if c in served
