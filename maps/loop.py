@@ -149,12 +149,14 @@ def _head(first: str) -> str:
     return f"<thead><tr><th>{esc(first)}</th>{cells}</tr></thead>"
 
 
-def _held_back(part: Mapping[str, Any], what: str, k: int) -> str:
+def _held_back(part: Mapping[str, Any], what: tuple[str, str], k: int) -> str:
+    """The note on rows left out; `what` is (singular, plural)."""
     n = int(part.get("suppressed_rows", 0))
     if not n:
         return ""
     return (
-        f"<p class='note'>{n} {what} with fewer than {k} registrations not shown "
+        f"<p class='note'>{n} {what[n > 1]} with fewer "
+        f"than {k} registrations not shown "
         f"({int(part['suppressed']):,} people) 少于{k}人的未显示</p>"
     )
 
@@ -235,11 +237,13 @@ def loop_panel_html(
         + "<div class='h'>Per industry 各产业 <small>(a person counts under each of their "
         "industries 多产业者重复计)</small></div>"
         f"<table class='dm-sortable'>{_head('Industry 产业')}<tbody>{ind_rows}</tbody></table>"
-        + _held_back(by_ind, "industries", k)
+        + _held_back(by_ind, ("industry", "industries"), k)
         + "<div class='h'>Per service point 各服务点 <small>(click a heading to sort, a row to "
         "open the point 点击表头排序，点击行定位)</small></div>"
         f"<table class='dm-sortable' data-key='points:'>{_head('Service point 服务点')}"
-        f"<tbody>{pt_rows}</tbody></table>" + _held_back(by_pt, "service points", k) + "</details>"
+        f"<tbody>{pt_rows}</tbody></table>"
+        + _held_back(by_pt, ("service point", "service points"), k)
+        + "</details>"
     )
 
 
