@@ -97,6 +97,7 @@ _CSS = """
 .dm-loop { max-width: 560px; max-height: max(140px, calc(100vh - 480px)); overflow: auto;
   font-size: 12px; }
 .dm-loop > details > summary { font-size: 15px; }
+.dm-loop .headline { font-weight: 600; margin: 2px 0; }
 .dm-loop .h { font-weight: 700; margin-top: 4px; }
 .dm-loop table { border-collapse: collapse; font-size: 12px; margin-bottom: 4px; }
 .dm-loop td, .dm-loop th { padding: 1px 4px; text-align: right; border-bottom: 1px solid #eee; }
@@ -104,6 +105,18 @@ _CSS = """
 .dm-loop .note { font-size: 11px; color: #444; margin: 2px 0 4px; }
 .dm-loop code { font-size: 11px; background: #f3f3f3; padding: 0 2px; }
 </style>
+"""
+_JS = """
+<script>
+// One of the two top-left panels open at a time, so neither runs under the bottom-left ones.
+window.addEventListener('load', function () {
+  var loop = document.querySelector('.dm-loop details');
+  var crowd = document.querySelector('.dm-crowd details');
+  if (!loop || !crowd) return;
+  loop.addEventListener('toggle', function () { if (loop.open) crowd.open = false; });
+  crowd.addEventListener('toggle', function () { if (crowd.open) loop.open = false; });
+});
+</script>
 """
 
 
@@ -222,7 +235,8 @@ def loop_panel_html(
         for pid, fig in by_pt["rows"].items()
     )
     return (
-        f"<details><summary><b>{title}</b> <small>({esc(headline)})</small></summary>"
+        f"<details><summary><b>{title}</b></summary>"
+        f"<div class='headline'>{esc(headline)}</div>"
         f"<p class='note'>Loop report as of {esc(report['date'])}; follow-ups due: open cases "
         f"silent for {int(report['follow_up_days'])}+ days. Counts below {k} are not shown "
         f"({HIDDEN}; also where one would reveal another). 截至{esc(report['date'])}；"
@@ -332,7 +346,9 @@ def add_loop_panel(
     industries: IndustryCatalogue = DEFAULT_CATALOGUE,
 ) -> None:
     """The loop panel (top left: add it after the crowd panel to sit under it)."""
-    figure(m).header.add_child(folium.Element(_CSS), name="dm_loop_css")
+    root = figure(m)
+    root.header.add_child(folium.Element(_CSS), name="dm_loop_css")
+    root.html.add_child(folium.Element(_JS), name="dm_loop_js")
     names = {
         **section.point_names,
         **dict(zip(points["id"].astype(str), points["name"].astype(str), strict=True)),

@@ -252,7 +252,7 @@ def test_maps_command_draws_the_loop_section_from_the_database(scenario, tmp_pat
     assert "as of 2024-03-07" in panel
     # 3 registrations, fewer than min_count (5): no count shown, the people left out stated.
     n = summary["totals"]["registrations"]
-    assert n == 3 and "(– registrations)" in panel
+    assert n == 3 and "<div class='headline'>– registrations</div>" in panel
     points = len(summary["by_service_point"])
     assert f"{points} service point{'s' if points > 1 else ''} with fewer than 5" in panel
     assert f"not shown ({n} people)" in panel
