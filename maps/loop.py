@@ -94,8 +94,8 @@ OUTCOME_LABELS = {
 _CSS = """
 <style>
 /* Leaves room for the title, table and download panels below it (bottom left). */
-.dm-loop { max-width: 560px; max-height: max(140px, calc(100vh - 480px)); overflow: auto;
-  font-size: 12px; }
+.dm-loop { max-width: min(560px, calc(100vw - 40px));
+  max-height: max(140px, calc(100vh - 480px)); overflow: auto; font-size: 12px; }
 .dm-loop > details > summary { font-size: 15px; }
 .dm-loop .headline { font-weight: 600; margin: 2px 0; }
 .dm-loop .h { font-weight: 700; margin-top: 4px; }
