@@ -354,9 +354,18 @@ def _run_routes(
 
 
 def _write_maps(scenario: Scenario, target: Path, *, date: str | None = None) -> list[Path]:
-    from maps.scenario import write_scenario_maps
+    import os
 
-    return write_scenario_maps(target, date=date, **_map_options(scenario))
+    from maps.scenario import LoopOptions, write_scenario_maps
+    from planner.loop import LoopParams
+
+    loop = LoopOptions(
+        database_url=os.environ.get("DATABASE_URL"),
+        min_count=scenario.privacy.min_count,
+        follow_up_days=LoopParams.from_toml(scenario.folder / "scenario.toml").follow_up_days,
+        scenario=str(scenario.folder),
+    )
+    return write_scenario_maps(target, date=date, loop=loop, **_map_options(scenario))
 
 
 def _map_options(scenario: Scenario) -> dict[str, Any]:

@@ -84,8 +84,9 @@ details > summary { cursor: pointer; }
   box-sizing: border-box; box-shadow: 0 0 2px #000; }
 .dm-stop.home { border-radius: 3px; background: #222; }
 .dm-popup th { text-align: left; padding-right: 8px; font-weight: 600; }
-/* Leaves room for the title, table and download panels below it (bottom left). */
-.dm-crowd { max-height: max(140px, calc(100vh - 430px)); }
+/* Leaves room for the title, table and download panels below it (bottom left) and the
+   folded loop panel under it. */
+.dm-crowd { max-height: max(140px, calc(100vh - 480px)); }
 .dm-crowd table { border-collapse: collapse; font-size: 12px; }
 .dm-crowd td, .dm-crowd th { padding: 1px 4px; text-align: right; }
 .dm-crowd td:first-child, .dm-crowd th:first-child { text-align: left; }

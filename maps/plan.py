@@ -54,6 +54,7 @@ from maps._base import (
     round_coords,
 )
 from maps._tools import add_tools, table_html
+from maps.loop import LOOP_LAYER, LoopSection, add_loop_layer, add_loop_panel, point_loop_text
 from maps.market import MARKET_DEMAND_LAYER, MarketDemand, add_market_demand, reasons_html
 from planner.hexbin import HexBins
 
@@ -95,6 +96,7 @@ class PlanLayers:
     catchments: gpd.GeoDataFrame | None = None
     crowd: Mapping[str, Any] | None = None
     market_demand: MarketDemand | None = None
+    loop: LoopSection | None = None
 
 
 def utilisation_colour(load: float, capacity: float) -> str:
@@ -343,6 +345,7 @@ QUEUE_FIELDS = (
     ("staff", "Staff 工作人员"),
     ("wait", "Peak-hour wait 高峰平均等候"),
     ("on_site", "People on site 现场人数"),
+    ("loop", "Loop 事事有回音"),
 )
 
 
@@ -630,6 +633,7 @@ def plan_map(
     belts: gpd.GeoDataFrame | None = None,
     roads: gpd.GeoDataFrame | None = None,
     market_demand: MarketDemand | None = None,
+    loop: LoopSection | None = None,
     title: str,
     synthetic: bool,
     tiles: str | None = None,
@@ -651,6 +655,10 @@ def plan_map(
     market_demand
         Optional demand still sent to the market (:func:`maps.market.market_demand`): a
         layer of aggregated hexagons, and its reasons in the crowd panel.
+    loop
+        Optional loop section (:class:`maps.loop.LoopSection`): the loop report's panel,
+        a row in the points' popups and the open-cases layer; with no report in it, the
+        panel says how to create the loop database.
     employers, seeker_cells, candidate_sites, talent_market, belts, roads
         Optional context layers, as in :func:`maps.overview.overview_map`; employers and
         candidate sites start hidden.
@@ -690,10 +698,15 @@ def plan_map(
     if market_demand is not None:
         legend.insert(0, add_market_demand(m, market_demand))
     data = _points_frame(points, industries)
+    if loop is not None:
+        data["loop"] = [point_loop_text(loop, str(p)) for p in points["id"]]
     served = {c for cs in data["codes"] for c in cs.split(";")}
     for code in industries.codes:  # display order, one toggle per served industry
         if code in served:
             _add_points(m, data, code, industries)
+    loop_legend = None if loop is None else add_loop_layer(m, loop, points)
+    if loop_legend is not None:
+        legend.append(loop_legend)
     market_capacity = None
     if market is not None:
         load = float(crowd_d["market_after"]) if crowd_d is not None else None
@@ -719,6 +732,8 @@ def plan_map(
             position="topleft",
             css_class="dm-crowd",
         ).add_to(m)
+    if loop is not None:
+        add_loop_panel(m, loop, points, industries)
     HtmlControl(points_table_html(data), position="bottomleft", css_class="dm-table").add_to(m)
     names = {
         f"points:{c}": points_layer_name(c, industries) for c in industries.codes if c in served
@@ -726,13 +741,18 @@ def plan_map(
     drawn = {
         "market_demand": market_demand is not None,
         "catchments": catch is not None,
+        "loop": loop is not None and loop.report is not None,
         **{
             k: ctx.get("seeker_cells" if k == "seekers" else k) is not None
             for k in layers.LAYER_NAMES
         },
     }
     names |= {
-        k: {"market_demand": MARKET_DEMAND_LAYER, "catchments": CATCHMENTS_LAYER}.get(k)
+        k: {
+            "market_demand": MARKET_DEMAND_LAYER,
+            "catchments": CATCHMENTS_LAYER,
+            "loop": LOOP_LAYER,
+        }.get(k)
         or layers.LAYER_NAMES[k]
         for k, on in drawn.items()
         if on and k != "roads"

@@ -19,11 +19,15 @@ import pyogrio
 from geo import ScenarioError
 from geo.crs import Datum, frame_from_wgs84, from_wgs84
 from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
+from maps.loop import LoopSection
 from maps.market import MarketDemand, market_demand
 from maps.plan import PlanLayers
 from maps.write import write_maps, write_volunteer_pages
 from planner.daily.record import VolunteerRoute, load_plan, load_routes, parse_routes
+from planner.disclosure import DEFAULT_K
+from planner.loop.report import last_day, loop_summary, published_summary
 from planner.privacy import strip_home_legs
+from planner.store import open_existing
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +83,45 @@ def shift_routes(routes: tuple[VolunteerRoute, ...], datum: Datum) -> tuple[Volu
     return parse_routes(moved, source=f"routes shifted to {datum.value}")
 
 
+@dataclasses.dataclass(frozen=True)
+class LoopOptions:
+    """Where the loop section of plan.html comes from.
+
+    Attributes
+    ----------
+    database_url
+        The scenario's database (``DATABASE_URL``); ``None``: ``<out_dir>/dianmian.sqlite``.
+    min_count
+        Smallest published count (``[privacy] min_count``).
+    follow_up_days
+        Days of silence after which an open case is due a follow-up (``[loop]``).
+    scenario
+        The scenario folder, for the commands the section suggests without a database.
+    """
+
+    database_url: str | None = None
+    min_count: int = DEFAULT_K
+    follow_up_days: int = 7
+    scenario: str = "SCENARIO"
+
+
+def loop_section(out_dir: Path, options: LoopOptions) -> LoopSection:
+    """The published loop report of the scenario's database as of its last recorded day
+    (:func:`planner.loop.report.published_summary`), or a section without a report."""
+    store = open_existing(out_dir, options.database_url)
+    if store is None:
+        return LoopSection(None, options.scenario)
+    try:
+        day = last_day(store)
+        if day is None:
+            return LoopSection(None, options.scenario)
+        summary = loop_summary(store, day, days=options.follow_up_days)
+    finally:
+        store.close()
+    logger.info("loop section as of %s (%d registrations)", day, summary["totals"]["registrations"])
+    return LoopSection(published_summary(summary, k=options.min_count), options.scenario)
+
+
 def write_scenario_maps(
     out_dir: str | Path,
     *,
@@ -90,8 +133,13 @@ def write_scenario_maps(
     industries: IndustryCatalogue | None = None,
     coordinates: Datum = Datum.WGS84,
     volunteer_homes: bool = False,
+    loop: LoopOptions | None = None,
 ) -> list[Path]:
     """Write ``<out_dir>/maps/*.html`` from the planned scenario in `out_dir`.
+
+    plan.html gets the loop section (:mod:`maps.loop`) from the scenario's database
+    (`loop`, default: the SQLite file in `out_dir`), as of the last day recorded in it; with
+    no database or no registration in it, the section says how to create one.
 
     Volunteers' routes are drawn without their home legs (start/end at their service
     point, see :func:`planner.privacy.strip_home_legs`) unless `volunteer_homes`
@@ -150,6 +198,12 @@ def write_scenario_maps(
             catchments=catch,
             crowd=crowd,
             market_demand=_market_demand(plan_gpkg, points, out / "plan_summary.json"),
+            loop=dataclasses.replace(
+                loop_section(out, loop or LoopOptions()),
+                point_names=dict(
+                    zip(points["id"].astype(str), points["name"].astype(str), strict=True)
+                ),
+            ),
         )
     day_routes = latest_routes(out, date)
     routes_date, routes = (None, None) if day_routes is None else day_routes
@@ -169,6 +223,7 @@ def write_scenario_maps(
                 if plan.catchments is None
                 else frame_from_wgs84(plan.catchments, coordinates),
                 crowd=plan.crowd,
+                loop=plan.loop,
                 market_demand=None
                 if plan.market_demand is None
                 else dataclasses.replace(

@@ -206,6 +206,7 @@ def write_maps(
                 catchments=layers.catchments,
                 crowd=layers.crowd,
                 market_demand=layers.market_demand,
+                loop=layers.loop,
                 **context,
                 **common,
             )

@@ -4,10 +4,12 @@ Run after ``dianmian demo`` (or ``dianmian maps``)::
 
     PYTHONPATH=$PWD .venv/bin/python maps/docs/screenshots.py out/dongcao
 
-Writes ``maps/docs/<scenario>-<page>-<desktop|phone>.png`` for overview, plan, routes, the
-day page of the first volunteer with tasks and of the first without, using headless
-Chromium (system ``/usr/bin/chromium`` or ``DIANMIAN_CHROMIUM``) through Playwright. PNGs are
-reduced to a 256-colour palette with Pillow when it is installed (a few hundred kB each).
+Writes ``maps/docs/<scenario>-<page>-<desktop|phone>.png`` for overview, plan, plan with
+its loop section open and the open-cases layer on (``plan-loop``), routes, the day page of
+the first volunteer with tasks and of the first without, using headless Chromium (system
+``/usr/bin/chromium`` or ``DIANMIAN_CHROMIUM``) through Playwright. PNGs are reduced to a
+256-colour palette with Pillow when it is installed (a few hundred kB each). Page names
+after the folder take only those pages.
 """
 
 from __future__ import annotations
@@ -29,11 +31,22 @@ SETTLE_JS = """() => new Promise((done) => {
   });
 })"""
 
+PREPARE = {
+    "plan-loop": """() => {
+  const loop = document.querySelector('.dm-loop details'); if (loop) loop.open = true;
+  const crowd = document.querySelector('.dm-crowd details'); if (crowd) crowd.open = false;
+  const layer = (window.dianmian_layers || {})['loop'];
+  if (layer) window.dianmian_map.addLayer(layer);
+}""",
+}
+"""Page variants: JavaScript run before the screenshot."""
+
 
 def pages(scenario_dir: Path) -> dict[str, Path]:
     """Page name -> HTML file of the scenario (day pages of the newest day)."""
     maps = scenario_dir / "maps"
     out = {name: maps / f"{name}.html" for name in ("overview", "plan", "routes")}
+    out["plan-loop"] = maps / "plan.html"
     days = sorted((scenario_dir / "routes").glob("*/volunteers"))
     if days:
         vols = sorted(days[-1].glob("*.html"))
@@ -57,7 +70,7 @@ def _shrink(path: Path) -> None:
     small.save(path, optimize=True)
 
 
-def main(scenario_dir: Path) -> list[Path]:
+def main(scenario_dir: Path, only: set[str] | None = None) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     chromium = os.environ.get("DIANMIAN_CHROMIUM", "/usr/bin/chromium")
@@ -67,7 +80,11 @@ def main(scenario_dir: Path) -> list[Path]:
         for size, (w, h) in SIZES.items():
             page = browser.new_page(viewport={"width": w, "height": h})
             for name, html in pages(scenario_dir).items():
+                if only and name not in only:
+                    continue
                 page.goto(html.resolve().as_uri(), wait_until="load")
+                if name in PREPARE:
+                    page.evaluate(PREPARE[name])
                 page.evaluate(SETTLE_JS)
                 path = DOCS / f"{scenario_dir.name}-{name}-{size}.png"
                 page.screenshot(path=str(path))
@@ -79,5 +96,6 @@ def main(scenario_dir: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for shot in main(Path(sys.argv[1] if len(sys.argv) > 1 else "out/dongcao")):
+    names = set(sys.argv[2:]) or None  # optional: only these pages
+    for shot in main(Path(sys.argv[1] if len(sys.argv) > 1 else "out/dongcao"), names):
         sys.stdout.write(f"{shot} {shot.stat().st_size / 1e3:.0f} kB\n")

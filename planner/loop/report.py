@@ -16,9 +16,25 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from planner.disclosure import DEFAULT_K, protect, protect_totals
 from planner.loop.cases import follow_ups
 from planner.loop.registrations import OPEN
 from planner.store import Store, contacts, interviews, outcomes, recommendations, registrations
+
+FIGURES = (
+    "registrations",
+    "screened",
+    "screened_within_1_day",
+    "with_recommendations",
+    "answered",
+    "interviews",
+    "escorted_interviews",
+    "hires",
+    "open_cases",
+    "follow_ups_due",
+    "follow_ups_done",
+)
+"""The counts of :func:`loop_summary`'s totals, per service point and per industry."""
 
 
 def _frame(store: Store, query: sa.Select[Any], columns: list[str]) -> pd.DataFrame:
@@ -151,3 +167,82 @@ def _figures(per: pd.DataFrame) -> dict[str, Any]:
 def _median(values: pd.Series) -> float | None:
     v = values.dropna().to_numpy(dtype=float)
     return None if v.size == 0 else float(np.median(v))
+
+
+def last_day(store: Store) -> dt.date | None:
+    """The newest day anything was recorded in the loop (a registration, a recommendation,
+    a booking, an outcome or a contact), or ``None`` when the loop is empty."""
+    columns = (
+        registrations.c.registered,
+        recommendations.c.recommended_on,
+        interviews.c.booked_on,
+        outcomes.c.day,
+        contacts.c.day,
+    )
+    days = []
+    with store.engine.connect() as conn:
+        for column in columns:
+            value = conn.execute(sa.select(sa.func.max(column))).scalar()
+            if value is not None:
+                days.append(value if isinstance(value, dt.date) else dt.date.fromisoformat(value))
+    return max(days) if days else None
+
+
+def published_summary(summary: dict[str, Any], *, k: int = DEFAULT_K) -> dict[str, Any]:
+    """The loop report as it may be published (the plan map): every count of people
+    through disclosure control (:mod:`planner.disclosure`, `k` the smallest count).
+
+    Per service point and per industry the rows are protected with
+    :func:`~planner.disclosure.protect` (total: registrations; parts: the other figures of
+    :data:`FIGURES`): a row with fewer than `k` registrations is left out (the rows and
+    people left out are stated), a figure in ``1..k-1`` and its complements are ``None``.
+    The totals and the breakdowns by outcome and by reason go through
+    :func:`~planner.disclosure.protect_totals`. A median is published only when at least
+    `k` registrations count in it. Published numbers are those of `summary`, unchanged.
+    """
+    totals = summary["totals"]
+    published: dict[str, Any] = {"registrations": _at_least(totals["registrations"], k)}
+    published |= protect_totals({f: int(totals[f]) for f in FIGURES[1:]}, k=k)
+    n_rec, n_out = int(totals["with_recommendations"]), sum(totals["outcomes"].values())
+    if published["registrations"] is None:  # too few people for any figure
+        published = dict.fromkeys(published)
+    published["answered_share"] = (
+        totals["answered_share"] if published["answered"] is not None else None
+    )
+    published["median_days_to_first_recommendation"] = (
+        totals["median_days_to_first_recommendation"] if n_rec >= k else None
+    )
+    published["median_days_to_outcome"] = totals["median_days_to_outcome"] if n_out >= k else None
+    return {
+        "date": summary["date"],
+        "follow_up_days": summary["follow_up_days"],
+        "k": k,
+        "totals": published,
+        "outcomes": protect_totals(totals["outcomes"], k=k),
+        "no_recommendation_reasons": protect_totals(totals["no_recommendation_reasons"], k=k),
+        "by_service_point": _protected_rows(summary["by_service_point"], k),
+        "by_industry": _protected_rows(summary["by_industry"], k),
+    }
+
+
+def _at_least(value: int, k: int) -> int | None:
+    return int(value) if value == 0 or value >= k else None
+
+
+def _protected_rows(rows: dict[str, dict[str, Any]], k: int) -> dict[str, Any]:
+    """``{"rows": {key: {figure: int | None}}, "suppressed_rows", "suppressed"}``."""
+    table = pd.DataFrame(
+        [[key, *(int(fig[f]) for f in FIGURES)] for key, fig in rows.items()],
+        columns=["key", *FIGURES],
+    )
+    result = protect(table, total="registrations", parts=FIGURES[1:], k=k)
+    shown = {
+        str(row["key"]): {f: None if pd.isna(row[f]) else int(row[f]) for f in FIGURES}
+        for _, row in result.table.iterrows()
+    }
+    return {
+        "rows": shown,
+        "suppressed_rows": result.suppressed_rows,
+        "suppressed": result.suppressed,
+        "hidden_parts": result.hidden_parts,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -219,3 +220,40 @@ def test_plan_uses_demand_reported_through_the_api(scenario, tmp_path):
     assert dict(zip(employers["id"], employers["demand"], strict=True))["E1"] == 7
     summary = json.loads((out / "small" / "city_summary.json").read_text())
     assert summary["industries"]["textile"]["demand"] == 7
+
+
+def _loop_panel(page: Path) -> str:
+    import re
+
+    texts = [
+        json.loads(s) for s in re.findall(r'innerHTML = ("(?:[^"\\]|\\.)*")', page.read_text())
+    ]
+    (panel,) = [t for t in texts if "Every registration answered" in t]
+    return panel
+
+
+def test_maps_command_draws_the_loop_section_from_the_database(scenario, tmp_path):
+    from planner.loop import loop_summary
+    from planner.store import open_existing
+
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["plan", str(scenario), "--out", str(out), "-q"]).exit_code == 0
+    page = out / "small" / "maps" / "plan.html"
+    assert f"dianmian registrations import {scenario}" in _loop_panel(page)  # no loop yet
+    for args in (["registrations", "import"], ["match", "--date", "2024-03-07"]):
+        result = runner.invoke(app, [*args, str(scenario), "--out", str(out), "-q"])
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["maps", str(scenario), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    panel = _loop_panel(page)
+    store = open_existing(out / "small")
+    summary = loop_summary(store, dt.date(2024, 3, 7))
+    store.close()
+    assert "as of 2024-03-07" in panel
+    # 3 registrations, fewer than min_count (5): no count shown, the people left out stated.
+    n = summary["totals"]["registrations"]
+    assert n == 3 and "<div class='headline'>– registrations</div>" in panel
+    points = len(summary["by_service_point"])
+    assert f"{points} service point{'s' if points > 1 else ''} with fewer than 5" in panel
+    assert f"not shown ({n} people)" in panel
+    assert "data-id=" not in panel

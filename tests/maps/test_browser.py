@@ -24,9 +24,11 @@ from jinja2.utils import htmlsafe_json_dumps
 
 from maps._layers import LAYER_NAMES
 from maps.daily import HOME_LABEL, layer_name
+from maps.loop import LOOP_LAYER, LoopSection
 from maps.market import MARKET_DEMAND_LAYER, market_demand
 from maps.plan import CATCHMENTS_LAYER, PlanLayers, points_layer_name
 from maps.write import write_maps
+from planner.loop.report import FIGURES, published_summary
 
 DATE = "2025-03-03"
 TITLE = "Dongcao 东草"
@@ -152,7 +154,13 @@ def site(tmp_path_factory, request):
         talent_market=values["talent_market"],
         belts=values["belts"],
         roads=values["roads"],
-        plan=PlanLayers(values["service_points"], values["catchments"], values["crowd"], _demand()),
+        plan=PlanLayers(
+            values["service_points"],
+            values["catchments"],
+            values["crowd"],
+            _demand(),
+            loop=LoopSection(published_summary(LOOP_REPORT, k=5)),
+        ),
         routes=values["routes"],
         routes_date=DATE,
         pages_dir=out / "day" / "volunteers",
@@ -161,6 +169,41 @@ def site(tmp_path_factory, request):
         synthetic=True,
     )
     return out, values
+
+
+def _loop_row(registrations, open_cases, due, hires):
+    return dict.fromkeys(FIGURES, registrations) | {
+        "interviews": registrations + 3,
+        "escorted_interviews": 6,
+        "hires": hires,
+        "open_cases": open_cases,
+        "follow_ups_due": due,
+        "follow_ups_done": 7,
+        "answered_share": 1.0,
+    }
+
+
+LOOP_REPORT = {
+    "date": "2025-03-02",
+    "follow_up_days": 7,
+    "totals": _loop_row(64, 34, 8, 24)
+    | {
+        "median_days_to_first_recommendation": 0.0,
+        "median_days_to_outcome": 2.0,
+        "outcomes": {"hired": 24, "not_hired": 6},
+        "no_recommendation_reasons": {},
+    },
+    # C1 all published; C2: 2 follow-ups due hidden (and a complement); C3 (3 people) and
+    # the market desk TM (so C3 cannot be had by subtraction) left out.
+    "by_service_point": {
+        "C1": _loop_row(40, 20, 6, 14),
+        "C2": _loop_row(12, 9, 2, 6),
+        "C3": _loop_row(3, 3, 0, 0),
+        "TM": _loop_row(9, 2, 0, 4),
+    },
+    "by_industry": {"textile": _loop_row(43, 23, 6, 14), "food": _loop_row(12, 9, 2, 6)},
+}
+"""A loop report (as ``loop_summary`` gives it) for the fixture's service points."""
 
 
 def _demand():
@@ -303,6 +346,7 @@ def test_plan_layers_and_counts(pages, site):
         LAYER_NAMES["candidate_sites"],
         MARKET_DEMAND_LAYER,
         *[points_layer_name(c) for c in served],
+        LOOP_LAYER,
         LAYER_NAMES["talent_market"],
     ]
     for code in served:
@@ -520,3 +564,43 @@ def test_layer_names_match_json_in_page(site):
     out, _v = site
     html = (out / "overview.html").read_text(encoding="utf-8")
     assert htmlsafe_json_dumps(LAYER_NAMES["employers"]) in html
+
+
+def test_plan_loop_section_shows_the_loop_report(pages, site):
+    _out, v = site
+    page = pages["plan"].page
+    page.reload()
+    page.wait_for_function("() => window.dianmian_map !== undefined")
+    page.evaluate(SETTLE_JS)
+    published = published_summary(LOOP_REPORT, k=5)["by_service_point"]
+    assert set(published["rows"]) == {"C1", "C2"}  # C3 below 5, TM its complement
+    assert page.evaluate("() => document.querySelector('.dm-crowd details').open")
+    page.locator(".dm-loop summary").first.click()
+    # One top-left panel open at a time: opening the loop folds the crowd panel.
+    assert not page.evaluate("() => document.querySelector('.dm-crowd details').open")
+    panel = page.locator(".dm-loop").inner_text()
+    assert "64 registrations, 100.0% answered" in panel
+    assert "2 service points with fewer than 5 registrations not shown (12 people)" in panel
+    rows = page.locator(".dm-loop table[data-key] tbody tr").evaluate_all(
+        "(rows) => rows.map((r) => [r.dataset.id, ...Array.from(r.cells, (c) => c.innerText)])"
+    )
+    names = dict(zip(v["service_points"]["id"], v["service_points"]["name"], strict=True))
+    report = LOOP_REPORT["by_service_point"]
+    columns = ["registrations", "screened_within_1_day", "with_recommendations", "interviews",
+               "hires", "open_cases", "follow_ups_due", "follow_ups_done"]  # fmt: skip
+    for pid, name, *cells in rows:
+        assert name == names[pid]
+        for f, text in zip(columns, cells, strict=True):
+            hidden = published["rows"][pid][f] is None
+            assert text == ("–" if hidden else f"{report[pid][f]:,}")
+    assert [r[0] for r in rows] == ["C1", "C2"]
+    # C2's 2 follow-ups due are hidden, and C1's 6 with them: the total (8) is published.
+    assert [r[8] for r in rows] == ["–", "–"]
+    # A row opens its point; the popup has the loop row.
+    page.locator(".dm-loop table[data-key] tbody tr[data-id='C1']").click()
+    popup = page.locator(".leaflet-popup-content").last.inner_text()
+    assert names["C1"] in popup and "40 registrations 登记, 20 open 在办" in popup
+    page.evaluate("() => window.dianmian_map.closePopup()")
+    # Rings only where open cases are published; off until switched on.
+    assert pages["plan"].counts["loop"] == {"circle": 2}
+    assert not page.evaluate("() => window.dianmian_map.hasLayer(window.dianmian_layers.loop)")
