@@ -100,11 +100,13 @@ def check_nonneg(frame: gpd.GeoDataFrame, column: str, name: str, problems: list
 
 @dataclass(frozen=True)
 class SeekerCells:
-    """Validated seeker hexagons plus what was suppressed (None when unknown)."""
+    """Seeker hexagons plus what was suppressed (None when unknown) and the k they were
+    protected with; also accepted as input (cells read back from ``city.gpkg``)."""
 
     cells: gpd.GeoDataFrame
     suppressed: int | None
     suppressed_cells: int | None
+    min_count: int = MIN_COUNT  # the scenario's k when the cells come from hexbin
 
 
 def check_employers(
@@ -120,8 +122,12 @@ def check_employers(
 
 def check_seeker_cells(frame: object, problems: list[Problem]) -> SeekerCells | None:
     suppressed = suppressed_cells = None
-    if isinstance(frame, HexBins):
+    # Cells made by hexbin carry the k they were protected with (the scenario's
+    # `[privacy] min_count`); a bare frame is held to the default.
+    floor = MIN_COUNT
+    if isinstance(frame, HexBins | SeekerCells):
         suppressed, suppressed_cells = frame.suppressed, frame.suppressed_cells
+        floor = frame.min_count
         frame = frame.cells
     out = check_frame(
         frame, "seeker_cells", columns=("count",), geom_types=POLYGON, problems=problems
@@ -129,19 +135,19 @@ def check_seeker_cells(frame: object, problems: list[Problem]) -> SeekerCells | 
     if out is None:
         return None
     counts = pd.to_numeric(out["count"], errors="coerce")
-    small = int((counts.isna() | (counts < MIN_COUNT)).sum())
+    small = int((counts.isna() | (counts < floor)).sum())
     if small:
         # Privacy guard: residences are personal data, small cells could identify people.
         problems.append(
             Problem(
                 "seeker_cells",
                 None,
-                f"{small} cell(s) have `count` < {MIN_COUNT}; seeker "
+                f"{small} cell(s) have `count` < {floor}; seeker "
                 "cells must come from planner.hexbin.hexbin (small cells suppressed)",
             )
         )
         return None
-    return SeekerCells(out, suppressed, suppressed_cells)
+    return SeekerCells(out, suppressed, suppressed_cells, floor)
 
 
 def check_candidate_sites(frame: object, problems: list[Problem]) -> gpd.GeoDataFrame | None:
@@ -284,19 +290,21 @@ def add_employers(
     return industries_legend(set(data["industry"]), industries)
 
 
-def seeker_breaks(counts: np.ndarray, classes: int = len(SEEKER_COLOURS)) -> np.ndarray:
-    """Class edges (integers, increasing) for seeker counts: quantiles, at least MIN_COUNT."""
+def seeker_breaks(
+    counts: np.ndarray, classes: int = len(SEEKER_COLOURS), *, floor: int = MIN_COUNT
+) -> np.ndarray:
+    """Class edges (integers, increasing) for seeker counts: quantiles, at least `floor`."""
     qs = np.quantile(counts, np.linspace(0.0, 1.0, classes + 1)) if len(counts) else np.array([])
-    edges = np.unique(np.ceil(np.concatenate([[MIN_COUNT], qs])).astype(int))
-    edges = edges[edges >= MIN_COUNT]
+    edges = np.unique(np.ceil(np.concatenate([[floor], qs])).astype(int))
+    edges = edges[edges >= floor]
     if len(edges) < 2:
-        edges = np.array([MIN_COUNT, MIN_COUNT + 1])
+        edges = np.array([floor, floor + 1])
     return edges
 
 
 def add_seeker_cells(m: folium.Map, seekers: SeekerCells, *, show: bool = True) -> LegendSection:
     counts = pd.to_numeric(seekers.cells["count"]).astype(int).to_numpy()
-    edges = seeker_breaks(counts)
+    edges = seeker_breaks(counts, floor=seekers.min_count)
     # Class i holds counts in [edges[i], edges[i+1]); the last class includes the maximum.
     cls = np.clip(np.searchsorted(edges, counts, side="right") - 1, 0, len(edges) - 2)
     colours = np.array(SEEKER_COLOURS)[
@@ -331,11 +339,12 @@ def add_seeker_cells(m: folium.Map, seekers: SeekerCells, *, show: bool = True) 
         label = f"{lo}" if lo >= hi else f"{lo}–{hi}"
         items.append(LegendItem(str(colours[i]), f"{label} seekers per cell"))
     note = (
-        f"Cells with fewer than {MIN_COUNT} seekers are not shown (privacy). "
-        f"少于{MIN_COUNT}人的网格不显示。"
+        f"Cells with fewer than {seekers.min_count} seekers are not shown (privacy). "
+        f"少于{seekers.min_count}人的网格不显示。"
     )
     if seekers.suppressed is not None:
-        note += f" Suppressed: {seekers.suppressed} seekers in {seekers.suppressed_cells} cells."
+        cells = "" if seekers.suppressed_cells is None else f" in {seekers.suppressed_cells} cells"
+        note += f" Suppressed: {seekers.suppressed} seekers{cells}."
     return LegendSection("Job seekers per hexagon 求职者（六边形网格）", items, note)
 
 

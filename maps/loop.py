@@ -167,10 +167,12 @@ def _held_back(part: Mapping[str, Any], what: tuple[str, str], k: int) -> str:
     n = int(part.get("suppressed_rows", 0))
     if not n:
         return ""
+    # Complementary suppression may hide a row of k or more to protect a small one, so
+    # the note does not claim every hidden row is small.
     return (
-        f"<p class='note'>{n} {what[n > 1]} with fewer "
-        f"than {k} registrations not shown "
-        f"({int(part['suppressed']):,} people) 少于{k}人的未显示</p>"
+        f"<p class='note'>{n} {what[n > 1]} not shown ({int(part['suppressed']):,} people): "
+        f"fewer than {k} registrations, or hidden to protect such a row "
+        f"少于{k}人（或为保护其而隐藏）的未显示</p>"
     )
 
 

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 def overview_map(
     *,
     employers: gpd.GeoDataFrame,
-    seeker_cells: HexBins | gpd.GeoDataFrame,
+    seeker_cells: HexBins | layers.SeekerCells | gpd.GeoDataFrame,
     candidate_sites: gpd.GeoDataFrame,
     talent_market: gpd.GeoDataFrame,
     belts: gpd.GeoDataFrame | None = None,

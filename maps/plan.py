@@ -627,7 +627,7 @@ def plan_map(
     catchments: gpd.GeoDataFrame | None = None,
     crowd: Mapping[str, Any] | None = None,
     employers: gpd.GeoDataFrame | None = None,
-    seeker_cells: HexBins | gpd.GeoDataFrame | None = None,
+    seeker_cells: HexBins | layers.SeekerCells | gpd.GeoDataFrame | None = None,
     candidate_sites: gpd.GeoDataFrame | None = None,
     talent_market: gpd.GeoDataFrame | None = None,
     belts: gpd.GeoDataFrame | None = None,

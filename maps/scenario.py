@@ -19,12 +19,14 @@ import pyogrio
 from geo import ScenarioError
 from geo.crs import Datum, frame_from_wgs84, from_wgs84
 from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
+from maps._layers import SeekerCells
 from maps.loop import LoopSection
 from maps.market import MarketDemand, market_demand
 from maps.plan import PlanLayers
 from maps.write import write_maps, write_volunteer_pages
 from planner.daily.record import VolunteerRoute, load_plan, load_routes, parse_routes
 from planner.disclosure import DEFAULT_K
+from planner.hexbin import MIN_COUNT
 from planner.loop.report import last_day, loop_summary, published_summary
 from planner.privacy import strip_home_legs
 from planner.store import open_existing
@@ -167,6 +169,7 @@ def write_scenario_maps(
     if missing:
         msg = f"`{city}` lacks layer(s) {missing}; re-run `dianmian plan`"
         raise ScenarioError(msg)
+    layers["seeker_cells"] = _recorded_cells(out, layers["seeker_cells"])
     if industries is None:
         industries = _recorded_industries(out)
     plan_gpkg = out / "plan.gpkg"
@@ -333,6 +336,18 @@ def _without_homes(
         for pid, name, geom in zip(pts["id"], pts["name"], pts.geometry, strict=True):
             where[str(pid)] = (float(geom.x), float(geom.y), str(name))
     return strip_home_legs(routes, where)
+
+
+def _recorded_cells(out: Path, cells: gpd.GeoDataFrame) -> SeekerCells:
+    """The seeker cells of ``city.gpkg`` with the k (``[privacy] min_count``) and the
+    suppressed total that ``dianmian plan`` recorded in ``city_summary.json``."""
+    try:
+        summary = json.loads((out / "city_summary.json").read_text(encoding="utf-8"))
+        k = int(summary.get("privacy_min_count", MIN_COUNT))
+        hidden = summary.get("seekers_in_suppressed_cells")
+    except (OSError, ValueError, TypeError, AttributeError):
+        k, hidden = MIN_COUNT, None
+    return SeekerCells(cells, None if hidden is None else int(hidden), None, k)
 
 
 def _recorded_industries(out: Path) -> IndustryCatalogue:

@@ -27,6 +27,7 @@ import geopandas as gpd
 
 from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from maps._base import render_html
+from maps._layers import SeekerCells
 from maps.daily import ROUTE_PALETTE, routes_map
 from maps.overview import overview_map
 from maps.phone import employer_facts, volunteer_page
@@ -129,7 +130,7 @@ def write_maps(
     out_dir: str | Path,
     *,
     employers: gpd.GeoDataFrame,
-    seeker_cells: HexBins | gpd.GeoDataFrame,
+    seeker_cells: HexBins | SeekerCells | gpd.GeoDataFrame,
     candidate_sites: gpd.GeoDataFrame,
     talent_market: gpd.GeoDataFrame,
     belts: gpd.GeoDataFrame | None = None,

@@ -45,6 +45,8 @@ class HexBins:
         Hexagon size (distance between opposite edges, metres).
     hidden_parts
         Number of sub-counts hidden in shown cells.
+    min_count
+        The ``k`` applied: no shown cell holds fewer people.
     """
 
     cells: gpd.GeoDataFrame
@@ -52,6 +54,7 @@ class HexBins:
     suppressed_cells: int
     cell_m: float
     hidden_parts: int = 0
+    min_count: int = MIN_COUNT
 
 
 def axial_index(x: np.ndarray, y: np.ndarray, cell_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -151,4 +154,5 @@ def hexbin(
         suppressed_cells=protected.suppressed_rows,
         cell_m=cell_m,
         hidden_parts=protected.hidden_parts,
+        min_count=min_count,
     )

@@ -254,6 +254,24 @@ def test_maps_command_draws_the_loop_section_from_the_database(scenario, tmp_pat
     n = summary["totals"]["registrations"]
     assert n == 3 and "<div class='headline'>– registrations</div>" in panel
     points = len(summary["by_service_point"])
-    assert f"{points} service point{'s' if points > 1 else ''} with fewer than 5" in panel
-    assert f"not shown ({n} people)" in panel
+    what = f"service point{'s' if points > 1 else ''}"
+    assert f"{points} {what} not shown ({n} people): fewer than 5 registrations" in panel
     assert "data-id=" not in panel
+
+
+def test_a_smaller_privacy_k_plans_and_maps(scenario, tmp_path):
+    """`[privacy] min_count = 2`: the bureau's k, not the default 5, rules the maps (the
+    seeker cells read back from city.gpkg and the loop section)."""
+    with (scenario / "scenario.toml").open("a", encoding="utf-8") as fh:
+        fh.write("\n[privacy]\nmin_count = 2\n")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["plan", str(scenario), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    for args in (["registrations", "import"], ["match", "--date", "2024-03-07"]):
+        result = runner.invoke(app, [*args, str(scenario), "--out", str(out), "-q"])
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["maps", str(scenario), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "Cells with fewer than 2 seekers" in (out / "small" / "maps" / "plan.html").read_text()
+    panel = _loop_panel(out / "small" / "maps" / "plan.html")
+    assert "<div class='headline'>3 registrations, " in panel

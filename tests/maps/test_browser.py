@@ -580,7 +580,7 @@ def test_plan_loop_section_shows_the_loop_report(pages, site):
     assert not page.evaluate("() => document.querySelector('.dm-crowd details').open")
     panel = page.locator(".dm-loop").inner_text()
     assert "64 registrations, 100.0% answered" in panel
-    assert "2 service points with fewer than 5 registrations not shown (12 people)" in panel
+    assert "2 service points not shown (12 people): fewer than 5 registrations" in panel
     rows = page.locator(".dm-loop table[data-key] tbody tr").evaluate_all(
         "(rows) => rows.map((r) => [r.dataset.id, ...Array.from(r.cells, (c) => c.innerText)])"
     )

@@ -158,3 +158,27 @@ def test_every_cell_suppressed_still_draws_the_map(layers):
     layers["seeker_cells"] = layers["seeker_cells"].cells.iloc[:0]
     html = render_html(overview_map(**layers, title="t", synthetic=True))
     assert "Cells with fewer than 5 seekers are not shown" in html
+
+
+def test_cells_follow_the_scenarios_k(layers):
+    """A bureau's `[privacy] min_count = 3`: hexbin's cell of 3 people is shown and the
+    legend says 3; the same cells as a bare frame (k unknown) are held to the default."""
+    from planner.hexbin import hexbin
+
+    # The fixture's groups of 12, 7 and 5 people plus a group of 3 (no lone people, whose
+    # suppressed cells would make the 3 a complementary suppression).
+    groups = [((113.745, 23.025), 12), ((113.765, 23.015), 7), ((113.755, 23.035), 5)]
+    coords = [c for c, n in [*groups, ((113.78, 23.04), 3)] for _ in range(n)]
+    points = gpd.GeoDataFrame(
+        {"id": [f"S{i}" for i in range(len(coords))], "industries": "textile"},
+        geometry=gpd.points_from_xy([c[0] for c in coords], [c[1] for c in coords]),
+        crs="EPSG:4326",
+    )
+    bins = hexbin(points, metric_crs="EPSG:32649", min_count=3)
+    assert sorted(bins.cells["count"].astype(int)) == [3, 5, 7, 12]
+    layers["seeker_cells"] = bins
+    html = render_html(overview_map(**layers, title="t", synthetic=True))
+    assert "Cells with fewer than 3 seekers are not shown" in html
+    layers["seeker_cells"] = bins.cells
+    with pytest.raises(InputError, match="count` < 5"):
+        overview_map(**layers, title="t", synthetic=True)
