@@ -13,7 +13,7 @@ therefore keeps the labels in a folder of plain ``.npy`` arrays with a JSON head
   page cache instead of holding their own;
 * a missing, stale (header of another key or version), truncated or corrupt folder (checked:
   header, dtype and shape of every array, facility indices in range, no NaN or negative
-  time or length, a BLAKE2 checksum per array) is logged and rebuilt;
+  time or length, a CRC-32 per array) is logged and rebuilt;
 * building takes an exclusive lock (``fcntl.flock`` on ``<key>.lock``), so of several
   workers starting together one builds and the others wait, then map its result; the folder
   is written under a temporary name and renamed into place, so no reader sees a half-written
@@ -31,6 +31,7 @@ import logging
 import os
 import shutil
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ import shapely
 
 from geo import TravelMode
 from geo.engine import NearestIndex
+from geo.engine.base import street_lines
 from geo.engine.nearest import NodeLabels
 from geo.network import StreetNetwork
 
@@ -52,8 +54,9 @@ except ImportError:  # pragma: no cover - Windows
 logger = logging.getLogger(__name__)
 
 FORMAT = "dianmian-api-labels"
-LABELS_VERSION = 1
-"""Version of the layout and of the labelling; folders of another version are rebuilt."""
+LABELS_VERSION = 2
+"""Version of the layout and of the labelling; folders of another version are rebuilt
+(2: CRC-32 instead of BLAKE2 checksums)."""
 
 HEADER = "header.json"
 KEEP = 3
@@ -147,12 +150,14 @@ def _file_name(mode_i: int, group_i: int, field: str) -> str:
 
 
 def _checksum(arr: np.ndarray) -> str:
-    h = hashlib.blake2b(digest_size=16)
+    """CRC-32 of the array's bytes (against corruption, not tampering: fast to check at
+    every start)."""
+    crc = 0
     flat = np.ascontiguousarray(arr).reshape(-1)
-    step = 1 << 22  # elements; hashed in blocks so a mapped file is not copied whole
+    step = 1 << 22  # elements; in blocks so a mapped file is not copied whole
     for start in range(0, flat.size, step):
-        h.update(flat[start : start + step].data)
-    return h.hexdigest()
+        crc = zlib.crc32(flat[start : start + step].data, crc)
+    return f"{crc:08x}"
 
 
 def write_labels(folder: Path, labels: Labels, spec: LabelsSpec) -> None:
@@ -175,7 +180,7 @@ def write_labels(folder: Path, labels: Labels, spec: LabelsSpec) -> None:
                 arrays[name] = {
                     "dtype": arr.dtype.str,
                     "shape": list(arr.shape),
-                    "blake2b": _checksum(arr),
+                    "crc32": _checksum(arr),
                 }
     header = {**spec.header(), "arrays": arrays}
     with (tmp / HEADER).open("w", encoding="utf-8") as fh:
@@ -257,7 +262,7 @@ def _read_array(
         got = f"{arr.dtype}{list(arr.shape)}"
         msg = f"`{folder / name}` is {got}, expected kind {kind!r} {list(shape)}"
         raise LabelsError(msg)
-    if _checksum(arr) != meta.get("blake2b"):
+    if _checksum(arr) != meta.get("crc32"):
         msg = f"`{folder / name}` fails its checksum (corrupt)"
         raise LabelsError(msg)
     return np.asarray(arr)
@@ -271,7 +276,7 @@ def _check_values(
     if fac.size and (int(fac.min()) < -1 or int(fac.max()) >= n_fac):
         problems.append(f"facility index outside -1..{n_fac - 1}")
     for name, arr in (("time_s", tim), ("length_m", lng)):
-        if arr.size and not bool((arr >= 0).all()):  # NaN compares false too
+        if arr.size and not float(arr.min()) >= 0:  # one pass; a NaN makes the minimum NaN
             problems.append(f"negative or NaN {name}")
     if problems:
         msg = f"`{folder}` labels {what}: {'; '.join(problems)}"
@@ -355,11 +360,19 @@ def state_labels(
         max_snap_m=max_snap_m,
     )
     indices: dict[TravelMode, NearestIndex] = {}
+    lines = street_lines(network)  # one copy for all modes
 
     def build() -> Labels:
         for mode in modes:
             indices[mode] = NearestIndex(
-                network, mode, lon, lat, groups=groups, k_max=k_max, max_snap_m=max_snap_m
+                network,
+                mode,
+                lon,
+                lat,
+                groups=groups,
+                k_max=k_max,
+                max_snap_m=max_snap_m,
+                lines=lines,
             )
         return {mode: ix.labels for mode, ix in indices.items()}
 
@@ -385,5 +398,6 @@ def state_labels(
                 k_max=k_max,
                 max_snap_m=max_snap_m,
                 labels=mapped[mode],
+                lines=lines,
             )
     return indices

@@ -95,6 +95,9 @@ class NearestIndex:
     labels
         Labels computed before for exactly these arguments (e.g. memory-mapped from a file,
         see :meth:`use_labels`), by group key (``""`` for all); computed here if ``None``.
+    lines
+        Street geometries of `network` (:func:`geo.engine.base.street_lines`), to share
+        them between the indices of several modes.
     """
 
     def __init__(
@@ -108,6 +111,7 @@ class NearestIndex:
         k_max: int = 5,
         max_snap_m: float = DEFAULT_MAX_SNAP_M,
         labels: Mapping[str, NodeLabels] | None = None,
+        lines: np.ndarray | None = None,
     ) -> None:
         if k_max < 1:
             msg = f"`k_max` must be at least 1, got {k_max}"
@@ -116,7 +120,7 @@ class NearestIndex:
         self.mode = TravelMode(mode)
         self.k_max = int(k_max)
         self.max_snap_m = float(max_snap_m)
-        self.base = ModeBase.build(network, self.mode)
+        self.base = ModeBase.build(network, self.mode, lines=lines)
         self.segments = SegmentIndex(self.base)
         self._to_metric = pyproj.Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
         n_fac = int(np.asarray(lon).size)
