@@ -149,7 +149,7 @@ def _file_name(mode_i: int, group_i: int, field: str) -> str:
     return f"m{mode_i}_g{group_i}_{field}.npy"
 
 
-def _checksum(arr: np.ndarray) -> str:
+def array_checksum(arr: np.ndarray) -> str:
     """CRC-32 of the array's bytes (against corruption, not tampering: fast to check at
     every start)."""
     crc = 0
@@ -180,7 +180,7 @@ def write_labels(folder: Path, labels: Labels, spec: LabelsSpec) -> None:
                 arrays[name] = {
                     "dtype": arr.dtype.str,
                     "shape": list(arr.shape),
-                    "crc32": _checksum(arr),
+                    "crc32": array_checksum(arr),
                 }
     header = {**spec.header(), "arrays": arrays}
     with (tmp / HEADER).open("w", encoding="utf-8") as fh:
@@ -262,7 +262,7 @@ def _read_array(
         got = f"{arr.dtype}{list(arr.shape)}"
         msg = f"`{folder / name}` is {got}, expected kind {kind!r} {list(shape)}"
         raise LabelsError(msg)
-    if _checksum(arr) != meta.get("crc32"):
+    if array_checksum(arr) != meta.get("crc32"):
         msg = f"`{folder / name}` fails its checksum (corrupt)"
         raise LabelsError(msg)
     return np.asarray(arr)
