@@ -314,22 +314,34 @@ def _prune(root: Path, keep: str) -> None:
 def open_labels(root: Path, spec: LabelsSpec, build: Callable[[], Labels]) -> tuple[Labels, bool]:
     """The labels of `spec` mapped from ``root/<key>/``, built with `build` first if needed.
 
+    If `root` cannot be written (read-only), the labels are built and kept in memory, with a
+    warning: the worker still serves, only without sharing.
+
     Returns
     -------
     labels, built
-        The mapped labels and whether this call built them.
+        The labels (mapped unless `root` is read-only) and whether this call built them.
     """
     folder = root / spec.key
     with contextlib.suppress(LabelsError):
         return read_labels(folder, spec), False
-    with _locked(root / f"{spec.key}.lock"):
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(_locked(root / f"{spec.key}.lock"))
+        except OSError as exc:
+            logger.warning("cannot lock API labels in %s (%s): built in memory", root, exc)
+            return build(), True
         try:  # another worker may have built them while this one waited
             return read_labels(folder, spec), False
         except LabelsError as exc:
             logger.warning("API labels %s: %s; building them", spec.key, exc)
         start = time.perf_counter()
         labels = build()
-        write_labels(folder, labels, spec)
+        try:
+            write_labels(folder, labels, spec)
+        except OSError as exc:
+            logger.warning("cannot write API labels to %s (%s): kept in memory", folder, exc)
+            return labels, True
         logger.info("API labels %s built in %.1f s", folder, time.perf_counter() - start)
         mapped = read_labels(folder, spec)
     with contextlib.suppress(OSError):

@@ -243,3 +243,17 @@ def test_open_labels_builds_when_missing(tmp_path):
     _, built = open_labels(tmp_path, spec, build)
     _, again = open_labels(tmp_path, spec, build)
     assert (built, again, len(calls)) == (True, False, 1)
+
+
+def test_unwritable_folder_serves_from_memory(tmp_path, network, points, city, caplog):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    caplog.set_level(logging.WARNING, logger="api.labels")
+    got = _indices(blocker / "labels", network, points)
+    assert "built in memory" in caplog.text
+    fresh = NearestIndex(
+        network, "walk", points.lon, points.lat, groups=points.groups(), k_max=K_MAX
+    )
+    lon, lat = _queries(city, n=40)
+    want = fresh.query(lon, lat, k=2)
+    np.testing.assert_array_equal(got[TravelMode.WALK].query(lon, lat, k=2).facility, want.facility)
