@@ -8,6 +8,8 @@ therefore keeps the labels in a folder of plain ``.npy`` arrays with a JSON head
   arrays (nodes, streets, geometry, each mode's graph), the service points' coordinates and
   industries, the modes, ``max_k``, ``max_snap_m`` and :data:`LABELS_VERSION`. A new plan
   with the same points reuses the folder; different points or a changed network get a new one;
+* the folder also holds each mode's street snapping index (segments and samples of the
+  k-d tree, :class:`geo.engine.segment_index.SegmentIndex`; only the tree is rebuilt);
 * a worker that finds a valid folder maps its arrays read-only
   (``np.load(mmap_mode="r", allow_pickle=False)``), so all workers share one copy in the OS
   page cache instead of holding their own;
@@ -35,7 +37,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
@@ -44,6 +46,7 @@ from geo import TravelMode
 from geo.engine import NearestIndex
 from geo.engine.base import street_lines
 from geo.engine.nearest import NodeLabels
+from geo.engine.segment_index import SAMPLE_M
 from geo.network import StreetNetwork
 
 try:  # POSIX; elsewhere several workers may each build (safe, only slower)
@@ -54,9 +57,9 @@ except ImportError:  # pragma: no cover - Windows
 logger = logging.getLogger(__name__)
 
 FORMAT = "dianmian-api-labels"
-LABELS_VERSION = 2
+LABELS_VERSION = 3
 """Version of the layout and of the labelling; folders of another version are rebuilt
-(2: CRC-32 instead of BLAKE2 checksums)."""
+(2: CRC-32 instead of BLAKE2 checksums; 3: with the snapping index)."""
 
 HEADER = "header.json"
 KEEP = 3
@@ -64,7 +67,16 @@ KEEP = 3
 
 FIELDS = (("facility", "i"), ("time_s", "f"), ("length_m", "f"))
 
-Labels = dict[TravelMode, dict[str, NodeLabels]]
+
+class ModeArrays(NamedTuple):
+    """What a worker maps per mode: node labels by group, and the arrays of the street
+    snapping index (:meth:`geo.engine.segment_index.SegmentIndex.arrays`; may be empty)."""
+
+    labels: dict[str, NodeLabels]
+    segments: dict[str, np.ndarray]
+
+
+Labels = dict[TravelMode, ModeArrays]
 
 
 class LabelsError(ValueError):
@@ -141,12 +153,27 @@ def labels_key(
         "groups": {k: np.asarray(v, dtype=np.int64).tolist() for k, v in sorted(groups.items())},
         "k_max": int(k_max),
         "max_snap_m": float(max_snap_m),
+        "sample_m": SAMPLE_M,  # the snapping index's sample spacing
     }
     return hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:24]
 
 
 def _file_name(mode_i: int, group_i: int, field: str) -> str:
     return f"m{mode_i}_g{group_i}_{field}.npy"
+
+
+def _segment_file(mode_i: int, name: str) -> str:
+    return f"m{mode_i}_seg_{name}.npy"
+
+
+def _save(path: Path, arr: np.ndarray) -> dict[str, Any]:
+    """Write one array (fsynced); its header entry."""
+    arr = np.ascontiguousarray(arr)
+    with path.open("wb") as fh:
+        np.save(fh, arr, allow_pickle=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return {"dtype": arr.dtype.str, "shape": list(arr.shape), "crc32": array_checksum(arr)}
 
 
 def array_checksum(arr: np.ndarray) -> str:
@@ -167,22 +194,18 @@ def write_labels(folder: Path, labels: Labels, spec: LabelsSpec) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     arrays: dict[str, dict[str, Any]] = {}
+    segments: dict[str, list[str]] = {}
     for mi, mode in enumerate(spec.modes):
         for gi, group in enumerate(spec.groups):
-            lab = labels[mode][group]
+            lab = labels[mode].labels[group]
             for field, _kind in FIELDS:
-                arr = np.ascontiguousarray(getattr(lab, field))
                 name = _file_name(mi, gi, field)
-                with (tmp / name).open("wb") as fh:
-                    np.save(fh, arr, allow_pickle=False)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                arrays[name] = {
-                    "dtype": arr.dtype.str,
-                    "shape": list(arr.shape),
-                    "crc32": array_checksum(arr),
-                }
-    header = {**spec.header(), "arrays": arrays}
+                arrays[name] = _save(tmp / name, getattr(lab, field))
+        segments[mode.value] = sorted(labels[mode].segments)
+        for seg, arr in labels[mode].segments.items():
+            name = _segment_file(mi, seg)
+            arrays[name] = _save(tmp / name, arr)
+    header = {**spec.header(), "arrays": arrays, "segments": segments}
     with (tmp / HEADER).open("w", encoding="utf-8") as fh:
         json.dump(header, fh, indent=1)
         fh.flush()
@@ -227,23 +250,38 @@ def read_labels(folder: Path, spec: LabelsSpec) -> Labels:
     if not isinstance(arrays, dict):
         msg = f"`{folder / HEADER}` lists no arrays"
         raise LabelsError(msg)
+    segments = header.get("segments")
+    if not isinstance(segments, dict):
+        msg = f"`{folder / HEADER}` lists no segment arrays"
+        raise LabelsError(msg)
     out: Labels = {}
     shape = (spec.n_nodes, spec.k_max)
     for mi, mode in enumerate(spec.modes):
-        out[mode] = {}
+        labels = {}
         for gi, group in enumerate(spec.groups):
             fac, tim, lng = (
                 _read_array(folder, _file_name(mi, gi, field), kind, arrays, shape)
                 for field, kind in FIELDS
             )
             _check_values(folder, f"{mode.value}/{group or 'all'}", fac, tim, lng, spec)
-            out[mode][group] = NodeLabels(fac, tim, lng)
+            labels[group] = NodeLabels(fac, tim, lng)
+        seg = {
+            str(name): _read_array(folder, _segment_file(mi, str(name)), "if", arrays, None)
+            for name in segments.get(mode.value, [])
+        }
+        out[mode] = ModeArrays(labels, seg)
     return out
 
 
 def _read_array(
-    folder: Path, name: str, kind: str, arrays: Mapping[str, Any], shape: tuple[int, int]
+    folder: Path,
+    name: str,
+    kind: str,
+    arrays: Mapping[str, Any],
+    shape: tuple[int, int] | None,
 ) -> np.ndarray:
+    """One array mapped read-only, checked against the header (and `shape` unless ``None``);
+    `kind`: the dtype kinds allowed."""
     meta = arrays.get(name)
     if not isinstance(meta, dict):
         msg = f"`{folder}` header does not list `{name}`"
@@ -254,13 +292,14 @@ def _read_array(
         msg = f"`{folder / name}` is unreadable: {exc}"
         raise LabelsError(msg) from exc
     if (
-        arr.dtype.kind != kind
+        arr.dtype.kind not in kind
         or arr.dtype.str != meta.get("dtype")
-        or arr.shape != shape
+        or (shape is not None and arr.shape != shape)
         or list(arr.shape) != meta.get("shape")
     ):
         got = f"{arr.dtype}{list(arr.shape)}"
-        msg = f"`{folder / name}` is {got}, expected kind {kind!r} {list(shape)}"
+        want = f"{meta.get('dtype')}{meta.get('shape')}" if shape is None else list(shape)
+        msg = f"`{folder / name}` is {got}, expected kind {kind!r} {want}"
         raise LabelsError(msg)
     if array_checksum(arr) != meta.get("crc32"):
         msg = f"`{folder / name}` fails its checksum (corrupt)"
@@ -371,12 +410,12 @@ def state_labels(
         k_max=k_max,
         max_snap_m=max_snap_m,
     )
-    indices: dict[TravelMode, NearestIndex] = {}
     lines = street_lines(network)  # one copy for all modes
 
     def build() -> Labels:
+        built = {}
         for mode in modes:
-            indices[mode] = NearestIndex(
+            ix = NearestIndex(
                 network,
                 mode,
                 lon,
@@ -386,7 +425,8 @@ def state_labels(
                 max_snap_m=max_snap_m,
                 lines=lines,
             )
-        return {mode: ix.labels for mode, ix in indices.items()}
+            built[mode] = ModeArrays(ix.labels, ix.segments.arrays())
+        return built
 
     spec = LabelsSpec(
         key=key,
@@ -396,20 +436,20 @@ def state_labels(
         k_max=k_max,
         n_facilities=int(np.asarray(lon).size),
     )
-    mapped, built = open_labels(root, spec, build)
-    for mode in modes:
-        if built:  # drop the in-memory copies: answer from the shared mapping
-            indices[mode].use_labels(mapped[mode])
-        else:
-            indices[mode] = NearestIndex(
-                network,
-                mode,
-                lon,
-                lat,
-                groups=groups,
-                k_max=k_max,
-                max_snap_m=max_snap_m,
-                labels=mapped[mode],
-                lines=lines,
-            )
-    return indices
+    mapped, _built = open_labels(root, spec, build)
+    # Built or not, the indices answer from the mapping (the building copies are dropped).
+    return {
+        mode: NearestIndex(
+            network,
+            mode,
+            lon,
+            lat,
+            groups=groups,
+            k_max=k_max,
+            max_snap_m=max_snap_m,
+            labels=mapped[mode].labels,
+            segments=mapped[mode].segments or None,
+            lines=lines,
+        )
+        for mode in modes
+    }

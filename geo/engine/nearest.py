@@ -98,6 +98,9 @@ class NearestIndex:
     lines
         Street geometries of `network` (:func:`geo.engine.base.street_lines`), to share
         them between the indices of several modes.
+    segments
+        Arrays of the street snapping index built before for this network and mode
+        (:meth:`SegmentIndex.arrays`, e.g. memory-mapped); computed here if ``None``.
     """
 
     def __init__(
@@ -112,6 +115,7 @@ class NearestIndex:
         max_snap_m: float = DEFAULT_MAX_SNAP_M,
         labels: Mapping[str, NodeLabels] | None = None,
         lines: np.ndarray | None = None,
+        segments: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         if k_max < 1:
             msg = f"`k_max` must be at least 1, got {k_max}"
@@ -121,7 +125,7 @@ class NearestIndex:
         self.k_max = int(k_max)
         self.max_snap_m = float(max_snap_m)
         self.base = ModeBase.build(network, self.mode, lines=lines)
-        self.segments = SegmentIndex(self.base)
+        self.segments = SegmentIndex(self.base, arrays=segments)
         self._to_metric = pyproj.Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
         n_fac = int(np.asarray(lon).size)
         fx, fy = self.project(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))

@@ -16,6 +16,7 @@ import pytest
 from api.labels import (
     HEADER,
     LabelsSpec,
+    ModeArrays,
     open_labels,
     read_labels,
     state_labels,
@@ -79,6 +80,10 @@ def test_mapped_answers_equal_freshly_computed(tmp_path, network, points, city, 
             np.testing.assert_array_equal(lab.facility, fresh.labels[key].facility)
             np.testing.assert_array_equal(lab.time_s, fresh.labels[key].time_s)
             np.testing.assert_array_equal(lab.length_m, fresh.labels[key].length_m)
+        seg = mapped[mode].segments
+        assert not seg.tree.data.flags.writeable and not seg.seg_a.flags.writeable
+        for name, arr in seg.arrays().items():
+            np.testing.assert_array_equal(arr, fresh.segments.arrays()[name])
         for group in (None, "textile", "food"):
             for k in (1, K_MAX):
                 want = fresh.query(lon, lat, k=k, group=group)
@@ -112,6 +117,13 @@ def _flip_bytes(folder: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def _flip_segment(folder: Path) -> None:
+    path = folder / "m1_seg_sample_xy.npy"
+    data = bytearray(path.read_bytes())
+    data[-8:] = np.array([5.0]).tobytes()
+    path.write_bytes(bytes(data))
+
+
 def _truncate(folder: Path) -> None:
     path = folder / "m1_g2_length_m.npy"
     path.write_bytes(path.read_bytes()[:-100])
@@ -142,6 +154,7 @@ BREAKS = {
     "header not JSON": (lambda f: (f / HEADER).write_text("{"), "unreadable"),
     "no header": (lambda f: (f / HEADER).unlink(), "has no header.json"),
     "flipped bytes": (_flip_bytes, "checksum"),
+    "flipped snapping sample": (_flip_segment, "checksum"),
     "truncated array": (_truncate, "unreadable"),
     "index out of range": (_out_of_range, "facility index outside"),
     "pickled array": (_pickled, "unreadable"),
@@ -190,7 +203,7 @@ WORKER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     import numpy as np
-    from api.labels import LabelsSpec, open_labels
+    from api.labels import LabelsSpec, ModeArrays, open_labels
     from geo import TravelMode
     from geo.engine.nearest import NodeLabels
 
@@ -203,10 +216,10 @@ WORKER = textwrap.dedent(
         time.sleep(1.0)  # long enough for the other process to reach the lock
         fac = np.tile(np.arange(3, dtype=np.int32), (1000, 1))
         tim = np.tile(np.arange(3.0), (1000, 1))
-        return {TravelMode.WALK: {"": NodeLabels(fac, tim, tim * 10)}}
+        return {TravelMode.WALK: ModeArrays({"": NodeLabels(fac, tim, tim * 10)}, {})}
 
     labels, built = open_labels(root, spec, build)
-    print(int(built), float(labels[TravelMode.WALK][""].length_m.sum()))
+    print(int(built), float(labels[TravelMode.WALK].labels[""].length_m.sum()))
     """
 )
 
@@ -228,7 +241,8 @@ def test_concurrent_starts_build_once(tmp_path):
     assert sorted(o[0] for o in outs) == ["0", "1"]
     assert outs[0][1] == outs[1][1] == str(float(1000 * 30))
     spec = LabelsSpec("k" * 24, (TravelMode.WALK,), ("",), 1000, 3, 7)
-    assert read_labels(root / spec.key, spec)[TravelMode.WALK][""].facility.shape == (1000, 3)
+    got = read_labels(root / spec.key, spec)[TravelMode.WALK]
+    assert got.labels[""].facility.shape == (1000, 3)
 
 
 def test_open_labels_builds_when_missing(tmp_path):
@@ -238,7 +252,7 @@ def test_open_labels_builds_when_missing(tmp_path):
 
     def build():
         calls.append(1)
-        return {TravelMode.CAR: {"": lab, "x": lab}}
+        return {TravelMode.CAR: ModeArrays({"": lab, "x": lab}, {})}
 
     _, built = open_labels(tmp_path, spec, build)
     _, again = open_labels(tmp_path, spec, build)
