@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         default=(TravelMode.WALK, TravelMode.EBIKE, TravelMode.BUS, TravelMode.CAR),
         description="Travel modes the nearest query is prepared for.",
     )
+    labels_dir: Path | None = Field(
+        default=None,
+        description="Folder of the nearest labels, built once and memory-mapped by every "
+        "worker (default OUT/<scenario>/api-labels).",
+    )
     max_k: int = Field(default=5, ge=1, le=50, description="Largest `k` of a nearest query.")
     max_batch_points: int = Field(
         default=10_000, ge=1, description="Most points in one batch nearest query."

@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 
 from api.collections import LAYERS, SPECS, Collection, build_collection
+from api.labels import state_labels
 from api.settings import Settings
 from geo import InputError, ScenarioError, TravelMode
 from geo.engine import NearestIndex
@@ -40,6 +41,7 @@ CITY_FILE = "city.gpkg"
 SUMMARY_FILE = "plan_summary.json"
 ROUTES_DIR = "routes"
 ROUTES_FILE = "routes.json"
+LABELS_DIR = "api-labels"
 
 
 @dataclass(frozen=True, eq=False)
@@ -242,6 +244,7 @@ def build_state(
     industries: IndustryCatalogue = DEFAULT_CATALOGUE,
     min_count: int = DEFAULT_K,
     version: str | None = None,
+    labels_dir: Path | None = None,
 ) -> ApiState:
     """An :class:`ApiState` from layers in memory.
 
@@ -254,6 +257,9 @@ def build_state(
         Disclosure threshold k of the seeker cells (see :func:`seeker_cells_to_serve`).
     version
         Version of the published plan.
+    labels_dir
+        Folder of the nearest labels on disk (:mod:`api.labels`): read memory-mapped, shared
+        by every worker, built there once if missing or stale. ``None``: computed in memory.
     """
     if "service-points" not in layers:
         msg = "`layers` needs `service-points`"
@@ -264,12 +270,30 @@ def build_state(
         raise ScenarioError(msg)
     points = ServicePoints.from_frame(layers["service-points"], industries.codes)
     groups = points.groups(industries.codes)
-    nearest = {}
-    for mode in modes:
-        m = TravelMode(mode)
-        nearest[m] = NearestIndex(
-            network, m, points.lon, points.lat, groups=groups, k_max=k_max, max_snap_m=max_snap_m
+    wanted = tuple(dict.fromkeys(TravelMode(m) for m in modes))
+    nearest: dict[TravelMode, NearestIndex] = {}
+    if labels_dir is not None:
+        nearest = state_labels(
+            labels_dir,
+            network,
+            wanted,
+            points.lon,
+            points.lat,
+            groups,
+            k_max=k_max,
+            max_snap_m=max_snap_m,
         )
+    else:
+        for m in wanted:
+            nearest[m] = NearestIndex(
+                network,
+                m,
+                points.lon,
+                points.lat,
+                groups=groups,
+                k_max=k_max,
+                max_snap_m=max_snap_m,
+            )
     layers = dict(layers)
     if "seeker-cells" in layers:
         cells = seeker_cells_to_serve(layers["seeker-cells"], min_count)
@@ -398,4 +422,5 @@ def load_state(
         industries=scenario.industries,
         min_count=scenario.privacy.min_count,
         version=version or "unversioned",
+        labels_dir=settings.labels_dir or folder / LABELS_DIR,
     )

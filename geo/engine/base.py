@@ -116,7 +116,11 @@ class ModeBase:
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, network: StreetNetwork, mode: TravelMode | str) -> ModeBase:
+    def build(
+        cls, network: StreetNetwork, mode: TravelMode | str, *, lines: np.ndarray | None = None
+    ) -> ModeBase:
+        """The arrays of `mode`; `lines` (:func:`street_lines` of `network`) may be shared by
+        several modes, saving their time and memory."""
         graph = network.mode(mode)
         time_s = np.maximum(graph.time_s, MIN_EDGE_TIME_S)  # as ModeGraph.csr and networkx
         arcs, pos = Arcs.fastest(graph.src, graph.dst, time_s, graph.length_m)
@@ -135,7 +139,7 @@ class ModeBase:
             arc_reverse=rev[pos],
             t_fwd=t_fwd,
             t_bwd=t_bwd,
-            lines=street_lines(network),
+            lines=street_lines(network) if lines is None else lines,
             usable=np.isfinite(t_fwd) | np.isfinite(t_bwd),
         )
 

@@ -92,6 +92,15 @@ class NearestIndex:
     max_snap_m
         Query points and facilities farther than this (m) from every usable street are not
         snapped (facilities so far are never answered, with a warning).
+    labels
+        Labels computed before for exactly these arguments (e.g. memory-mapped from a file,
+        see :meth:`use_labels`), by group key (``""`` for all); computed here if ``None``.
+    lines
+        Street geometries of `network` (:func:`geo.engine.base.street_lines`), to share
+        them between the indices of several modes.
+    segments
+        Arrays of the street snapping index built before for this network and mode
+        (:meth:`SegmentIndex.arrays`, e.g. memory-mapped); computed here if ``None``.
     """
 
     def __init__(
@@ -104,6 +113,9 @@ class NearestIndex:
         groups: Mapping[str, Sequence[int] | np.ndarray] | None = None,
         k_max: int = 5,
         max_snap_m: float = DEFAULT_MAX_SNAP_M,
+        labels: Mapping[str, NodeLabels] | None = None,
+        lines: np.ndarray | None = None,
+        segments: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         if k_max < 1:
             msg = f"`k_max` must be at least 1, got {k_max}"
@@ -112,8 +124,8 @@ class NearestIndex:
         self.mode = TravelMode(mode)
         self.k_max = int(k_max)
         self.max_snap_m = float(max_snap_m)
-        self.base = ModeBase.build(network, self.mode)
-        self.segments = SegmentIndex(self.base)
+        self.base = ModeBase.build(network, self.mode, lines=lines)
+        self.segments = SegmentIndex(self.base, arrays=segments)
         self._to_metric = pyproj.Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
         n_fac = int(np.asarray(lon).size)
         fx, fy = self.project(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
@@ -132,9 +144,48 @@ class NearestIndex:
         wanted: dict[str, np.ndarray] = {"": np.arange(n_fac)}
         for key, members in (groups or {}).items():
             wanted[str(key)] = np.asarray(members, dtype=np.int64)
-        self.labels = self._label(wanted)
+        self.labels: dict[str, NodeLabels] = {}
+        if labels is None:
+            self.labels = self._label(wanted)
+        else:
+            self.use_labels(labels, groups=wanted)
         self.same_edge = SameEdge(self.base, self.facilities)
         self._member = {key: np.isin(np.arange(n_fac), m) for key, m in wanted.items()}
+
+    def use_labels(
+        self,
+        labels: Mapping[str, NodeLabels],
+        *,
+        groups: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
+        """Answer from `labels` (e.g. read-only arrays memory-mapped from a file) instead of
+        the ones held now; they must cover the same groups with ``(n_nodes, k_max)`` arrays.
+
+        Raises
+        ------
+        ValueError
+            If a group is missing or extra, or an array has the wrong shape or kind.
+        """
+        want = set(groups) if groups is not None else set(self.labels)
+        problems = []
+        if set(labels) != want:
+            problems.append(f"groups {sorted(labels)} instead of {sorted(want)}")
+        shape = (self.base.n_nodes, self.k_max)
+        for key, lab in labels.items():
+            for name, arr, kind in (
+                ("facility", lab.facility, "i"),
+                ("time_s", lab.time_s, "f"),
+                ("length_m", lab.length_m, "f"),
+            ):
+                if arr.shape != shape or arr.dtype.kind != kind:
+                    problems.append(
+                        f"`{key or 'all'}.{name}` is {arr.dtype}{list(arr.shape)}, "
+                        f"expected kind {kind!r} {list(shape)}"
+                    )
+        if problems:
+            msg = f"`labels` do not fit this index: {'; '.join(problems)}"
+            raise ValueError(msg)
+        self.labels = dict(labels)
 
     @property
     def groups(self) -> tuple[str, ...]:

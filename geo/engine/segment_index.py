@@ -17,6 +17,7 @@ ties between streets), returned as the engine's :class:`~geo.engine.SnappedPoint
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import shapely
@@ -35,39 +36,112 @@ FIRST_K = 8
 """Samples fetched per point in one vectorised query before falling back to a ball query."""
 
 
-class SegmentIndex:
-    """Nearest usable street edge of points, for one mode (coordinates in the network CRS)."""
+ARRAYS = (
+    "seg_edge",
+    "seg_a",
+    "seg_d",
+    "seg_len2",
+    "seg_offset",
+    "line_len",
+    "sample_seg",
+    "sample_xy",
+)
+"""Arrays an index is made of (:meth:`SegmentIndex.arrays`); the k-d tree is rebuilt from
+``sample_xy`` without copying it, so arrays mapped from a file stay shared."""
 
-    def __init__(self, base: ModeBase, *, sample_m: float = SAMPLE_M) -> None:
+
+class SegmentIndex:
+    """Nearest usable street edge of points, for one mode (coordinates in the network CRS).
+
+    Parameters
+    ----------
+    base
+        The mode's graph.
+    sample_m
+        Largest spacing (m) of the samples along a street segment.
+    arrays
+        :meth:`arrays` of an index built before for the same `base` and `sample_m` (e.g.
+        read-only, memory-mapped); computed here if ``None``.
+    """
+
+    def __init__(
+        self,
+        base: ModeBase,
+        *,
+        sample_m: float = SAMPLE_M,
+        arrays: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
         if sample_m <= 0:
             msg = f"`sample_m` must be positive, got {sample_m}"
             raise ValueError(msg)
         self.base = base
         self.sample_m = float(sample_m)
+        got = dict(arrays) if arrays is not None else self._compute(base, self.sample_m)
+        missing = [name for name in ARRAYS if name not in got]
+        if missing:
+            msg = f"`arrays` lacks {missing}"
+            raise ValueError(msg)
+        self.seg_edge = got["seg_edge"]
+        self.seg_a = got["seg_a"]
+        self.seg_d = got["seg_d"]
+        self.seg_len2 = got["seg_len2"]
+        self.seg_offset = got["seg_offset"]
+        self.line_len = got["line_len"]
+        self.sample_seg = got["sample_seg"]
+        self._check_sizes(base)
+        self.tree = cKDTree(
+            got["sample_xy"], balanced_tree=False, compact_nodes=False, copy_data=False
+        )
+
+    def _check_sizes(self, base: ModeBase) -> None:
+        n_seg = self.seg_edge.size
+        ok = (
+            self.seg_a.shape == self.seg_d.shape == (n_seg, 2)
+            and self.seg_len2.shape == self.seg_offset.shape == (n_seg,)
+            and self.line_len.shape == (base.network.n_edges,)
+            and (n_seg == 0 or int(self.seg_edge.min()) >= 0)
+            and (n_seg == 0 or int(self.seg_edge.max()) < base.network.n_edges)
+            and (self.sample_seg.size == 0 or int(self.sample_seg.max()) < n_seg)
+        )
+        if not ok:
+            msg = "`arrays` do not fit the network (sizes or indices out of range)"
+            raise ValueError(msg)
+
+    @staticmethod
+    def _compute(base: ModeBase, sample_m: float) -> dict[str, np.ndarray]:
         edges = np.flatnonzero(base.usable)
         coords, which = shapely.get_coordinates(base.lines[edges], return_index=True)
         same = which[1:] == which[:-1]
         a = coords[:-1][same]
         b = coords[1:][same]
-        self.seg_edge = edges[which[:-1][same]]
-        self.seg_a = a
-        self.seg_d = b - a
-        seg_len = np.hypot(self.seg_d[:, 0], self.seg_d[:, 1])
-        self.seg_len2 = seg_len**2
+        seg_edge = edges[which[:-1][same]]
+        seg_d = b - a
+        seg_len = np.hypot(seg_d[:, 0], seg_d[:, 1])
         # Distance along the edge's line to each segment's start (for the fraction).
         starts = np.concatenate([[0.0], np.cumsum(seg_len)])[:-1]
-        first = np.r_[True, self.seg_edge[1:] != self.seg_edge[:-1]]
+        first = np.r_[True, seg_edge[1:] != seg_edge[:-1]]
         group_start = np.maximum.accumulate(np.where(first, np.arange(seg_len.size), 0))
-        self.seg_offset = starts - starts[group_start]
-        self.line_len = shapely.length(base.lines)
         # Samples: both ends and every <= sample_m metres in between.
-        n_samples = np.maximum(np.ceil(seg_len / self.sample_m).astype(np.int64), 1) + 1
+        n_samples = np.maximum(np.ceil(seg_len / sample_m).astype(np.int64), 1) + 1
         owner = np.repeat(np.arange(seg_len.size), n_samples)
         pos = np.arange(owner.size) - np.repeat(np.cumsum(n_samples) - n_samples, n_samples)
         t = pos / (n_samples[owner] - 1)
-        pts = a[owner] + self.seg_d[owner] * t[:, None]
-        self.sample_seg = owner
-        self.tree = cKDTree(pts, balanced_tree=False, compact_nodes=False)
+        return {
+            "seg_edge": seg_edge,
+            "seg_a": a,
+            "seg_d": seg_d,
+            "seg_len2": seg_len**2,
+            "seg_offset": starts - starts[group_start],
+            "line_len": shapely.length(base.lines),
+            "sample_seg": owner,
+            "sample_xy": np.ascontiguousarray(a[owner] + seg_d[owner] * t[:, None]),
+        }
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays of this index by name (:data:`ARRAYS`), e.g. to store them."""
+        out = {name: getattr(self, name) for name in ARRAYS if name != "sample_xy"}
+        out["sample_xy"] = self.tree.data
+        return out
 
     def snap(self, x: np.ndarray, y: np.ndarray, *, max_snap_m: float) -> SnappedPoints:
         """Snap points (network CRS, metres); far or non-finite points are invalid."""
