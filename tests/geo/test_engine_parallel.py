@@ -244,3 +244,20 @@ def test_big_enough_searches_do_fork(net, monkeypatch):
     monkeypatch.setattr(parallel, "PARALLEL_MIN_WORK", 0)
     tt.matrix(o, o[:5], sparse=True)
     assert seen[-1][0] == 2 and seen[-1][1] >= 2
+
+
+def _slow_pid(state, task):
+    import time
+
+    time.sleep(0.02)
+    return task, os.getpid()
+
+
+@needs_fork
+def test_this_process_takes_tasks_from_the_back():
+    out = list(run_tasks(_slow_pid, {}, list(range(12)), processes=2))
+    assert [t for t, _ in out] == list(range(12))
+    pids = [p for _, p in out]
+    assert os.getpid() in pids  # the caller works instead of waiting
+    mine = [t for t, p in out if p == os.getpid()]
+    assert mine == list(range(12 - len(mine), 12))  # a tail of the tasks
