@@ -23,7 +23,15 @@ same run against HiGHS solving the full LP (scipy ``linprog``, all pairs at once
 generation) on a medium instance: a seeded sample of registrations with capacities scaled
 down alike.
 
-Baselines measured in the same run: the previous travel-time path (one engine matrix per
+The travel phase reports its CPU seconds split between this process and the engine's
+forked search workers (:mod:`geo.engine.parallel`): on a machine shared with other sessions
+(Linux autogroup scheduling gives each session a fair share, however many processes it
+runs), wall-clock speed-ups of the workers only show when CPUs are idle, while the CPU split
+shows the work each process did.
+
+Baselines measured in the same run: the same travel times with the engine searching in this
+process only (``workers=1``; the pairs and times must be identical, bit for bit), the
+previous travel-time path (one engine matrix per
 mode against all employers) and the previous solver (HiGHS column generation), the latter
 capped at ``--baseline-s`` (checked between HiGHS solves, so it may overrun by one solve);
 its objective and Lagrangian bound are printed with it.
