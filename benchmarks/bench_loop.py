@@ -23,7 +23,15 @@ same run against HiGHS solving the full LP (scipy ``linprog``, all pairs at once
 generation) on a medium instance: a seeded sample of registrations with capacities scaled
 down alike.
 
-Baselines measured in the same run: the previous travel-time path (one engine matrix per
+The travel phase reports its CPU seconds split between this process and the engine's
+forked search workers (:mod:`geo.engine.parallel`): on a machine shared with other sessions
+(Linux autogroup scheduling gives each session a fair share, however many processes it
+runs), wall-clock speed-ups of the workers only show when CPUs are idle, while the CPU split
+shows the work each process did.
+
+Baselines measured in the same run: the same travel times with the engine searching in this
+process only (``workers=1``; the pairs and times must be identical, bit for bit), the
+previous travel-time path (one engine matrix per
 mode against all employers) and the previous solver (HiGHS column generation), the latter
 capped at ``--baseline-s`` (checked between HiGHS solves, so it may overrun by one solve);
 its objective and Lagrangian bound are printed with it.
@@ -53,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import peak_rss_mb, write_json
 from geo.democity import ensure_demo_city
 from geo.engine import Engine
+from geo.engine.parallel import check_workers
 from geo.modes import TRIP_OVERHEAD_S, TravelMode
 from planner.city import load_city
 from planner.loop import AssignmentModel, LoopCity, LoopParams
@@ -85,6 +94,40 @@ def previous_travel_times(
         ok = wants[rows[m.row], emp_code[emp[m.col]]]
         n_pairs += int(ok.sum())
     return np.int64(n_pairs), time.perf_counter() - t0
+
+
+def cpu_split(before: os.times_result) -> tuple[float, float]:
+    """CPU seconds since `before`: this process, and its (waited-for) worker processes."""
+    now = os.times()
+    own = now.user - before.user + now.system - before.system
+    kids = now.children_user - before.children_user + now.children_system - before.children_system
+    return own, kids
+
+
+def serial_travel_times(
+    loop: LoopCity,
+    network: Any,
+    homes: HomeSnaps,
+    industries: list[list[str]],
+    mask: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[float, bool]:
+    """The same travel times with the engine searching in this process (``workers=1``), cold.
+    Returns the seconds and whether the pairs and times are identical (bit for bit)."""
+    serial = LoopCity(
+        engine=Engine(network, max_snap_m=loop.engine.max_snap_m, workers=1),
+        employers=loop.employers,
+        points=loop.points,
+        params=loop.params,
+    )
+    for mode in homes.snapped:
+        serial.engine[mode]  # built once per city, not timed (as for the main run)
+    t0 = time.perf_counter()
+    r, e, t = serial.employer_pairs(homes, industries, mask)
+    seconds = time.perf_counter() - t0
+    a, b = np.lexsort((e, r)), np.lexsort((pairs[1], pairs[0]))
+    same = all(np.array_equal(x[a], y[b]) for x, y in zip((r, e, t), pairs, strict=True))
+    return seconds, same
 
 
 def medium_check(model: AssignmentModel, seed: int = 14) -> dict[str, Any]:
@@ -166,10 +209,12 @@ def main() -> None:
 
     # -- the matching, all at once, cold ---------------------------------------------------
     t = time.perf_counter()
+    cpu = os.times()
     homes = loop.snap_homes(lon, lat, modes)
     keys = [("seeker", i) for i in range(len(seekers))]
     r, e, tt = loop.employer_pairs(homes, inds, mask, keys=keys)
     travel_s = time.perf_counter() - t
+    travel_cpu = cpu_split(cpu)
     t = time.perf_counter()
     model = AssignmentModel.from_pairs(
         r,
@@ -195,6 +240,8 @@ def main() -> None:
         "per_registration": args.per,
         "eligible_pairs": int(r.size),
         "travel_times_s": round(travel_s, 2),
+        "travel_workers": check_workers(loop.engine.workers),
+        "travel_cpu_s": {"parent": round(travel_cpu[0], 2), "workers": round(travel_cpu[1], 2)},
         "model_s": round(model_s, 2),
         "arcs_s": round(res.setup_s, 2),
         "solve_s": round(res.runtime_s - res.setup_s, 2),
@@ -244,12 +291,18 @@ def main() -> None:
     # -- baselines, same run ---------------------------------------------------------------
     if not args.no_baseline:
         n_old, old_travel_s = previous_travel_times(loop, homes, inds, mask)
+        serial_s, serial_same = serial_travel_times(
+            loop, city.network, homes, inds, mask, (r, e, tt)
+        )
         old = model.solve(method="highs", pool=params.pool, time_limit_s=args.baseline_s)
         payload.update(
             {
                 "baseline_travel_times_s": round(old_travel_s, 2),
                 "baseline_travel_pairs_equal": bool(n_old == r.size),
                 "travel_speedup": round(old_travel_s / travel_s, 2),
+                "serial_engine_travel_times_s": round(serial_s, 2),
+                "serial_engine_same_pairs": serial_same,
+                "travel_speedup_vs_serial_engine": round(serial_s / travel_s, 2),
                 "baseline_highs_s": round(old.runtime_s, 2),
                 "baseline_highs_cap_s": args.baseline_s,
                 "baseline_highs_rounds": old.rounds,

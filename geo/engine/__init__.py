@@ -32,6 +32,7 @@ from ..network import StreetNetwork
 from .base import ModeBase
 from .matrix import TravelMatrix, node_matrix, point_matrix
 from .nearest import NearestIndex, NearestResult
+from .parallel import check_workers
 from .paths import Route, route
 from .snap import DEFAULT_MAX_SNAP_M, WALK_SPEED_MS, SnappedPoints, coerce_points, snap_points
 from .voronoi import MAX_K, NearestFacilities, label
@@ -67,6 +68,11 @@ class TravelTimes:
         Travel mode; must be prepared on `network`.
     max_snap_m
         Default largest distance (m) from a point to the street it is snapped to.
+    workers
+        Default number of worker processes for big matrices (None: every CPU this process
+        may use; 1: search in this process). Forked per call on Linux and other POSIX
+        systems except macOS, only when the work is large enough to pay the start-up;
+        results are identical whatever the number (see :mod:`geo.engine.parallel`).
 
     Notes
     -----
@@ -80,10 +86,13 @@ class TravelTimes:
         mode: TravelMode | str,
         *,
         max_snap_m: float = DEFAULT_MAX_SNAP_M,
+        workers: int | None = None,
     ) -> None:
         self.network = network
         self.mode = TravelMode(network.mode(mode).mode)
         self.max_snap_m = float(max_snap_m)
+        check_workers(workers)
+        self.workers = workers
         self.base = ModeBase.build(network, self.mode)
 
     def __repr__(self) -> str:
@@ -143,6 +152,7 @@ class TravelTimes:
         sparse: bool = False,
         crs: Any = None,
         on_error: OnError = "raise",
+        workers: int | Literal["default"] | None = "default",
     ) -> TravelMatrix:
         """Travel times (s) from every origin to every destination.
 
@@ -159,10 +169,21 @@ class TravelTimes:
             Return ``scipy.sparse.csr_array`` matrices holding only finite entries.
         crs, on_error
             As in :meth:`snap`.
+        workers
+            Worker processes for this call (None: every CPU; 1: in this process); default
+            the engine's `workers`.
         """
         o = self.snap(origins, crs=crs, on_error=on_error)
         d = o if destinations is None else self.snap(destinations, crs=crs, on_error=on_error)
-        return point_matrix(self.base, o, d, cutoff_s=cutoff_s, lengths=lengths, sparse=sparse)
+        return point_matrix(
+            self.base,
+            o,
+            d,
+            cutoff_s=cutoff_s,
+            lengths=lengths,
+            sparse=sparse,
+            workers=self._workers(workers),
+        )
 
     def node_matrix(
         self,
@@ -172,11 +193,24 @@ class TravelTimes:
         cutoff_s: float | None = None,
         lengths: bool = False,
         sparse: bool = False,
+        workers: int | Literal["default"] | None = "default",
     ) -> TravelMatrix:
-        """Travel times (s) between network nodes (indices into the node arrays)."""
+        """Travel times (s) between network nodes (indices into the node arrays); the
+        keywords as in :meth:`matrix`."""
         o = np.asarray(origin_nodes)
         d = o if destination_nodes is None else np.asarray(destination_nodes)
-        return node_matrix(self.base, o, d, cutoff_s=cutoff_s, lengths=lengths, sparse=sparse)
+        return node_matrix(
+            self.base,
+            o,
+            d,
+            cutoff_s=cutoff_s,
+            lengths=lengths,
+            sparse=sparse,
+            workers=self._workers(workers),
+        )
+
+    def _workers(self, workers: int | Literal["default"] | None) -> int:
+        return check_workers(self.workers if workers == "default" else workers)
 
     # -- nearest facilities ----------------------------------------------------------------
 
@@ -245,17 +279,27 @@ class TravelTimes:
 
 class Engine:
     """Travel times of every prepared mode of a network (:class:`TravelTimes` per mode,
-    built on first use)."""
+    built on first use, with this engine's `max_snap_m` and `workers`)."""
 
-    def __init__(self, network: StreetNetwork, *, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> None:
+    def __init__(
+        self,
+        network: StreetNetwork,
+        *,
+        max_snap_m: float = DEFAULT_MAX_SNAP_M,
+        workers: int | None = None,
+    ) -> None:
         self.network = network
         self.max_snap_m = max_snap_m
+        check_workers(workers)
+        self.workers = workers
         self._modes: dict[TravelMode, TravelTimes] = {}
 
     def __getitem__(self, mode: TravelMode | str) -> TravelTimes:
         key = TravelMode(self.network.mode(mode).mode)
         if key not in self._modes:
-            self._modes[key] = TravelTimes(self.network, key, max_snap_m=self.max_snap_m)
+            self._modes[key] = TravelTimes(
+                self.network, key, max_snap_m=self.max_snap_m, workers=self.workers
+            )
         return self._modes[key]
 
     def mode(self, mode: TravelMode | str) -> TravelTimes:

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from ..modes import TravelMode
 from .base import ModeBase
-from .search import many_to_many
+from .search import SearchResult, many_to_many
 from .snap import SnappedPoints, arriving_arcs, direct_arcs, leaving_arcs
 
 logger = logging.getLogger(__name__)
@@ -94,12 +94,6 @@ def _dense(m: np.ndarray | sp.csr_array) -> np.ndarray:
     return out
 
 
-def _sparse(m: np.ndarray) -> sp.csr_array:
-    i, j = np.nonzero(np.isfinite(m))
-    out = sp.csr_array((m[i, j], (i, j)), shape=m.shape)
-    return out
-
-
 def point_matrix(
     base: ModeBase,
     origins: SnappedPoints,
@@ -108,6 +102,7 @@ def point_matrix(
     cutoff_s: float | None = None,
     lengths: bool = False,
     sparse: bool = False,
+    workers: int | None = 1,
 ) -> TravelMatrix:
     """Point-to-point matrix on the graph extended by origin and destination nodes."""
     limit = _limit(cutoff_s)
@@ -130,14 +125,19 @@ def point_matrix(
         len(destinations),
         "destinations" if reverse else "origins",
     )
-    if reverse:
-        t, ln = many_to_many(
-            csr, arcs, d_nodes, o_nodes, limit=limit, lengths=lengths, reverse=True
-        )
-        t, ln = t.T, (None if ln is None else ln.T)
-    else:
-        t, ln = many_to_many(csr, arcs, o_nodes, d_nodes, limit=limit, lengths=lengths)
-    return _result(t, ln, origins.ids, destinations.ids, base.mode, cutoff_s, sparse)
+    src, dst = (d_nodes, o_nodes) if reverse else (o_nodes, d_nodes)
+    res = many_to_many(
+        csr,
+        arcs,
+        src,
+        dst,
+        limit=limit,
+        lengths=lengths,
+        reverse=reverse,
+        sparse=sparse,
+        workers=workers,
+    )
+    return _result(res, reverse, origins.ids, destinations.ids, base.mode, cutoff_s)
 
 
 def node_matrix(
@@ -148,6 +148,7 @@ def node_matrix(
     cutoff_s: float | None = None,
     lengths: bool = False,
     sparse: bool = False,
+    workers: int | None = 1,
 ) -> TravelMatrix:
     """Node-to-node matrix (ids are the node indices)."""
     o = _check_nodes(origin_nodes, base.n_nodes, "origin_nodes")
@@ -155,29 +156,39 @@ def node_matrix(
     limit = _limit(cutoff_s)
     reverse = o.size > d.size
     csr = base.base_csr(reverse=reverse)
-    if reverse:
-        t, ln = many_to_many(csr, base.arcs, d, o, limit=limit, lengths=lengths, reverse=True)
-        t, ln = t.T, (None if ln is None else ln.T)
-    else:
-        t, ln = many_to_many(csr, base.arcs, o, d, limit=limit, lengths=lengths)
-    return _result(t, ln, o, d, base.mode, cutoff_s, sparse)
+    src, dst = (d, o) if reverse else (o, d)
+    res = many_to_many(
+        csr,
+        base.arcs,
+        src,
+        dst,
+        limit=limit,
+        lengths=lengths,
+        reverse=reverse,
+        sparse=sparse,
+        workers=workers,
+    )
+    return _result(res, reverse, o, d, base.mode, cutoff_s)
 
 
 def _result(
-    t: np.ndarray,
-    ln: np.ndarray | None,
+    res: SearchResult,
+    transpose: bool,
     o_ids: np.ndarray,
     d_ids: np.ndarray,
     mode: TravelMode,
     cutoff_s: float | None,
-    sparse: bool,
 ) -> TravelMatrix:
+    """The matrix of a search (from the destinations, on the reversed graph, when
+    `transpose`): sparse results straight from the finite entries, dense ones C-ordered."""
+    if res.sparse:
+        t_sp, ln_sp = res.csr(transpose=transpose)
+        return TravelMatrix(t_sp, ln_sp, o_ids, d_ids, mode, cutoff_s)
+    t, ln = res.dense()
+    if transpose:
+        t, ln = t.T, (None if ln is None else ln.T)
     t = np.ascontiguousarray(t)
     ln = None if ln is None else np.ascontiguousarray(ln)
-    if sparse:
-        return TravelMatrix(
-            _sparse(t), None if ln is None else _sparse(ln), o_ids, d_ids, mode, cutoff_s
-        )
     return TravelMatrix(t, ln, o_ids, d_ids, mode, cutoff_s)
 
 

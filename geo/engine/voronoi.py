@@ -198,7 +198,7 @@ def label_k_with_lengths(
     step = max(1, batch_size(n_total, factor=4))
     for start in range(0, usable.size, step):
         chunk = usable[start : start + step]
-        t, ln = many_to_many(csr, arcs, n + chunk, np.arange(n), lengths=True, reverse=True)
+        t, ln = many_to_many(csr, arcs, n + chunk, np.arange(n), lengths=True, reverse=True).dense()
         if ln is None:  # many_to_many returns lengths when asked; guard the contract
             msg = "many_to_many returned no lengths"
             raise RuntimeError(msg)
