@@ -46,7 +46,10 @@ def _from_state(state: ApiState) -> LoopCity:
         geometry=gpd.points_from_xy(sp.lon, sp.lat),
         crs="EPSG:4326",
     )
-    engine = Engine(state.network, max_snap_m=state.max_snap_m)
+    # One process: a server worker runs requests on threads, and forking a threaded
+    # process (the engine's search workers) can deadlock the child on a lock another
+    # thread held. Server workers are the API's parallelism.
+    engine = Engine(state.network, max_snap_m=state.max_snap_m, workers=1)
     return LoopCity(engine=engine, employers=emp, points=points)
 
 
