@@ -173,9 +173,7 @@ def make_plan(
     )
 
     say("assignment")
-    assignment = _assign(
-        demand, staffed.capacity, market, open_mask, industries, params, merge_key=siting_row
-    )
+    assignment = _assign(demand, staffed.capacity, market, open_mask, industries, params)
     staff = _final_staff(assignment.loads, staffed, peak, market)
     capacity = peak.tables[np.arange(len(facilities)), np.minimum(staff, peak.tables.shape[1] - 1)]
     capacity = np.where(open_mask, capacity, 0.0)
@@ -253,8 +251,6 @@ def _assign(
     open_mask: np.ndarray,
     industries: list[set[str]],
     params: PlanningParams,
-    *,
-    merge_key: np.ndarray | None = None,
 ) -> Assignment:
     """Assign every demand group to an open point of its industries, or to the market,
     within what each point's staff serve safely."""
@@ -268,7 +264,6 @@ def _assign(
         market=market,
         max_time_s=params.max_travel_min * 60.0,
         modes=demand.groups["mode"].to_numpy(),
-        merge_key=merge_key,
         nearest=ASSIGN_NEAREST,
     )
 
