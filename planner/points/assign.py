@@ -88,16 +88,18 @@ def industry_match(group_industries: pd.Series, point_industries: list[set[str]]
     """``(n_groups, n_points)`` True where the group shares an industry with the point."""
     codes = sorted({c for s in point_industries for c in s} | {"other"})
     col = {c: i for i, c in enumerate(codes)}
-    g = np.zeros((len(group_industries), len(codes)), dtype=bool)
-    for row, text in enumerate(group_industries.astype(str)):
-        for c in text.split(";"):
+    # Few distinct industry texts: match each once, then look the groups up.
+    text_of, texts = pd.factorize(group_industries.astype(str))
+    g = np.zeros((len(texts), len(codes)), dtype=bool)
+    for row, text in enumerate(texts):
+        for c in str(text).split(";"):
             if c in col:
                 g[row, col[c]] = True
     p = np.zeros((len(point_industries), len(codes)), dtype=bool)
     for j, inds in enumerate(point_industries):
         for c in inds:
             p[j, col[c]] = True
-    return (g.astype(np.int32) @ p.T.astype(np.int32)) > 0
+    return ((g.astype(np.int32) @ p.T.astype(np.int32)) > 0)[text_of]
 
 
 def assign(

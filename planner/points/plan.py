@@ -363,14 +363,18 @@ def _point_industries(
     10 % of its siting load."""
     groups = demand.groups
     w = groups["weight"].to_numpy()
-    load = np.zeros((n_fac, len(codes)))
     col = {c: i for i, c in enumerate(codes)}
-    for g, site in enumerate(site_of_group):
-        if site < 0:
-            continue
-        group_codes = str(groups["industries"].iat[g]).split(";")
-        for c in group_codes:
-            load[site, col[c]] += w[g] / len(group_codes)
+    # A group's visits split evenly over its industries; groups share few industry texts.
+    text_of, texts = pd.factorize(groups["industries"].astype(str))
+    split = np.zeros((len(texts), len(codes)))
+    for t, text in enumerate(texts):
+        parts = str(text).split(";")
+        for c in parts:
+            split[t, col[c]] += 1.0 / len(parts)
+    ok = site_of_group >= 0
+    key = site_of_group[ok] * len(texts) + text_of[ok]
+    per_text = np.bincount(key, weights=w[ok], minlength=n_fac * len(texts))
+    load = per_text.reshape(n_fac, len(texts)) @ split
     out: list[set[str]] = []
     for j in range(n_fac):
         if j == market:
