@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pytest
@@ -109,6 +110,9 @@ def test_milp_matches_brute_force(inst):
     heuristic = model.solve("heuristic", time_limit_s=10)
     assert heuristic.objective >= exact.objective - 1e-6 * max(1.0, exact.objective)
     _check_feasible(heuristic, model, w, pool, p, existing, excluded)
+    # The capacity bound is a true lower bound; so is the heuristic's reported one.
+    assert model.capacity_bound() <= truth + 1e-6 * max(1.0, truth)
+    assert heuristic.bound is None or heuristic.bound <= truth + 1e-6 * max(1.0, truth)
 
 
 def _check_feasible(res, model, w, pool, p, existing, excluded):
@@ -154,3 +158,44 @@ def test_heuristic_close_to_exact_on_a_clustered_instance():
     assert exact.status == "optimal"
     assert heuristic.objective <= 1.05 * exact.objective
     assert heuristic.bound is not None and heuristic.bound <= exact.objective + 1e-6
+
+
+def _crowded():
+    """Two dense clusters and a pool that must be spread: a bad start leaves visits unserved."""
+    rng = np.random.default_rng(7)
+    n, m = 60, 10
+    centres = np.array([[2.0, 2.0], [9.0, 9.0]])
+    xy = centres[rng.integers(0, 2, n)] + rng.normal(0, 0.8, (n, 2))
+    sites = np.vstack([c + rng.normal(0, 1, (5, 2)) for c in centres])
+    cost = np.hypot(*(xy[:, None] - sites[None]).transpose(2, 0, 1)) * 200
+    cost = np.hstack([cost, np.full((n, 1), 2500.0)])
+    w = rng.integers(2, 6, n).astype(float)
+    model = StaffedSiting.from_cost_matrix(
+        cost, w, 4, _tables(m + 1), pool=10, market=m, market_capacity=5, max_cost=MAX_S
+    )
+    return model, w
+
+
+def test_repair_improves_a_bad_plan_and_stays_feasible():
+    from planner.points.siting.repair import evaluate, repair
+
+    model, w = _crowded()
+    staff = np.zeros(model.problem.n_sites, dtype=np.intp)
+    staff[0] = 3  # everything in one cluster
+    bad = evaluate(model, staff)
+    assert bad.unserved.sum() > 0
+    fixed, stats = repair(model, bad, deadline=time.perf_counter() + 30)
+    assert fixed.objective < bad.objective
+    assert stats.unserved_after < stats.unserved_before
+    assert fixed.unserved.sum() == pytest.approx(stats.unserved_after)
+    _check_feasible(fixed, model, w, 10, 4, [], [])
+    assert "capacity repair" in stats.note()
+
+
+def test_repair_keeps_a_plan_it_cannot_improve():
+    from planner.points.siting.repair import repair
+
+    model, _ = _crowded()
+    exact = model.solve("milp", time_limit_s=60)
+    kept, _stats = repair(model, exact, deadline=time.perf_counter() + 10)
+    assert kept.objective <= exact.objective + 1e-6 * exact.objective
