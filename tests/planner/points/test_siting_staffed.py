@@ -199,3 +199,30 @@ def test_repair_keeps_a_plan_it_cannot_improve():
     exact = model.solve("milp", time_limit_s=60)
     kept, _stats = repair(model, exact, deadline=time.perf_counter() + 10)
     assert kept.objective <= exact.objective + 1e-6 * exact.objective
+
+
+def test_regression_highs_start_with_a_foreign_objective():
+    """Found by hypothesis (pool 3 at one existing station, no new points, market full):
+    HiGHS 1.16 given the greedy start returned that start with another objective and bound
+    (4,783,177, "optimal") - below the true optimum - so a plan looked better than any
+    possible one. The wrapper now checks the objective against its solution."""
+    cost = np.array(
+        [[857, 1299, 1294], [2400, 1583, 725], [71, 291, 694], [1249, 752, 176],
+         [60, 914, 371], [306, 189, 2400]], dtype=float,
+    )  # fmt: skip
+    w = np.array([42.0, 21.0, 44.0, 60.0, 12.0, 18.0])
+    tables = _tables(3)
+    model = StaffedSiting.from_cost_matrix(
+        cost, w, 0, tables, pool=3, market=2, market_capacity=0.0, max_cost=MAX_S, existing=[0]
+    )
+    truth = _brute_force(model, cost, w, tables, 3, 0, {0}, set())
+    assert truth == pytest.approx(5_211_388.812, abs=0.01)
+    for method in ("milp", "heuristic"):
+        res = model.solve(method, time_limit_s=30)
+        assert res.objective == pytest.approx(truth, rel=1e-7)
+        flows = res.flows.tocoo()
+        market = np.where(flows.col == 2, model.market_penalty, 0.0)
+        recomputed = (flows.data * (cost[flows.row, flows.col] + market)).sum()
+        recomputed += model.unserved_penalty * res.unserved.sum() + STAFF_COST * res.staff.sum()
+        assert res.objective == pytest.approx(recomputed, rel=1e-9)
+        _check_feasible(res, model, w, 3, 0, [0], [])
