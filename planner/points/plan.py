@@ -19,6 +19,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from geo.engine import Engine
 from geo.layers import LayerName
@@ -168,9 +169,7 @@ def make_plan(
     open_mask = np.zeros(len(facilities), dtype=bool)
     open_mask[staffed.open_sites] = True
     open_mask[market] = True
-    industries = _point_industries(
-        demand, staffed.assignment()[siting_row], len(facilities), market, city.industries.codes
-    )
+    industries = _point_industries(demand, staffed.flows, siting_row, market, city.industries.codes)
 
     say("assignment")
     assignment = _assign(demand, staffed.capacity, market, open_mask, industries, params)
@@ -357,24 +356,35 @@ def _final_staff(
 
 
 def _point_industries(
-    demand: Demand, site_of_group: np.ndarray, n_fac: int, market: int, codes: tuple[str, ...]
+    demand: Demand,
+    flows: sp.csr_array,
+    siting_row: np.ndarray,
+    market: int,
+    codes: tuple[str, ...],
 ) -> list[set[str]]:
     """Industries (of the catalogue's `codes`) each open point serves: those with at least
-    10 % of its siting load."""
+    10 % of its siting load.
+
+    A point's load by industry counts every siting row it takes visits from (`flows`, rows
+    x sites), split over the row's groups by their visits and over a group's industries
+    evenly: a row the siting shares between points counts at each of them.
+    """
     groups = demand.groups
     w = groups["weight"].to_numpy()
+    n_rows, n_fac = flows.shape
     col = {c: i for i, c in enumerate(codes)}
-    # A group's visits split evenly over its industries; groups share few industry texts.
     text_of, texts = pd.factorize(groups["industries"].astype(str))
     split = np.zeros((len(texts), len(codes)))
     for t, text in enumerate(texts):
         parts = str(text).split(";")
         for c in parts:
             split[t, col[c]] += 1.0 / len(parts)
-    ok = site_of_group >= 0
-    key = site_of_group[ok] * len(texts) + text_of[ok]
-    per_text = np.bincount(key, weights=w[ok], minlength=n_fac * len(texts))
-    load = per_text.reshape(n_fac, len(texts)) @ split
+    # Visits of each siting row by industry, as shares of the row's visits.
+    per_row = np.zeros((n_rows, len(codes)))
+    np.add.at(per_row, siting_row, w[:, None] * split[text_of])
+    row_w = per_row.sum(axis=1, keepdims=True)
+    shares = np.divide(per_row, row_w, out=np.zeros_like(per_row), where=row_w > 0)
+    load = np.asarray(sp.csr_array(flows).T @ shares)
     out: list[set[str]] = []
     for j in range(n_fac):
         if j == market:
