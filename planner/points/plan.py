@@ -189,7 +189,16 @@ def make_plan(
 
     say("trade-off curve")
     curve = tradeoff_curve(
-        cost, weights, demand, siting_row, facilities, market, params, peak, city.scenario.staffing
+        cost,
+        weights,
+        demand,
+        siting_row,
+        facilities,
+        market,
+        params,
+        peak,
+        city.scenario.staffing,
+        plan=staffed if plain is None else None,  # the staffed model's own run for n_points
     )
     clock.lap("tradeoff")
     summary["timings_s"] = clock.timings()

@@ -70,8 +70,11 @@ def tradeoff_curve(
     params: PlanningParams,
     peak: PeakSetting,
     staffing: StaffingParams,
+    *,
+    plan: StaffedResult | None = None,
 ) -> dict[str, Any]:
-    """The curve as written to ``tradeoff.json``."""
+    """The curve as written to ``tradeoff.json``; `plan` (the plan's own staffed siting for
+    ``n_points``) is reused as the row of that count instead of a new run."""
     started = time.perf_counter()
     model = staffed_model(cost, weights, facilities, market, params, peak)
     counts, factor = curve_counts(
@@ -90,6 +93,10 @@ def tradeoff_curve(
         milp_s = min(CURVE_TIME_LIMIT_S, share)
         if best is not None and _new_points(best, model) < previous - 2:
             result = best  # the pool, not the count, limits the plan: more points add nothing
+        elif plan is not None and count == params.n_points:
+            result = plan  # the plan's own siting: no second run
+            if best is not None and best.objective < result.objective:
+                result = best
         elif milp_s < MIN_COUNT_S:
             skipped.append(count)
             continue
@@ -107,20 +114,21 @@ def tradeoff_curve(
             }
         )
         logger.info("trade-off: %d points in %.1f s", count, rows[-1]["runtime_s"])
+    reused = plan is not None and params.n_points in counts
     return {
         "pool": peak.pool,
         "market_staff": peak.market_staff,
         "existing_stations": int(model.existing.size),
         "target_wait_min": params.target_wait_min,
         "max_travel_min": params.max_travel_min,
-        "note": _note(factor, skipped, staffing.tradeoff_points),
+        "note": _note(factor, skipped, staffing.tradeoff_points, reused),
         "budget_s": CURVE_BUDGET_S,
         "skipped_counts": skipped,
         "points": rows,
     }
 
 
-def _note(factor: float, skipped: list[int], configured: tuple[int, ...]) -> str:
+def _note(factor: float, skipped: list[int], configured: tuple[int, ...], reused: bool) -> str:
     text = (
         "per number of new points, with the given staff pool: siting-row figures "
         "(industries matched only in the final plan); heuristic plans (greedy, swaps and a "
@@ -134,6 +142,8 @@ def _note(factor: float, skipped: list[int], configured: tuple[int, ...]) -> str
         )
     if skipped:
         text += f"; counts {skipped} skipped: the time budget ran out"
+    if reused:
+        text += "; the row of the plan's own count is the plan's siting (not run again)"
     return text
 
 

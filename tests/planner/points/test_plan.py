@@ -186,6 +186,17 @@ def test_tradeoff_budget_skips_counts_and_says_so(plan, city, monkeypatch):
     assert curve["points"] == []
     assert curve["skipped_counts"]
     assert "skipped: the time budget ran out" in curve["note"]
+    # The plan's own count is never skipped when its siting is handed over: it is reused.
+    staffing = dataclasses.replace(city.scenario.staffing, tradeoff_points=(2, 4))
+    assert plan.params.n_points == 4
+    reused = tradeoff.tradeoff_curve(
+        cost, weights, plan.demand, row, plan.facilities, plan.market, plan.params, plan.peak,
+        staffing, plan=plan.staffing,
+    )  # fmt: skip
+    assert reused["skipped_counts"] == [2]
+    assert [r["new_points"] for r in reused["points"]] == [4]
+    assert reused["points"][0]["objective"] == plan.staffing.objective
+    assert "not run again" in reused["note"]
 
 
 @pytest.mark.parametrize(
