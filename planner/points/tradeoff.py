@@ -94,7 +94,7 @@ def tradeoff_curve(
         if best is not None and _new_points(best, model) < previous - 2:
             result = best  # the pool, not the count, limits the plan: more points add nothing
         elif plan is not None and count == params.n_points:
-            result = plan  # the plan's own siting: no second run
+            result, milp_s = plan, 0.0  # the plan's own siting: no second run
             if best is not None and best.objective < result.objective:
                 result = best
         elif milp_s < MIN_COUNT_S:
@@ -133,7 +133,7 @@ def _note(factor: float, skipped: list[int], configured: tuple[int, ...], reused
         "per number of new points, with the given staff pool: siting-row figures "
         "(industries matched only in the final plan); heuristic plans (greedy, swaps and a "
         f"MILP of at most {CURVE_TIME_LIMIT_S:g} s per count within a {CURVE_BUDGET_S:g} s "
-        "budget), not the plan's own siting"
+        "budget)"
     )
     if factor > 1.0:
         text += (
