@@ -92,7 +92,7 @@ def tradeoff_curve(
         share = 0.6 * (CURVE_BUDGET_S - (t0 - started)) / (len(counts) - done)
         milp_s = min(CURVE_TIME_LIMIT_S, share)
         if best is not None and _new_points(best, model) < previous - 2:
-            result = best  # the pool, not the count, limits the plan: more points add nothing
+            result, milp_s = best, 0.0  # the pool limits the plan: more points add nothing
         elif plan is not None and count == params.n_points:
             result, milp_s = plan, 0.0  # the plan's own siting: no second run
             if best is not None and best.objective < result.objective:
