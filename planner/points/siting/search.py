@@ -94,12 +94,14 @@ def greedy_pmedian(c: FloatArray, q: int, fixed: IntArray) -> IntArray:
     is_open = np.zeros(m, dtype=bool)
     is_open[sites] = True
     gain = np.maximum(d1[:, None] - c, 0.0).sum(axis=0)
+    tol = 1e-12 * max(1.0, float(d1.sum()))
     step = 0
     while len(sites) < q:
         if step and step % GREEDY_RECOUNT == 0:
             gain = np.maximum(d1[:, None] - c, 0.0).sum(axis=0)
         step += 1
-        k = int(np.argmax(np.where(is_open, -1.0, gain)))
+        # Gains within rounding of zero are zero (ties then go to the first site, as before).
+        k = int(np.argmax(np.where(is_open, -1.0, np.where(gain > tol, gain, 0.0))))
         sites.append(k)
         is_open[k] = True
         rows = np.flatnonzero(c[:, k] < d1)
