@@ -19,6 +19,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from geo.engine import Engine
 from geo.layers import LayerName
@@ -168,14 +169,10 @@ def make_plan(
     open_mask = np.zeros(len(facilities), dtype=bool)
     open_mask[staffed.open_sites] = True
     open_mask[market] = True
-    industries = _point_industries(
-        demand, staffed.assignment()[siting_row], len(facilities), market, city.industries.codes
-    )
+    industries = _point_industries(demand, staffed.flows, siting_row, market, city.industries.codes)
 
     say("assignment")
-    assignment = _assign(
-        demand, staffed.capacity, market, open_mask, industries, params, merge_key=siting_row
-    )
+    assignment = _assign(demand, staffed.capacity, market, open_mask, industries, params)
     staff = _final_staff(assignment.loads, staffed, peak, market)
     capacity = peak.tables[np.arange(len(facilities)), np.minimum(staff, peak.tables.shape[1] - 1)]
     capacity = np.where(open_mask, capacity, 0.0)
@@ -192,7 +189,16 @@ def make_plan(
 
     say("trade-off curve")
     curve = tradeoff_curve(
-        cost, weights, demand, siting_row, facilities, market, params, peak, city.scenario.staffing
+        cost,
+        weights,
+        demand,
+        siting_row,
+        facilities,
+        market,
+        params,
+        peak,
+        city.scenario.staffing,
+        plan=staffed if plain is None else None,  # the staffed model's own run for n_points
     )
     clock.lap("tradeoff")
     summary["timings_s"] = clock.timings()
@@ -253,8 +259,6 @@ def _assign(
     open_mask: np.ndarray,
     industries: list[set[str]],
     params: PlanningParams,
-    *,
-    merge_key: np.ndarray | None = None,
 ) -> Assignment:
     """Assign every demand group to an open point of its industries, or to the market,
     within what each point's staff serve safely."""
@@ -268,7 +272,6 @@ def _assign(
         market=market,
         max_time_s=params.max_travel_min * 60.0,
         modes=demand.groups["mode"].to_numpy(),
-        merge_key=merge_key,
         nearest=ASSIGN_NEAREST,
     )
 
@@ -362,20 +365,35 @@ def _final_staff(
 
 
 def _point_industries(
-    demand: Demand, site_of_group: np.ndarray, n_fac: int, market: int, codes: tuple[str, ...]
+    demand: Demand,
+    flows: sp.csr_array,
+    siting_row: np.ndarray,
+    market: int,
+    codes: tuple[str, ...],
 ) -> list[set[str]]:
     """Industries (of the catalogue's `codes`) each open point serves: those with at least
-    10 % of its siting load."""
+    10 % of its siting load.
+
+    A point's load by industry counts every siting row it takes visits from (`flows`, rows
+    x sites), split over the row's groups by their visits and over a group's industries
+    evenly: a row the siting shares between points counts at each of them.
+    """
     groups = demand.groups
     w = groups["weight"].to_numpy()
-    load = np.zeros((n_fac, len(codes)))
+    n_rows, n_fac = flows.shape
     col = {c: i for i, c in enumerate(codes)}
-    for g, site in enumerate(site_of_group):
-        if site < 0:
-            continue
-        group_codes = str(groups["industries"].iat[g]).split(";")
-        for c in group_codes:
-            load[site, col[c]] += w[g] / len(group_codes)
+    text_of, texts = pd.factorize(groups["industries"].astype(str))
+    split = np.zeros((len(texts), len(codes)))
+    for t, text in enumerate(texts):
+        parts = str(text).split(";")
+        for c in parts:
+            split[t, col[c]] += 1.0 / len(parts)
+    # Visits of each siting row by industry, as shares of the row's visits.
+    per_row = np.zeros((n_rows, len(codes)))
+    np.add.at(per_row, siting_row, w[:, None] * split[text_of])
+    row_w = per_row.sum(axis=1, keepdims=True)
+    shares = np.divide(per_row, row_w, out=np.zeros_like(per_row), where=row_w > 0)
+    load = np.asarray(sp.csr_array(flows).T @ shares)
     out: list[set[str]] = []
     for j in range(n_fac):
         if j == market:

@@ -8,6 +8,13 @@ share of seekers' visits within 15/30/45 min, the worst peak-hour mean wait, the
 load, the staff used and the visits left unserved. Figures come from the siting rows
 (industries are matched only in the final plan's assignment), so the row of the plan's own
 count can differ slightly from ``plan_summary.json``.
+
+At city scale the configured counts (Dongcao's 10-80) say nothing about a plan of 200
+points: when ``n_points`` exceeds the largest count, the counts are stretched in proportion
+so that the largest is ``n_points`` (10-80 become 25-200 at scale 5). The curve runs within
+:data:`CURVE_BUDGET_S`: each count's MILP gets at most :data:`CURVE_TIME_LIMIT_S` and 60 %
+of its share of what is left; counts the budget cannot reach are listed as skipped. ``note`` in
+``tradeoff.json`` says what was done.
 """
 
 from __future__ import annotations
@@ -33,6 +40,25 @@ logger = logging.getLogger(__name__)
 CURVE_TIME_LIMIT_S = 3.0
 """MILP time of each curve point (s): the curve is for a budget argument, not the plan."""
 
+CURVE_BUDGET_S = 30.0
+"""Wall-clock budget of the whole curve (s)."""
+
+MIN_COUNT_S = 0.5
+"""A count is skipped when less than this MILP time (s) would be left for it."""
+
+
+def curve_counts(configured: tuple[int, ...], n_points: int, most: int) -> tuple[list[int], float]:
+    """The counts to run and the factor they were stretched by (1: as configured).
+
+    Counts above `most` (the openable new sites) are dropped; when `n_points` exceeds the
+    largest configured count, all are stretched so that the largest is `n_points`.
+    """
+    if not configured:
+        return [], 1.0
+    factor = max(1.0, n_points / max(configured))
+    counts = sorted({max(1, round(c * factor)) for c in configured})
+    return [c for c in counts if c <= most], factor
+
 
 def tradeoff_curve(
     cost: np.ndarray,
@@ -44,21 +70,38 @@ def tradeoff_curve(
     params: PlanningParams,
     peak: PeakSetting,
     staffing: StaffingParams,
+    *,
+    plan: StaffedResult | None = None,
 ) -> dict[str, Any]:
-    """The curve as written to ``tradeoff.json``."""
+    """The curve as written to ``tradeoff.json``; `plan` (the plan's own staffed siting for
+    ``n_points``) is reused as the row of that count instead of a new run."""
+    started = time.perf_counter()
     model = staffed_model(cost, weights, facilities, market, params, peak)
-    counts = [c for c in staffing.tradeoff_points if c <= model.openable.size - model.existing.size]
+    counts, factor = curve_counts(
+        staffing.tradeoff_points, params.n_points, model.openable.size - model.existing.size
+    )
     seeker_rows = _seeker_rows(demand, siting_row, cost.shape[0])
     order = model.greedy_order(max(counts, default=0) + 15)
     rows = []
+    skipped: list[int] = []
     best: StaffedResult | None = None
     previous = 0
-    for count in counts:
+    for done, count in enumerate(counts):
         t0 = time.perf_counter()
+        # A count's MILP gets 60 % of its share of the budget left (the rest: swaps, setup).
+        share = 0.6 * (CURVE_BUDGET_S - (t0 - started)) / (len(counts) - done)
+        milp_s = min(CURVE_TIME_LIMIT_S, share)
         if best is not None and _new_points(best, model) < previous - 2:
-            result = best  # the pool, not the count, limits the plan: more points add nothing
+            result, milp_s = best, 0.0  # the pool limits the plan: more points add nothing
+        elif plan is not None and count == params.n_points:
+            result, milp_s = plan, 0.0  # the plan's own siting: no second run
+            if best is not None and best.objective < result.objective:
+                result = best
+        elif milp_s < MIN_COUNT_S:
+            skipped.append(count)
+            continue
         else:
-            result = model.solve_count(count, order, time_limit_s=CURVE_TIME_LIMIT_S, previous=best)
+            result = model.solve_count(count, order, time_limit_s=milp_s, previous=best)
             if best is not None and best.objective < result.objective:
                 result = best  # "at most `count` new points": fewer may serve better
         best, previous = result, count
@@ -66,22 +109,42 @@ def tradeoff_curve(
             {
                 "new_points": count,
                 **_figures(result, cost, seeker_rows, weights, market, params, peak),
+                "milp_time_limit_s": round(milp_s, 2),
                 "runtime_s": round(time.perf_counter() - t0, 2),
             }
         )
         logger.info("trade-off: %d points in %.1f s", count, rows[-1]["runtime_s"])
+    reused = plan is not None and params.n_points in counts
     return {
         "pool": peak.pool,
         "market_staff": peak.market_staff,
         "existing_stations": int(model.existing.size),
         "target_wait_min": params.target_wait_min,
         "max_travel_min": params.max_travel_min,
-        "note": (
-            "per number of new points, with the given staff pool: siting-row figures "
-            "(industries matched only in the final plan)"
-        ),
+        "note": _note(factor, skipped, staffing.tradeoff_points, reused),
+        "budget_s": CURVE_BUDGET_S,
+        "skipped_counts": skipped,
         "points": rows,
     }
+
+
+def _note(factor: float, skipped: list[int], configured: tuple[int, ...], reused: bool) -> str:
+    text = (
+        "per number of new points, with the given staff pool: siting-row figures "
+        "(industries matched only in the final plan); heuristic plans (greedy, swaps and a "
+        f"MILP of at most {CURVE_TIME_LIMIT_S:g} s per count within a {CURVE_BUDGET_S:g} s "
+        "budget)"
+    )
+    if factor > 1.0:
+        text += (
+            f"; the configured counts {list(configured)} were stretched x{factor:.3g} to the "
+            "plan's number of points"
+        )
+    if skipped:
+        text += f"; counts {skipped} skipped: the time budget ran out"
+    if reused:
+        text += "; the row of the plan's own count is the plan's siting (not run again)"
+    return text
 
 
 def _new_points(result: StaffedResult, model: StaffedSiting) -> int:

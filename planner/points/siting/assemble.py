@@ -43,6 +43,8 @@ def make_result(
     """Assemble a :class:`SitingResult`; assignment defaults to the nearest open site."""
     open_sites = np.unique(np.asarray(open_sites, dtype=np.intp))
     rows = np.arange(problem.n_demand)
+    # Rows without a site: none within reach (nearest open) or all visits unserved (given).
+    why = "reach no open site" if assignment is None else "have all their visits unserved"
     if assignment is None:
         assignment, cost = nearest_open(problem.cost, open_sites)
     else:
@@ -61,7 +63,7 @@ def make_result(
     unassigned = assignment < 0
     if unassigned.any():
         weight = float(problem.weights[unassigned].sum())
-        notes.append(f"{int(unassigned.sum())} demand rows (weight {weight:g}) reach no open site")
+        notes.append(f"{int(unassigned.sum())} demand rows (weight {weight:g}) {why}")
     return SitingResult(
         model=model,
         solver=solver,

@@ -67,13 +67,22 @@ def two_nearest(
     return np.minimum(a, b), np.maximum(a, b), pos1, pos2
 
 
+GREEDY_RECOUNT = 32
+"""Greedy p-median: steps between full recounts of the incremental gains."""
+
+
 def pmedian_cost(c: FloatArray, sites: IntArray) -> float:
     """Objective of an open set: sum over rows of the weighted cost to the nearest open site."""
     return float(c[:, sites].min(axis=1).sum())
 
 
 def greedy_pmedian(c: FloatArray, q: int, fixed: IntArray) -> IntArray:
-    """Greedy add: start from ``fixed``, add the site that lowers the cost most, ``q`` in all."""
+    """Greedy add: start from ``fixed``, add the site that lowers the cost most, ``q`` in all.
+
+    The gains are kept incrementally: opening a site changes only the rows it is now
+    nearest to, so each step re-scores those rows (not all of them); a full recount every
+    :data:`GREEDY_RECOUNT` steps keeps rounding from drifting.
+    """
     _n, m = c.shape
     sites = list(fixed.tolist())
     if sites:
@@ -84,13 +93,24 @@ def greedy_pmedian(c: FloatArray, q: int, fixed: IntArray) -> IntArray:
         d1 = c[:, first].copy()
     is_open = np.zeros(m, dtype=bool)
     is_open[sites] = True
+    gain = np.maximum(d1[:, None] - c, 0.0).sum(axis=0)
+    tol = 1e-12 * max(1.0, float(d1.sum()))
+    step = 0
     while len(sites) < q:
-        gain = np.maximum(d1[:, None] - c, 0.0).sum(axis=0)
-        gain[is_open] = -1.0
-        k = int(np.argmax(gain))
+        if step and step % GREEDY_RECOUNT == 0:
+            gain = np.maximum(d1[:, None] - c, 0.0).sum(axis=0)
+        step += 1
+        # Gains within rounding of zero are zero (ties then go to the first site, as before).
+        k = int(np.argmax(np.where(is_open, -1.0, np.where(gain > tol, gain, 0.0))))
         sites.append(k)
         is_open[k] = True
-        np.minimum(d1, c[:, k], out=d1)
+        rows = np.flatnonzero(c[:, k] < d1)
+        if rows.size:
+            sub = c[rows]
+            old, new = d1[rows], sub[:, k]
+            gain -= np.maximum(old[:, None] - sub, 0.0).sum(axis=0)
+            gain += np.maximum(new[:, None] - sub, 0.0).sum(axis=0)
+            d1[rows] = new
     return np.asarray(sites, dtype=np.intp)
 
 

@@ -30,10 +30,12 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from planner.errors import InfeasibleError
+from planner.points.assign import assign
 from planner.points.siting.highs import solve_milp
 from planner.points.siting.problem import Method, SitingProblem, use_milp
+from planner.points.siting.repair import repair
 from planner.points.siting.search import greedy_pmedian, lagrangian_bound, swap_local_search
-from planner.points.siting.shortfall import Shortfall, staffed_shortfall
+from planner.points.siting.shortfall import Shortfall, pool_bound, staffed_shortfall
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +131,11 @@ class _Sub:
     ii: NDArray[np.intp]
     jj: NDArray[np.intp]
     rank: NDArray[np.int64]
+
+
+def _has_room(room: list[float], sites: NDArray[np.intp]) -> NDArray[np.bool_]:
+    """True for pairs whose site starts with room (the others never take a visit)."""
+    return np.asarray(room)[sites] > 0
 
 
 class StaffedSiting:
@@ -238,6 +245,7 @@ class StaffedSiting:
         extra_candidates: int = 15,
         pairs_per_row: int = 6,
         bound_s: float = 2.0,
+        repair_s: float | None = None,
     ) -> StaffedResult:
         """Solve exactly (MILP over every site and pair) or by the heuristic (``"auto"``: size).
 
@@ -250,7 +258,11 @@ class StaffedSiting:
             reachable points kept per row.
         bound_s
             Heuristic: time for the Lagrangian lower bound (0: no bound).
+        repair_s
+            Heuristic: time for the capacity repair (:mod:`.repair`; default `time_limit_s`,
+            0: none).
         """
+        repair_s = time_limit_s if repair_s is None else repair_s
         short = self.shortfall()
         if short is not None:
             logger.warning("%s: %s", self.model_name, short.message)
@@ -268,14 +280,52 @@ class StaffedSiting:
                 pairs_per_row=pairs_per_row,
                 bound_s=bound_s,
             )
-        if short is None:
-            return result
+            if repair_s > 0:
+                started = time.perf_counter()
+                fixed, stats = repair(self, result, deadline=started + repair_s)
+                result = StaffedResult(
+                    **{
+                        **fixed.__dict__,
+                        "bound": result.bound,
+                        "runtime_s": result.runtime_s + time.perf_counter() - started,
+                        "notes": (*result.notes, stats.note()),
+                    }
+                )
         bound = result.bound
         if bound is not None and result.solver == "heuristic":  # not a MILP's own bound
-            bound = max(bound, bound + self._unserved_lift(short))
-        return StaffedResult(
-            **{**result.__dict__, "bound": bound, "notes": (short.message, *result.notes)}
+            if short is not None:
+                bound = max(bound, bound + self._unserved_lift(short))
+            bound = max(bound, self.capacity_bound())
+        notes = result.notes if short is None else (short.message, *result.notes)
+        return StaffedResult(**{**result.__dict__, "bound": bound, "notes": notes})
+
+    def capacity_bound(self) -> float:
+        """A lower bound that sees capacity: each row's visits go to its nearest reachable
+        site at best, all points together hold at most what the pool and the point count
+        allow (the shortfall's bound), the market at most its capacity, the rest costs the
+        unserved penalty; the exact min-cost flow of that relaxation (minus its rounding)
+        plus one staff per existing station."""
+        prob = self.problem
+        sites = np.union1d(self.openable, self.existing).astype(np.intp)
+        sites = sites[sites != self.market]
+        full = self.caps.max(axis=1)
+        new = np.setdiff1d(sites, self.existing)
+        most = min(
+            float(full[self.existing].sum() + np.sort(full[new])[::-1][: self.p].sum()),
+            pool_bound(self.caps, sites, self.pool),
         )
+        near = np.where(self.reach[:, sites], prob.cost[:, sites], np.inf)
+        near = near.min(axis=1, initial=np.inf)
+        relaxed = assign(
+            np.column_stack([near, prob.cost[:, self.market]]),
+            prob.weights,
+            np.ones((prob.n_demand, 2), dtype=bool),
+            np.array([most, self.market_capacity]),
+            market=1,
+            max_time_s=self.max_cost,
+            modes=np.full(prob.n_demand, "any", dtype=object),
+        )
+        return relaxed.bound + STAFF_COST * self.existing.size
 
     def _unserved_lift(self, short: Shortfall) -> float:
         """What a proven shortfall adds to a bound that sends every visit to a point or its
@@ -594,23 +644,25 @@ class StaffedSiting:
             level_of[s] = pick
             left -= int(lp.lstaff[pick])
             new_left -= 0 if is_existing[s] else 1
-        room = np.where(level_of >= 0, lp.lcap[np.maximum(level_of, 0)], 0.0)
+        room = np.where(level_of >= 0, lp.lcap[np.maximum(level_of, 0)], 0.0).tolist()
         x = np.zeros(ii.size)
-        rest = w.copy()
-        for k in order[np.isfinite(pair_cost[order])]:  # rows by their nearest sites first
-            take = min(rest[ii[k]], room[jj[k]])
+        rest = w.tolist()
+        # Python lists: this sequential fill runs over every pair, numpy scalars are slow.
+        ks = order[np.isfinite(pair_cost[order])]
+        ks = ks[_has_room(room, jj[ks])]
+        for k, i, j in zip(ks.tolist(), ii[ks].tolist(), jj[ks].tolist(), strict=True):
+            take = min(rest[i], room[j])  # rows by their nearest sites first
             if take > 0:
-                x[k], rest[ii[k]], room[jj[k]] = take, rest[ii[k]] - take, room[jj[k]] - take
+                x[k], rest[i], room[j] = take, rest[i] - take, room[j] - take
         m = np.zeros(lp.mrows.size)
         market_room = self.market_capacity
         by_cost = np.argsort(prob.cost[lp.mrows, self.market])
-        for t in by_cost:  # the market takes the rows nearest to it first
-            i = lp.mrows[t]
-            take = min(rest[i], market_room)
+        for t, i in zip(by_cost.tolist(), lp.mrows[by_cost].tolist(), strict=True):
+            take = min(rest[i], market_room)  # the market takes the rows nearest to it first
             m[t], rest[i], market_room = take, rest[i] - take, market_room - take
         y = np.zeros(lp.lpos.size)
         y[level_of[level_of >= 0]] = 1.0
-        return np.concatenate([x, m, rest, y])
+        return np.concatenate([x, m, np.asarray(rest), y])
 
     def _unpack(
         self,

@@ -11,7 +11,8 @@ import pytest
 from geo.democity import build_demo_city
 from planner.city import load_city
 from planner.errors import InfeasibleError
-from planner.points.plan import make_plan, write_plan
+from planner.points import tradeoff
+from planner.points.plan import make_plan, siting_rows, write_plan
 
 SCALE = 0.06
 
@@ -173,3 +174,39 @@ def test_tradeoff_curve_covers_the_counts(plan):
 def _existing(city):
     sites = city.layer("candidate_sites")
     return sites[sites["status"] == "existing"]
+
+
+def test_tradeoff_budget_skips_counts_and_says_so(plan, city, monkeypatch):
+    monkeypatch.setattr(tradeoff, "CURVE_BUDGET_S", 0.0)
+    cost, weights, row = siting_rows(plan.demand)
+    curve = tradeoff.tradeoff_curve(
+        cost, weights, plan.demand, row, plan.facilities, plan.market, plan.params, plan.peak,
+        city.scenario.staffing,
+    )  # fmt: skip
+    assert curve["points"] == []
+    assert curve["skipped_counts"]
+    assert "skipped: the time budget ran out" in curve["note"]
+    # The plan's own count is never skipped when its siting is handed over: it is reused.
+    staffing = dataclasses.replace(city.scenario.staffing, tradeoff_points=(2, 4))
+    assert plan.params.n_points == 4
+    reused = tradeoff.tradeoff_curve(
+        cost, weights, plan.demand, row, plan.facilities, plan.market, plan.params, plan.peak,
+        staffing, plan=plan.staffing,
+    )  # fmt: skip
+    assert reused["skipped_counts"] == [2]
+    assert [r["new_points"] for r in reused["points"]] == [4]
+    assert reused["points"][0]["objective"] == plan.staffing.objective
+    assert "not run again" in reused["note"]
+
+
+@pytest.mark.parametrize(
+    ("configured", "n_points", "most", "counts", "factor"),
+    [
+        ((10, 20, 40, 80), 40, 400, [10, 20, 40, 80], 1.0),
+        ((10, 20, 40, 80), 200, 400, [25, 50, 100, 200], 2.5),
+        ((10, 20, 40, 80), 200, 120, [25, 50, 100], 2.5),
+        ((), 40, 400, [], 1.0),
+    ],
+)
+def test_curve_counts_stretch_to_the_plan(configured, n_points, most, counts, factor):
+    assert tradeoff.curve_counts(configured, n_points, most) == (counts, factor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pytest
@@ -109,6 +110,9 @@ def test_milp_matches_brute_force(inst):
     heuristic = model.solve("heuristic", time_limit_s=10)
     assert heuristic.objective >= exact.objective - 1e-6 * max(1.0, exact.objective)
     _check_feasible(heuristic, model, w, pool, p, existing, excluded)
+    # The capacity bound is a true lower bound; so is the heuristic's reported one.
+    assert model.capacity_bound() <= truth + 1e-6 * max(1.0, truth)
+    assert heuristic.bound is None or heuristic.bound <= truth + 1e-6 * max(1.0, truth)
 
 
 def _check_feasible(res, model, w, pool, p, existing, excluded):
@@ -154,3 +158,71 @@ def test_heuristic_close_to_exact_on_a_clustered_instance():
     assert exact.status == "optimal"
     assert heuristic.objective <= 1.05 * exact.objective
     assert heuristic.bound is not None and heuristic.bound <= exact.objective + 1e-6
+
+
+def _crowded():
+    """Two dense clusters and a pool that must be spread: a bad start leaves visits unserved."""
+    rng = np.random.default_rng(7)
+    n, m = 60, 10
+    centres = np.array([[2.0, 2.0], [9.0, 9.0]])
+    xy = centres[rng.integers(0, 2, n)] + rng.normal(0, 0.8, (n, 2))
+    sites = np.vstack([c + rng.normal(0, 1, (5, 2)) for c in centres])
+    cost = np.hypot(*(xy[:, None] - sites[None]).transpose(2, 0, 1)) * 200
+    cost = np.hstack([cost, np.full((n, 1), 2500.0)])
+    w = rng.integers(2, 6, n).astype(float)
+    model = StaffedSiting.from_cost_matrix(
+        cost, w, 4, _tables(m + 1), pool=10, market=m, market_capacity=5, max_cost=MAX_S
+    )
+    return model, w
+
+
+def test_repair_improves_a_bad_plan_and_stays_feasible():
+    from planner.points.siting.repair import evaluate, repair
+
+    model, w = _crowded()
+    staff = np.zeros(model.problem.n_sites, dtype=np.intp)
+    staff[0] = 3  # everything in one cluster
+    bad = evaluate(model, staff)
+    assert bad.unserved.sum() > 0
+    fixed, stats = repair(model, bad, deadline=time.perf_counter() + 30)
+    assert fixed.objective < bad.objective
+    assert stats.unserved_after < stats.unserved_before
+    assert fixed.unserved.sum() == pytest.approx(stats.unserved_after)
+    _check_feasible(fixed, model, w, 10, 4, [], [])
+    assert "capacity repair" in stats.note()
+
+
+def test_repair_keeps_a_plan_it_cannot_improve():
+    from planner.points.siting.repair import repair
+
+    model, _ = _crowded()
+    exact = model.solve("milp", time_limit_s=60)
+    kept, _stats = repair(model, exact, deadline=time.perf_counter() + 10)
+    assert kept.objective <= exact.objective + 1e-6 * exact.objective
+
+
+def test_regression_highs_start_with_a_foreign_objective():
+    """Found by hypothesis (pool 3 at one existing station, no new points, market full):
+    HiGHS 1.16 given the greedy start returned that start with another objective and bound
+    (4,783,177, "optimal") - below the true optimum - so a plan looked better than any
+    possible one. The wrapper now checks the objective against its solution."""
+    cost = np.array(
+        [[857, 1299, 1294], [2400, 1583, 725], [71, 291, 694], [1249, 752, 176],
+         [60, 914, 371], [306, 189, 2400]], dtype=float,
+    )  # fmt: skip
+    w = np.array([42.0, 21.0, 44.0, 60.0, 12.0, 18.0])
+    tables = _tables(3)
+    model = StaffedSiting.from_cost_matrix(
+        cost, w, 0, tables, pool=3, market=2, market_capacity=0.0, max_cost=MAX_S, existing=[0]
+    )
+    truth = _brute_force(model, cost, w, tables, 3, 0, {0}, set())
+    assert truth == pytest.approx(5_211_388.812, abs=0.01)
+    for method in ("milp", "heuristic"):
+        res = model.solve(method, time_limit_s=30)
+        assert res.objective == pytest.approx(truth, rel=1e-7)
+        flows = res.flows.tocoo()
+        market = np.where(flows.col == 2, model.market_penalty, 0.0)
+        recomputed = (flows.data * (cost[flows.row, flows.col] + market)).sum()
+        recomputed += model.unserved_penalty * res.unserved.sum() + STAFF_COST * res.staff.sum()
+        assert res.objective == pytest.approx(recomputed, rel=1e-9)
+        _check_feasible(res, model, w, 3, 0, [0], [])
