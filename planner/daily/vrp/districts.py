@@ -41,7 +41,7 @@ from planner.daily.vrp.timeline import Timeline
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Districts", "plan_districts", "solve_by_district"]
+__all__ = ["Districts", "hand_over", "plan_districts", "solve_by_district"]
 
 
 def solve_by_district(
@@ -84,7 +84,7 @@ def solve_by_district(
         logger.info(
             "district %d/%d: %d volunteers, %d tasks", k + 1, len(parts), len(crews), len(tasks)
         )
-    notes.append(_hand_over(problem, day, timeline_of, options))
+    notes.append(hand_over(problem, day, timeline_of, options))
     timelines = [timeline_of[c.vol.id] for c in day.crews]
     day.notes[:0] = notes
     return finish_day(
@@ -98,7 +98,7 @@ def solve_by_district(
     )
 
 
-def _hand_over(
+def hand_over(
     problem: DayProblem,
     day: PreparedDay,
     timeline_of: dict[str, Timeline],

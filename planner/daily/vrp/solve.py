@@ -35,6 +35,7 @@ by checking each volunteer, and every volunteer without a task gets a reason.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
@@ -459,6 +460,7 @@ def finish_day(
         ),
         key=lambda d: (-d.priority, d.task_id),
     )
+    _prefetch(timelines, path_geometry)
     routes = _routes(
         problem, timelines, day.tasks, planned_by, day.unavailable, after_lunch, path_geometry
     )
@@ -472,6 +474,26 @@ def finish_day(
     )
     objective = _objective(routes, crews, dropped, opts)
     return DayPlan(tuple(routes), tuple(dropped), objective, elapsed, tuple(notes))
+
+
+def _prefetch(
+    timelines: Sequence[Timeline],
+    path_geometry: PathGeometry | Mapping[TravelMode, PathGeometry] | None,
+) -> None:
+    """Ask a geometry callable that can (``prefetch``, e.g.
+    :class:`planner.daily.costs.StreetLegs`) for all the plan's legs of its mode at once."""
+    if path_geometry is None:
+        return
+    legs: dict[TravelMode, set[tuple[int, int]]] = {}
+    for tl in timelines:
+        nodes = [tl.crew.start_node, *(a.node for a in tl.acts), tl.crew.vol.end_node]
+        mine = legs.setdefault(tl.crew.vol.mode, set())
+        mine.update((a, b) for a, b in itertools.pairwise(nodes) if a != b)
+    for mode in sorted(legs):
+        fn = path_geometry.get(mode) if isinstance(path_geometry, Mapping) else path_geometry
+        prefetch = getattr(fn, "prefetch", None)
+        if callable(prefetch):
+            prefetch(legs[mode])
 
 
 def _routes(
