@@ -260,7 +260,14 @@ def _geometry_ratio(run: Any, engine: Any) -> dict[str, Any]:
         t0 = time.perf_counter()
         single = [one(a, b) for a, b in legs]
         one_s = time.perf_counter() - t0
-        batch = StreetLegs(engine, snapped, coords, GeometryClock(), limit_s=limit + 1)
+        batch = StreetLegs(
+            engine,
+            snapped,
+            coords,
+            GeometryClock(),
+            limit_s=limit + 1,
+            durations=run.problem.matrices.durations[mode],
+        )
         t0 = time.perf_counter()
         batch.prefetch(legs)
         batched = [batch(a, b) for a, b in legs]

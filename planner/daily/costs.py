@@ -58,7 +58,14 @@ def day_matrices(
     coords = day.locations[["lon", "lat"]].to_numpy(dtype=float)
     clock = GeometryClock()
     geometry = {
-        m: StreetLegs(engine, day.snapped[m], coords, clock, limit_s=cutoff[m] * 60 + 1)
+        m: StreetLegs(
+            engine,
+            day.snapped[m],
+            coords,
+            clock,
+            limit_s=cutoff[m] * 60 + 1,
+            durations=durations[m],
+        )
         for m in modes
     }
     return CostMatrices(durations, distances, coords), LegGeometry(geometry, clock)
@@ -99,8 +106,10 @@ class StreetLegs:
         clock: GeometryClock,
         *,
         limit_s: float,
+        durations: np.ndarray | None = None,
     ) -> None:
         self.tt = engine[snapped.mode]
+        self.durations = durations
         self.snapped = snapped
         self.coords = coords
         self.clock = clock
@@ -115,7 +124,9 @@ class StreetLegs:
             return
         t0 = time.perf_counter()
         if self.search is None:
-            self.search = LegSearch(self.tt, self.snapped, limit_s=self.limit_s)
+            self.search = LegSearch(
+                self.tt, self.snapped, limit_s=self.limit_s, durations=self.durations
+            )
         found = self.search.lines(todo)
         self.cache.update(found)
         self.clock.seconds += time.perf_counter() - t0

@@ -4,7 +4,8 @@
 graph with the two points added each time): at scale 5 that was 73 ms a leg, 265 s for a
 day's 3,618 legs. Here the graph with every location of the day added as a virtual *leaving*
 node and a virtual *arriving* node is built once per mode, and each origin gets one Dijkstra
-search (SciPy), bounded by the longest leg the day allows, that serves all legs leaving it.
+search (SciPy), bounded by the longest leg asked from it (by the day's matrix), that serves
+all legs leaving it.
 The street pieces are then assembled like :func:`geo.engine.paths.route` does (partial first
 and last edges, full edges in between) and projected to longitude/latitude in one call.
 
@@ -29,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 Line = list[tuple[float, float]]
 
+SLACK_S = 2.0
+"""Seconds a search runs past the longest requested leg of the (rounded) matrix."""
+
 
 class LegSearch:
     """Legs between the points of `snapped` on `tt`'s network (see the module docstring).
@@ -41,13 +45,24 @@ class LegSearch:
         The day's locations snapped for that mode (leg ends are indices into it).
     limit_s
         Longest leg (s) searched for; farther legs go to ``TravelTimes.path``.
+    durations
+        Travel times (s) between the points (as the day's matrix); each origin's search then
+        stops just past its longest requested leg.
     """
 
-    def __init__(self, tt: TravelTimes, snapped: SnappedPoints, *, limit_s: float) -> None:
+    def __init__(
+        self,
+        tt: TravelTimes,
+        snapped: SnappedPoints,
+        *,
+        limit_s: float,
+        durations: np.ndarray | None = None,
+    ) -> None:
         base = tt.base
         self.base = base
         self.snapped = snapped
         self.limit_s = limit_s
+        self.durations = durations
         n, k = base.n_nodes, len(snapped)
         self.n, self.k = n, k
         arcs = base.arcs.concat(leaving_arcs(base, snapped, n))
@@ -66,8 +81,11 @@ class LegSearch:
         for a, dests in by_origin.items():
             if not sn.valid[a]:
                 continue
+            limit = self.limit_s
+            if self.durations is not None:
+                limit = min(limit, float(self.durations[a, dests].max()) + SLACK_S)
             dist, pred = dijkstra(
-                self.csr, indices=self.n + a, return_predecessors=True, limit=self.limit_s
+                self.csr, indices=self.n + a, return_predecessors=True, limit=limit
             )
             for b in dests:
                 target = self.n + self.k + b

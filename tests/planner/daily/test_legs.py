@@ -31,6 +31,11 @@ def test_batched_legs_follow_the_same_streets_as_one_leg_paths(town, mode):
     pairs = [(a, b) for a in range(0, 30, 3) for b in range(1, 30, 4) if a != b]
     got = LegSearch(tt, pts, limit_s=10 * 3600).lines(pairs)
     assert len(got) >= 0.8 * len(pairs)  # same-edge or unreachable legs are left out
+    # Bounded per origin by the (rounded) matrix: the same legs and lines.
+    dur = np.rint(tt.matrix(pts).dense_time())
+    bounded = LegSearch(tt, pts, limit_s=10 * 3600, durations=dur).lines(pairs)
+    assert bounded.keys() == got.keys()
+    assert all(np.allclose(bounded[k], got[k]) for k in got)
     for (a, b), line in got.items():
         route = tt.path(pts.take([a]), pts.take([b]))
         want = np.asarray(route.line_lonlat.coords)
