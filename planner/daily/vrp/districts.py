@@ -84,10 +84,12 @@ def solve_by_district(
         logger.info(
             "district %d/%d: %d volunteers, %d tasks", k + 1, len(parts), len(crews), len(tasks)
         )
+    t1 = time.perf_counter()
     notes.append(hand_over(problem, day, timeline_of, options))
+    t2 = time.perf_counter()
     timelines = [timeline_of[c.vol.id] for c in day.crews]
     day.notes[:0] = notes
-    return finish_day(
+    plan = finish_day(
         problem,
         day,
         [tl.crew for tl in timelines],
@@ -96,6 +98,13 @@ def solve_by_district(
         path_geometry,
         started=t0,
     )
+    logger.info(
+        "by district: districts %.1f s, hand-over %.1f s, gap filling, reasons and records %.1f s",
+        t1 - t0,
+        t2 - t1,
+        time.perf_counter() - t2,
+    )
+    return plan
 
 
 def hand_over(
