@@ -622,9 +622,7 @@ def test_districts_hold_every_volunteer_and_task_once(day, routed):
         assert sorted(v for g in parts.volunteers for v in g) == sorted(
             v.id for v in day.volunteers
         )
-        assert sorted(t for g in parts.tasks for t in g) == sorted(
-            t.id for t in prepared.modelled
-        )
+        assert sorted(t for g in parts.tasks for t in g) == sorted(t.id for t in prepared.modelled)
         again = plan_districts(
             problem, prepared.crews, prepared.modelled, day.point_of, node,
             target_volunteers=target, leg_s=600,
