@@ -63,6 +63,12 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=5.0)
     ap.add_argument("--date", default="2025-06-02")
     ap.add_argument("--iterations", type=int, default=None, help="routes: solver iterations")
+    ap.add_argument(
+        "--district-volunteers",
+        type=int,
+        default=50,
+        help="--district-loss: volunteers per district when splitting is forced (2 on Dongcao)",
+    )
     ap.add_argument("--skip", nargs="*", default=[], choices=["routes", "maps", "api"])
     ap.add_argument(
         "--district-loss",
@@ -150,14 +156,26 @@ def _routes(
         "tasks_left_out": fig["tasks_left_out"],
         "volunteers": fig["volunteers"],
         "with_tasks": fig["with_tasks"],
+        "idle": fig["volunteers"] - fig["with_tasks"],
+        "idle_reasons": _kinds(r.reason for r in run.plan.routes if r.is_empty),
+        "left_out_reasons": _kinds(d.reason for d in run.plan.dropped),
+        "left_out_while_an_idle_volunteer_could_take_it": _idle_could_take(run.plan, run.problem),
         "utilisation": fig["utilisation"],
         "notes": list(run.plan.notes),
     }
 
 
+def _kinds(reasons: Any) -> dict[str, int]:
+    """Reasons counted by kind (numbers blanked, so "3 at their limit" and "5 at ..." agree)."""
+    import re
+    from collections import Counter
+
+    return dict(Counter(re.sub(r"[0-9][0-9.:,]*", "N", r) for r in reasons).most_common(8))
+
+
 def _district_loss(args: argparse.Namespace) -> dict[str, Any]:
-    """Dongcao's day solved as one problem and by district (every district at least
-    ``district_volunteers``; forced with ``districts_above = 0``), same seed and iterations."""
+    """Dongcao's day solved as one problem and by district (about ``--district-volunteers``
+    per district; forced with ``districts_above = 0``), same seed and iterations."""
     from dataclasses import replace
 
     from geo.democity import ensure_demo_city, folder_for_scale
@@ -177,7 +195,10 @@ def _district_loss(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"iterations": base.iterations}
     for name, opts in (
         ("whole", replace(base, districts_above=10**9)),
-        ("districts", replace(base, districts_above=0)),
+        (
+            "districts",
+            replace(base, districts_above=0, district_volunteers=args.district_volunteers),
+        ),
     ):
         t0 = time.perf_counter()
         run = plan_city_day(city, plan, args.date, options=opts, engine=engine)
@@ -191,9 +212,16 @@ def _district_loss(args: argparse.Namespace) -> dict[str, Any]:
             "with_tasks": fig["with_tasks"],
             "solver_s": run.timings["solver_s"],
             "wall_s": round(time.perf_counter() - t0, 1),
-            "notes": [n for n in run.plan.notes if "district" in n][:1],
+            "idle": fig["volunteers"] - fig["with_tasks"],
+            "left_out_while_an_idle_volunteer_could_take_it": _idle_could_take(
+                run.plan, run.problem
+            ),
+            "notes": [n for n in run.plan.notes if n.startswith(("planned in", "hand-over"))],
         }
         print(name, out[name])
+        last = run
+    out["geometry"] = _geometry_ratio(last, engine)
+    print("geometry", out["geometry"])
     w, d = out["whole"], out["districts"]
     out["loss"] = {
         "tasks_planned": d["tasks_planned"] - w["tasks_planned"],
@@ -203,6 +231,89 @@ def _district_loss(args: argparse.Namespace) -> dict[str, Any]:
         "solver_speed_ratio": round(w["solver_s"] / d["solver_s"], 2) if d["solver_s"] else None,
     }
     return out
+
+
+def _geometry_ratio(run: Any, engine: Any) -> dict[str, Any]:
+    """Street geometry of the plan's legs, one leg at a time (``TravelTimes.path``, as before)
+    and in one batch (:class:`planner.daily.costs.StreetLegs`), timed in the same process."""
+    import itertools
+
+    import numpy as np
+
+    from planner.daily.costs import GeometryClock, StreetLegs
+    from planner.daily.tasks import DayParams
+
+    coords = run.day.locations[["lon", "lat"]].to_numpy(dtype=float)
+    out: dict[str, Any] = {}
+    for mode in sorted({r.mode for r in run.plan.routes}):
+        legs = sorted(
+            {
+                (a.node, b.node)
+                for r in run.plan.routes
+                if r.mode == mode
+                for a, b in itertools.pairwise(r.stops)
+                if a.node != b.node
+            }
+        )
+        snapped = run.day.snapped[mode]
+        limit = 60 * {"walk": DayParams().max_walk_leg_min}.get(
+            mode.value, DayParams().max_ebike_leg_min
+        )
+        one = StreetLegs(engine, snapped, coords, GeometryClock(), limit_s=limit + 1)
+        t0 = time.perf_counter()
+        single = [one(a, b) for a, b in legs]
+        one_s = time.perf_counter() - t0
+        batch = StreetLegs(
+            engine,
+            snapped,
+            coords,
+            GeometryClock(),
+            limit_s=limit + 1,
+            durations=run.problem.matrices.durations[mode],
+        )
+        t0 = time.perf_counter()
+        batch.prefetch(legs)
+        batched = [batch(a, b) for a, b in legs]
+        batch_s = time.perf_counter() - t0
+        same = sum(
+            len(x) == len(y) and np.allclose(np.asarray(x), np.asarray(y), atol=1e-9)
+            for x, y in zip(single, batched, strict=True)
+        )
+        out[mode.value] = {
+            "legs": len(legs),
+            "one_by_one_s": round(one_s, 2),
+            "batch_s": round(batch_s, 2),
+            "speed_ratio": round(one_s / batch_s, 1) if batch_s else None,
+            "identical_lines": same,
+        }
+    return out
+
+
+def _idle_could_take(plan: Any, problem: Any) -> int:
+    """Independent check (as ``bench_day.py``): left-out visits that a volunteer without any
+    task knows, reaches from their start inside the opening hours, and finishes back home
+    before the shift ends (lunch aside)."""
+    from planner.daily.vrp import Visit
+
+    vols = {v.id: v for v in problem.volunteers}
+    idle = [vols[r.volunteer_id] for r in plan.routes if r.is_empty and r.stops]
+    tasks = {t.id: t for t in problem.tasks}
+    count = 0
+    for d in plan.dropped:
+        t = tasks[d.task_id]
+        if not isinstance(t, Visit):
+            continue
+        for v in idle:
+            if t.industry not in v.industries:
+                continue
+            dur = problem.matrices.durations[v.mode]
+            w = t.windows[0]
+            start = max(v.shift.start_s + dur[v.start_node, t.node], w.start_s)
+            end = start + t.service_s
+            if end <= w.end_s and end + dur[t.node, v.end_node] <= v.shift.end_s:
+                count += 1
+                break
+    return count
 
 
 def _maps(steps: Steps, city: Any, target: Path) -> dict[str, Any]:

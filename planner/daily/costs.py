@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from geo import DianmianError, TravelMode
 from geo.engine import Engine, SnappedPoints
+from planner.daily.legs import LegSearch
 from planner.daily.tasks import UNREACHABLE_S, DayParams, DayTasks
 from planner.daily.vrp import (
     CostMatrices,
@@ -56,16 +57,28 @@ def day_matrices(
         )
     coords = day.locations[["lon", "lat"]].to_numpy(dtype=float)
     clock = GeometryClock()
-    geometry = {m: _path_geometry(engine, day.snapped[m], coords, clock) for m in modes}
+    geometry = {
+        m: StreetLegs(
+            engine,
+            day.snapped[m],
+            coords,
+            clock,
+            limit_s=cutoff[m] * 60 + 1,
+            durations=durations[m],
+        )
+        for m in modes
+    }
     return CostMatrices(durations, distances, coords), LegGeometry(geometry, clock)
 
 
 @dataclass
 class GeometryClock:
-    """Seconds spent computing leg geometry and the number of legs computed."""
+    """Seconds spent computing leg geometry, the number of legs computed and how many of
+    them in batches (:meth:`StreetLegs.prefetch`)."""
 
     seconds: float = 0.0
     legs: int = 0
+    batched: int = 0
 
 
 class LegGeometry(dict[TravelMode, PathGeometry]):
@@ -76,23 +89,60 @@ class LegGeometry(dict[TravelMode, PathGeometry]):
         self.clock = clock
 
 
-def _path_geometry(
-    engine: Engine, snapped: SnappedPoints, coords: np.ndarray, clock: GeometryClock
-) -> PathGeometry:
-    cache: dict[tuple[int, int], list[tuple[float, float]]] = {}
-    tt = engine[snapped.mode]
+class StreetLegs:
+    """Street-following geometry of one mode's legs, ``(from_node, to_node) -> [(lon, lat)]``
+    (a :data:`planner.daily.vrp.PathGeometry`), cached.
 
-    def leg(a: int, b: int) -> list[tuple[float, float]]:
-        if (a, b) not in cache:
+    :meth:`prefetch` computes many legs at once (:class:`planner.daily.legs.LegSearch`: one
+    bounded tree search per origin); a leg not prefetched, or that the batch leaves out,
+    is computed alone by ``TravelTimes.path``. Off the streets, a leg is a straight line.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        snapped: SnappedPoints,
+        coords: np.ndarray,
+        clock: GeometryClock,
+        *,
+        limit_s: float,
+        durations: np.ndarray | None = None,
+    ) -> None:
+        self.tt = engine[snapped.mode]
+        self.durations = durations
+        self.snapped = snapped
+        self.coords = coords
+        self.clock = clock
+        self.limit_s = limit_s
+        self.cache: dict[tuple[int, int], list[tuple[float, float]]] = {}
+        self.search: LegSearch | None = None
+
+    def prefetch(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Compute the legs `pairs` (not yet known) in one batch."""
+        todo = sorted({(a, b) for a, b in pairs if a != b and (a, b) not in self.cache})
+        if not todo:
+            return
+        t0 = time.perf_counter()
+        if self.search is None:
+            self.search = LegSearch(
+                self.tt, self.snapped, limit_s=self.limit_s, durations=self.durations
+            )
+        found = self.search.lines(todo)
+        self.cache.update(found)
+        self.clock.seconds += time.perf_counter() - t0
+        self.clock.legs += len(found)
+        self.clock.batched += len(found)
+
+    def __call__(self, a: int, b: int) -> list[tuple[float, float]]:
+        if (a, b) not in self.cache:
             t0 = time.perf_counter()
             try:
-                line = tt.path(snapped.take([a]), snapped.take([b])).line_lonlat
-                cache[(a, b)] = [(float(x), float(y)) for x, y in line.coords]
+                line = self.tt.path(self.snapped.take([a]), self.snapped.take([b])).line_lonlat
+                self.cache[(a, b)] = [(float(x), float(y)) for x, y in line.coords]
             except DianmianError as exc:  # off the streets: show the leg as a straight line
                 logger.warning("no street geometry from node %d to %d: %s", a, b, exc)
-                cache[(a, b)] = [(coords[a, 0], coords[a, 1]), (coords[b, 0], coords[b, 1])]
-            clock.seconds += time.perf_counter() - t0
-            clock.legs += 1
-        return cache[(a, b)]
-
-    return leg
+                c = self.coords
+                self.cache[(a, b)] = [(c[a, 0], c[a, 1]), (c[b, 0], c[b, 1])]
+            self.clock.seconds += time.perf_counter() - t0
+            self.clock.legs += 1
+        return self.cache[(a, b)]

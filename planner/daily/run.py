@@ -119,7 +119,6 @@ def _plan(
             problem,
             day.point_of,
             point_node,
-            min_volunteers=opts.district_volunteers,
             options=opts,
             state=replan,
             path_geometry=geometry,

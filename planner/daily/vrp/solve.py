@@ -35,6 +35,7 @@ by checking each volunteer, and every volunteer without a task gets a reason.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
@@ -59,6 +60,7 @@ from planner.daily.vrp.build import Crew, build_model
 from planner.daily.vrp.decode import PathGeometry, read_solution, route_record, work_first
 from planner.daily.vrp.explain import fill_gaps, why_dropped, why_idle
 from planner.daily.vrp.model import DayProblem, DayState, Escort, Task, TimeWindow, Visit
+from planner.daily.vrp.partition import crew_hours_s, task_work_s
 from planner.daily.vrp.timeline import Timeline
 from planner.errors import InfeasibleError, SolverError
 
@@ -98,7 +100,8 @@ class SolveOptions:
         With more volunteers than this, a city's day is planned district by district
         (:mod:`planner.daily.vrp.districts`; 0: always, as for measuring its loss).
     district_volunteers
-        Fewest volunteers of a district (points are merged until each has as many).
+        About how many volunteers a district holds (the city's available volunteers divided
+        by this, rounded, is the number of districts; at least one).
     """
 
     iterations: int = 2000
@@ -110,7 +113,7 @@ class SolveOptions:
     balance: float = 1.0
     leg_s: int = 600
     districts_above: int = 150
-    district_volunteers: int = 40
+    district_volunteers: int = 80
 
     def __post_init__(self) -> None:
         bad = []
@@ -176,16 +179,11 @@ def fair_days(
     each volunteer's share is proportional to their working hours (shift minus lunch). A
     volunteer is not charged for a day up to that length; see :class:`SolveOptions.balance`.
     """
-    work = 0
-    for t in tasks:
-        if isinstance(t, Visit):
-            work += t.service_s + leg_s
-        else:
-            work += t.pickup_service_s + t.delivery_service_s + 2 * leg_s
+    work = sum(task_work_s(t, leg_s) for t in tasks)
     hours = []
     for c in crews:
         lunch = c.vol.lunch.duration_s if c.lunch_window is not None and c.vol.lunch else 0
-        hours.append((lunch, max(0, c.vol.shift.end_s - c.early_s - lunch)))
+        hours.append((lunch, crew_hours_s(c)))
     total = sum(h for _, h in hours)
     share = min(1.0, work / total) if total else 1.0
     return [
@@ -368,6 +366,37 @@ def solve_day(
     """
     opts = options or SolveOptions()
     t0 = time.perf_counter()
+    day = prepare_day(problem, state)
+    crews, timelines, note = search_day(problem, day.crews, day.modelled, opts)
+    if note:
+        day.notes.append(note)
+    return finish_day(problem, day, crews, timelines, opts, path_geometry, started=t0)
+
+
+@dataclass
+class PreparedDay:
+    """A day ready for the search: who is available, what is left to do and what no one can.
+
+    ``tasks`` are the day's tasks not done nor already walking with a volunteer; ``modelled``
+    those of them someone could do (the others have their reason in ``reasons``).
+    """
+
+    crews: list[Crew]
+    unavailable: dict[str, str]
+    notes: list[str]
+    tasks: list[Task]
+    modelled: list[Task]
+    reasons: dict[str, str]
+
+
+def prepare_day(problem: DayProblem, state: DayState | None) -> PreparedDay:
+    """Available volunteers and the tasks to plan, screened against all of them.
+
+    Raises
+    ------
+    InfeasibleError
+        When a required task cannot be done by anyone.
+    """
     crews, unavailable, notes = _crews(problem, state)
     done = state.done if state is not None else frozenset()
     carried_ids = {e.id for c in crews for e in c.carried}
@@ -375,7 +404,18 @@ def solve_day(
     reasons = _screen(problem, crews, tasks)
     _required_check(tasks, reasons)
     modelled = [t for t in tasks if t.id not in reasons]
-    crews = fair_days(problem, crews, modelled, opts.leg_s)
+    return PreparedDay(crews, unavailable, notes, tasks, modelled, reasons)
+
+
+def search_day(
+    problem: DayProblem, crews: Sequence[Crew], tasks: Sequence[Task], opts: SolveOptions
+) -> tuple[list[Crew], list[Timeline], str]:
+    """One PyVRP search of `tasks` over `crews` (their fair days set from these tasks).
+
+    Returns the crews with their fair day, their timelines (in order) and how the search
+    stopped (empty without crews).
+    """
+    fair = fair_days(problem, crews, tasks, opts.leg_s)
     timelines = [
         Timeline(
             c,
@@ -383,14 +423,31 @@ def solve_day(
             [],
             sum(e.seekers for e in c.carried),
         )
-        for c in crews
+        for c in fair
     ]
-    if crews:
-        notes.append("search stopped by " + _search(problem, crews, modelled, opts, timelines))
+    note = ""
+    if fair:
+        note = "search stopped by " + _search(problem, fair, tasks, opts, timelines)
+    return fair, timelines, note
+
+
+def finish_day(
+    problem: DayProblem,
+    day: PreparedDay,
+    crews: Sequence[Crew],
+    timelines: list[Timeline],
+    opts: SolveOptions,
+    path_geometry: PathGeometry | Mapping[TravelMode, PathGeometry] | None,
+    *,
+    started: float,
+) -> DayPlan:
+    """Fill the gaps of the searched `timelines`, give every left-out task and idle volunteer
+    a reason checked against all of them, and make the day's records."""
+    notes = day.notes
     after_lunch = {tl.crew.vol.id for tl in timelines if work_first(tl)}
     planned = {a.task_id for tl in timelines for a in tl.acts if a.task_id is not None}
     filled = fill_gaps(
-        timelines, [t for t in modelled if t.id not in planned], balance=opts.balance
+        timelines, [t for t in day.modelled if t.id not in planned], balance=opts.balance
     )
     if filled:
         notes.append(f"{len(filled)} task(s) left out by the search fit a volunteer's day: added")
@@ -398,13 +455,16 @@ def solve_day(
     dropped = sorted(
         (
             DroppedTask(t.id, why_dropped(t, timelines, problem.volunteers), t.priority)
-            for t in tasks
+            for t in day.tasks
             if t.id not in planned_by
         ),
         key=lambda d: (-d.priority, d.task_id),
     )
-    routes = _routes(problem, timelines, tasks, planned_by, unavailable, after_lunch, path_geometry)
-    elapsed = time.perf_counter() - t0
+    _prefetch(timelines, path_geometry)
+    routes = _routes(
+        problem, timelines, day.tasks, planned_by, day.unavailable, after_lunch, path_geometry
+    )
+    elapsed = time.perf_counter() - started
     logger.info(
         "planned %d tasks on %d routes, left out %d, in %.1f s",
         len(planned_by),
@@ -414,6 +474,26 @@ def solve_day(
     )
     objective = _objective(routes, crews, dropped, opts)
     return DayPlan(tuple(routes), tuple(dropped), objective, elapsed, tuple(notes))
+
+
+def _prefetch(
+    timelines: Sequence[Timeline],
+    path_geometry: PathGeometry | Mapping[TravelMode, PathGeometry] | None,
+) -> None:
+    """Ask a geometry callable that can (``prefetch``, e.g.
+    :class:`planner.daily.costs.StreetLegs`) for all the plan's legs of its mode at once."""
+    if path_geometry is None:
+        return
+    legs: dict[TravelMode, set[tuple[int, int]]] = {}
+    for tl in timelines:
+        nodes = [tl.crew.start_node, *(a.node for a in tl.acts), tl.crew.vol.end_node]
+        mine = legs.setdefault(tl.crew.vol.mode, set())
+        mine.update((a, b) for a, b in itertools.pairwise(nodes) if a != b)
+    for mode in sorted(legs):
+        fn = path_geometry.get(mode) if isinstance(path_geometry, Mapping) else path_geometry
+        prefetch = getattr(fn, "prefetch", None)
+        if callable(prefetch):
+            prefetch(legs[mode])
 
 
 def _routes(

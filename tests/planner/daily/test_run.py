@@ -50,7 +50,8 @@ from planner.daily.vrp import (
     Visit,
     solve_day,
 )
-from planner.daily.vrp.districts import districts, split_tasks
+from planner.daily.vrp.partition import plan_districts
+from planner.daily.vrp.solve import prepare_day
 from planner.errors import InfeasibleError
 from planner.points.plan import make_plan
 
@@ -590,30 +591,40 @@ def test_by_district_holds_every_constraint_and_is_reproducible(city, plan, day,
     first = plan_city_day(city, plan, DATE, options=opts, escorts=booked)
     check_plan(first.problem, first.plan)  # the independent checker, on the whole problem
     assert first.plan.notes[0].startswith("planned in ")
-    assert "districts of at least 2 volunteers" in first.plan.notes[0]
+    assert "districts of about 2 volunteers" in first.plan.notes[0]
+    assert any(n.startswith("hand-over: ") for n in first.plan.notes)
     assert [r.volunteer_id for r in first.plan.routes] == [v.id for v in day.volunteers]
     planned = [t for r in first.plan.routes for t in set(r.task_ids)]
     dropped = [d.task_id for d in first.plan.dropped]
     assert sorted(planned + dropped) == sorted(t.id for t in day.tasks)  # each task once
-    assert all(d.reason.endswith("(within its district)") for d in first.plan.dropped)
-    # A district holds whole service points: a volunteer's escorts start at points of the
-    # district of their own point.
+    # Reasons are checked city-wide: none says a volunteer had room for it.
+    assert not any("with room for it" in d.reason for d in first.plan.dropped)
+    assert not any("district" in d.reason for d in first.plan.dropped)
     n_districts = int(first.plan.notes[0].split()[2])
     assert 1 <= n_districts <= len(set(day.point_of.values()))
     again = plan_city_day(city, plan, DATE, options=opts, escorts=booked)
     assert again.plan.to_dict() == first.plan.to_dict()
 
 
-def test_districts_group_points_until_big_enough(day, routed):
+def test_districts_hold_every_volunteer_and_task_once(day, routed):
     _, problem = routed
     keys = day.locations["key"].astype(str)
     node = {k[len("point:") :]: i for i, k in enumerate(keys) if k.startswith("point:")}
-    for least in (1, 3, len(day.volunteers)):
-        groups = districts(problem, day.point_of, node, least)
-        members = sorted(p for g in groups for p in g)
-        assert members == sorted(set(day.point_of.values()))
-        counts = [sum(day.point_of[v.id] in g for v in day.volunteers) for g in groups]
-        assert sum(counts) == len(day.volunteers)
-        assert len(groups) == 1 or min(counts) >= least
-        parts = split_tasks(problem, groups, day.point_of, node, None)
-        assert sorted(t.id for p in parts for t in p) == sorted(t.id for t in day.tasks)
+    prepared = prepare_day(problem, None)
+    for target in (1, 3, len(day.volunteers)):
+        parts = plan_districts(
+            problem, prepared.crews, prepared.modelled, day.point_of, node,
+            target_volunteers=target, leg_s=600,
+        )  # fmt: skip
+        n_points = len(set(day.point_of.values()))
+        assert len(parts) == max(1, min(n_points, round(len(prepared.crews) / target)))
+        assert sorted(p for g in parts.points for p in g) == sorted(set(day.point_of.values()))
+        assert sorted(v for g in parts.volunteers for v in g) == sorted(
+            v.id for v in day.volunteers
+        )
+        assert sorted(t for g in parts.tasks for t in g) == sorted(t.id for t in prepared.modelled)
+        again = plan_districts(
+            problem, prepared.crews, prepared.modelled, day.point_of, node,
+            target_volunteers=target, leg_s=600,
+        )  # fmt: skip
+        assert again == parts
