@@ -169,7 +169,6 @@ def write_scenario_maps(
     if missing:
         msg = f"`{city}` lacks layer(s) {missing}; re-run `dianmian plan`"
         raise ScenarioError(msg)
-    layers["seeker_cells"] = _recorded_cells(out, layers["seeker_cells"])
     if industries is None:
         industries = _recorded_industries(out)
     plan_gpkg = out / "plan.gpkg"
@@ -239,7 +238,7 @@ def write_scenario_maps(
     return write_maps(
         out / "maps",
         employers=layers["employers"],
-        seeker_cells=layers["seeker_cells"],
+        seeker_cells=_recorded_cells(out, layers["seeker_cells"]),
         candidate_sites=layers["candidate_sites"],
         talent_market=layers["talent_market"],
         belts=belts,
