@@ -298,6 +298,7 @@ def _run_routes(
 
     from geo.engine import Engine
     from planner.city import apply_demand_updates, load_city, write_datum_copies
+    from planner.daily.export import write_exports_in_datum
     from planner.daily.run import parse_date, routes_for_day
     from planner.loop import booked_escorts
     from planner.points.plan import make_plan
@@ -350,7 +351,10 @@ def _run_routes(
         f"utilisation {fig['utilisation']:.0%}; solver {run.timings.get('solver_s', 0):.1f} s"
     )
     written = [p for p in run.paths.values() if isinstance(p, Path)]
-    return written + write_datum_copies(written, target, city.scenario.output.coordinates) + pages
+    datum = city.scenario.output.coordinates
+    copies = write_datum_copies(written, target, datum)
+    copies += write_exports_in_datum(run.plan, run.paths, target, datum)
+    return written + copies + pages
 
 
 def _write_maps(scenario: Scenario, target: Path, *, date: str | None = None) -> list[Path]:

@@ -17,14 +17,19 @@ import geopandas as gpd
 import pyogrio
 
 from geo import ScenarioError
-from geo.crs import Datum, frame_from_wgs84, from_wgs84
+from geo.crs import Datum, frame_from_wgs84
 from geo.industries import DEFAULT_CATALOGUE, IndustryCatalogue
 from maps._layers import SeekerCells
 from maps.loop import LoopSection
 from maps.market import MarketDemand, market_demand
 from maps.plan import PlanLayers
 from maps.write import write_maps, write_volunteer_pages
-from planner.daily.record import VolunteerRoute, load_plan, load_routes, parse_routes
+from planner.daily.record import (
+    VolunteerRoute,
+    load_plan,
+    load_routes,
+    routes_in_datum,
+)
 from planner.disclosure import DEFAULT_K
 from planner.hexbin import MIN_COUNT
 from planner.loop.report import last_day, loop_summary, published_summary
@@ -66,23 +71,7 @@ def day_volunteers(out_dir: Path, date: str) -> tuple[VolunteerRoute, ...] | Non
 
 def shift_routes(routes: tuple[VolunteerRoute, ...], datum: Datum) -> tuple[VolunteerRoute, ...]:
     """Route records with stops and lines moved from WGS-84 to `datum` (for its tiles)."""
-    if datum is Datum.WGS84:
-        return routes
-    moved = []
-    for route in routes:
-        record = route.to_dict()
-        for stop in record["stops"]:
-            if stop["lon"] is not None and stop["lat"] is not None:
-                x, y = from_wgs84(stop["lon"], stop["lat"], datum)
-                stop["lon"], stop["lat"] = round(float(x), 7), round(float(y), 7)
-        xy = record["geometry"]["coordinates"]
-        if xy:
-            x, y = from_wgs84([c[0] for c in xy], [c[1] for c in xy], datum)
-            record["geometry"]["coordinates"] = [
-                [round(float(a), 7), round(float(b), 7)] for a, b in zip(x, y, strict=True)
-            ]
-        moved.append(record)
-    return parse_routes(moved, source=f"routes shifted to {datum.value}")
+    return routes_in_datum(routes, datum)
 
 
 @dataclasses.dataclass(frozen=True)

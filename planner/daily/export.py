@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from geo.crs import Datum
 from geo.timeofday import format_hhmm
-from planner.daily.record import DayPlan, Stop, routes_json
+from planner.daily.record import DayPlan, Stop, plan_in_datum, routes_json
 from planner.publish import write_text_atomic
 
 
@@ -109,3 +110,29 @@ def write_exports(plan: DayPlan, out_dir: Path) -> dict[str, Path]:
     for path, text in files.values():
         write_text_atomic(path, text)  # the API may be reading them
     return {k: p for k, (p, _) in files.items()}
+
+
+def write_exports_in_datum(
+    plan: DayPlan, paths: dict[str, Path], out_dir: Path, datum: Datum
+) -> list[Path]:
+    """``plan.json`` and ``routes.json`` again with coordinates in `datum` (``[output]
+    coordinates``), under ``<out_dir>/<datum>/`` at the same relative path as `paths`
+    (the ``json`` and ``records`` entries of :func:`write_exports`); the GeoJSON copy is
+    made with the other layers (:func:`planner.city.write_datum_copies`), GPX stays WGS-84
+    as its format requires. The originals, which maps and the API read, stay WGS-84."""
+    if datum is Datum.WGS84:
+        return []
+    moved = plan_in_datum(plan, datum)
+    busy = [r for r in moved.routes if not r.is_empty]
+    texts = {"json": plan_json(moved), "records": routes_json(busy)}
+    written = []
+    for key, text in texts.items():
+        original = paths[key]
+        try:
+            relative = original.resolve().relative_to(Path(out_dir).resolve())
+        except ValueError:
+            relative = Path(original.name)
+        copy = Path(out_dir) / datum.value / relative
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        written.append(write_text_atomic(copy, text))
+    return written

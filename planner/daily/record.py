@@ -12,16 +12,19 @@ coordinates (lon, lat) in EPSG:4326.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import Field, TypeAdapter, ValidationError, field_validator
 from pydantic.dataclasses import dataclass
 
 from geo import InputError, Problem, TravelMode
+from geo.crs import Datum, from_wgs84
 from geo.timeofday import format_hhmm
 
 Lon = Annotated[float, Field(ge=-180, le=180)]
@@ -375,3 +378,34 @@ def load_plan(path: str | Path) -> DayPlan:
 def routes_json(routes: Sequence[VolunteerRoute]) -> str:
     """``routes.json`` text of `routes` (read back with :func:`load_routes`)."""
     return json.dumps([r.to_dict() for r in routes], ensure_ascii=False, indent=1)
+
+
+def routes_in_datum(routes: Sequence[VolunteerRoute], datum: Datum) -> tuple[VolunteerRoute, ...]:
+    """Copies of `routes` with stops and lines moved from WGS-84 to `datum` (GCJ-02 for Amap
+    and Tencent, ``[output] coordinates``/``[map] coordinates``), rounded to 1e-7 degrees."""
+    if datum is Datum.WGS84:
+        return tuple(routes)
+    return tuple(_route_in_datum(r, datum) for r in routes)
+
+
+def plan_in_datum(plan: DayPlan, datum: Datum) -> DayPlan:
+    """`plan` with every route moved to `datum` (see :func:`routes_in_datum`)."""
+    return dataclasses.replace(plan, routes=routes_in_datum(plan.routes, datum))
+
+
+def _route_in_datum(route: VolunteerRoute, datum: Datum) -> VolunteerRoute:
+    stops = []
+    for stop in route.stops:
+        if stop.lon is None or stop.lat is None:
+            stops.append(stop)
+            continue
+        x, y = from_wgs84(np.array([stop.lon]), np.array([stop.lat]), datum)
+        stops.append(
+            dataclasses.replace(stop, lon=round(float(x[0]), 7), lat=round(float(y[0]), 7))
+        )
+    line = route.geometry
+    if line:
+        xy = np.asarray(line, dtype=float)
+        x, y = from_wgs84(xy[:, 0], xy[:, 1], datum)
+        line = tuple((round(float(a), 7), round(float(b), 7)) for a, b in zip(x, y, strict=True))
+    return dataclasses.replace(route, stops=tuple(stops), geometry=line)

@@ -96,3 +96,31 @@ def test_bad_bureau_file_names_its_own_header_and_excel_row(tmp_path: Path) -> N
     assert result.exit_code == EXIT_BAD_INPUT
     text = " ".join(result.output.split())
     assert "employers.csv, row 3: unknown `所属行业` '钢铁'" in text
+
+
+def test_routes_records_get_gcj02_copies(tmp_path: Path) -> None:
+    """`[output] coordinates = "gcj02"`: plan.json and routes.json are copied too, every
+    stop and line vertex moved exactly as geo.crs moves a point; the originals stay WGS-84."""
+    from geo.crs import Datum, from_wgs84
+    from planner.daily.record import load_plan, load_routes
+
+    out = tmp_path / "out"
+    args = ["routes", str(DATA / "scenario_gbk"), "--date", "2026-11-24", "--iterations", "200"]
+    result = runner.invoke(app, [*args, "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    day = out / "gbk" / "routes" / "2026-11-24"
+    copy = out / "gbk" / "gcj02" / "routes" / "2026-11-24"
+    routes, moved = load_routes(day / "routes.json"), load_routes(copy / "routes.json")
+    assert routes and [r.volunteer_id for r in routes] == [r.volunteer_id for r in moved]
+    for a, b in zip(routes, moved, strict=True):
+        stops = [(s.lon, s.lat) for s in a.stops if s.lon is not None]
+        x, y = from_wgs84(
+            np.array([p[0] for p in stops]), np.array([p[1] for p in stops]), Datum.GCJ02
+        )
+        got = [(s.lon, s.lat) for s in b.stops if s.lon is not None]
+        np.testing.assert_allclose(got, np.column_stack([x, y]), atol=1e-7)
+        assert len(a.geometry) == len(b.geometry)
+    plan, plan_moved = load_plan(day / "plan.json"), load_plan(copy / "plan.json")
+    assert len(plan.routes) == len(plan_moved.routes) and plan.dropped == plan_moved.dropped
+    first = next(s for r in plan.routes for s in r.stops if s.lon is not None)
+    assert first.lon != next(s for r in plan_moved.routes for s in r.stops if s.lon).lon
