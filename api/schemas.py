@@ -115,10 +115,12 @@ class RouteGeometry(StrEnum):
 
 
 class Crs(StrEnum):
-    """Datum of longitudes/latitudes in a request and its answer."""
+    """Datum of longitudes/latitudes in a request and its answer: WGS-84 (GPS, OSM),
+    GCJ-02 (Amap, Tencent) or BD-09 (Baidu)."""
 
     WGS84 = "wgs84"
     GCJ02 = "gcj02"
+    BD09 = "bd09"
 
 
 IndustryParam = Annotated[
@@ -132,8 +134,9 @@ IndustryParam = Annotated[
     ),
 ]
 CRS_DESCRIPTION = (
-    "Datum of `lon`/`lat` given and answered: `wgs84` (GPS, OpenStreetMap) or `gcj02` "
-    "(Amap, Tencent); a GCJ-02 point is ~300-700 m off if read as WGS-84."
+    "Datum of `lon`/`lat` given and answered: `wgs84` (GPS, OpenStreetMap), `gcj02` "
+    "(Amap, Tencent) or `bd09` (Baidu); a GCJ-02 point is ~300-700 m off if read as WGS-84, "
+    "a BD-09 point ~1 km."
 )
 
 

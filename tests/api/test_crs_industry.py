@@ -1,4 +1,4 @@
-"""`crs=gcj02` and industry labels at the HTTP boundary (the index speaks WGS-84 codes)."""
+"""`crs=gcj02`/`bd09` and industry labels at the HTTP boundary (the index speaks WGS-84)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import create_app
-from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
+from geo.crs import from_wgs84, to_wgs84, wgs84_to_gcj02
 
 LON0, LAT0 = 115.50, 21.50
 INSIDE = (LON0 + 0.005, LAT0 + 0.005)
@@ -19,27 +19,30 @@ def client(state, settings):
         yield c
 
 
-def test_nearest_in_gcj02_equals_wgs84_shifted(client) -> None:
+@pytest.mark.parametrize("crs", ["gcj02", "bd09"])
+def test_nearest_in_china_datums_equals_wgs84_shifted(client, crs: str) -> None:
     wgs = client.get(
         "/service-points/nearest",
         params={"lon": INSIDE[0], "lat": INSIDE[1], "k": 3, "geometry": "route"},
     ).json()
-    glon, glat = (float(v) for v in wgs84_to_gcj02(*INSIDE))
-    gcj = client.get(
+    glon, glat = (
+        float(v[0]) for v in from_wgs84(np.array([INSIDE[0]]), np.array([INSIDE[1]]), crs)
+    )
+    got = client.get(
         "/service-points/nearest",
-        params={"lon": glon, "lat": glat, "k": 3, "geometry": "route", "crs": "gcj02"},
+        params={"lon": glon, "lat": glat, "k": 3, "geometry": "route", "crs": crs},
     ).json()
-    assert gcj["crs"] == "gcj02" and wgs["crs"] == "wgs84"
-    assert (gcj["lon"], gcj["lat"]) == (glon, glat)  # echoed as given
-    for a, b in zip(wgs["results"], gcj["results"], strict=True):
+    assert got["crs"] == crs and wgs["crs"] == "wgs84"
+    assert (got["lon"], got["lat"]) == (glon, glat)  # echoed as given
+    for a, b in zip(wgs["results"], got["results"], strict=True):
         assert a["service_point"]["id"] == b["service_point"]["id"]
         assert a["travel_time_s"] == pytest.approx(b["travel_time_s"], abs=0.01)
         sp = a["service_point"]
-        x, y = wgs84_to_gcj02(sp["lon"], sp["lat"])
+        x, y = from_wgs84(np.array([sp["lon"]]), np.array([sp["lat"]]), crs)
         assert (b["service_point"]["lon"], b["service_point"]["lat"]) == pytest.approx(
-            (float(x), float(y)), abs=1e-9
+            (float(x[0]), float(y[0])), abs=1e-9
         )
-        back = np.array(gcj02_to_wgs84(*np.array(b["route"]["coordinates"]).T)).T
+        back = np.array(to_wgs84(*np.array(b["route"]["coordinates"]).T, crs)).T
         np.testing.assert_allclose(back, a["route"]["coordinates"], atol=2e-7)
 
 
@@ -96,3 +99,14 @@ def test_collections_answer_in_gcj02(client) -> None:
         "/collections/employers/items", params={"industry": "家具", "limit": 5}
     ).json()
     assert all(f["properties"]["industry"] == "furniture" for f in furniture["features"])
+
+
+@pytest.mark.parametrize("crs", ["gcj02", "bd09"])
+def test_collection_items_in_china_datums(client, crs: str) -> None:
+    url = "/collections/service-points/items"
+    wgs = client.get(url).json()["features"]
+    got = client.get(url, params={"crs": crs}).json()["features"]
+    assert wgs and [f["id"] for f in wgs] == [f["id"] for f in got]
+    for a, b in zip(wgs, got, strict=True):
+        x, y = from_wgs84(*(np.array([v]) for v in a["geometry"]["coordinates"]), crs)
+        assert b["geometry"]["coordinates"] == pytest.approx([x[0], y[0]], abs=2e-7)
