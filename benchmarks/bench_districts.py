@@ -40,7 +40,8 @@ class _Phases(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.getMessage().startswith("by district:"):
-            self.seconds = tuple(float(x) for x in record.args or ())  # type: ignore[union-attr]
+            args = record.args if isinstance(record.args, tuple) else ()
+            self.seconds = tuple(float(x) for x in args if isinstance(x, (int, float)))
 
 
 def _day(args: argparse.Namespace) -> tuple[Any, dict[str, str], dict[str, int]]:
