@@ -5,7 +5,10 @@
 2. **Districts** of about equal work, staffed in proportion to it
    (:func:`planner.daily.vrp.partition.plan_districts`): one PyVRP search each (same
    matrices, options and seed), so the day's search grows linearly with the city instead of
-   superlinearly, and stays reproducible (iterations, not seconds).
+   superlinearly, and stays reproducible (iterations, not seconds). The searches are
+   independent: they run in parallel processes (``SolveOptions.workers``; forked, see
+   :func:`geo.engine.parallel.run_tasks`), largest district first so that the processes
+   finish together, and give the same plan as one after the other.
 3. **Hand-over**: the tasks every district left out get a second search with the volunteers
    who ended up without a task, wherever they are (the matrices' longest leg keeps it to
    neighbouring districts); then the gap-filling check runs over the whole city (a left-out
