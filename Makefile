@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.dianmian-installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-deps demo test lint format bench bench-network bench-siting bench-routes bench-day bench-maps bench-api bench-loop bench-city clean
+.PHONY: help install system-deps demo test lint format bench bench-network bench-siting bench-routes bench-day bench-maps bench-api bench-loop bench-city bench-districts clean
 
 help:
 	@echo "make demo   - build the Dongcao demo city (if missing) and run the whole pipeline"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint   - ruff (+ complexity rules) + mypy (strict on geo/)"
 	@echo "make bench  - all benchmarks (writes out/bench/*.json)"
 	@echo "make bench-city - scale-5 city end to end (heavy, minutes; out/bench/city.json)"
+	@echo "make bench-districts - scale-5 district searches, serial vs parallel (heavy; out/bench/districts.json)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +84,9 @@ bench-loop: $(STAMP)
 
 bench-city: $(STAMP)
 	$(PY) benchmarks/bench_city.py --scale 5
+
+bench-districts: $(STAMP)
+	$(PY) benchmarks/bench_districts.py --scale 5
 
 clean:
 	rm -rf out build *.egg-info .pytest_cache .mypy_cache .ruff_cache

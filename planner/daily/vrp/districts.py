@@ -5,7 +5,10 @@
 2. **Districts** of about equal work, staffed in proportion to it
    (:func:`planner.daily.vrp.partition.plan_districts`): one PyVRP search each (same
    matrices, options and seed), so the day's search grows linearly with the city instead of
-   superlinearly, and stays reproducible (iterations, not seconds).
+   superlinearly, and stays reproducible (iterations, not seconds). The searches are
+   independent: they run in parallel processes (``SolveOptions.workers``; forked, see
+   :func:`geo.engine.parallel.run_tasks`), largest district first so that the processes
+   finish together, and give the same plan as one after the other.
 3. **Hand-over**: the tasks every district left out get a second search with the volunteers
    who ended up without a task, wherever they are (the matrices' longest leg keeps it to
    neighbouring districts); then the gap-filling check runs over the whole city (a left-out
@@ -24,8 +27,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
 
 from geo import TravelMode
+from geo.engine.parallel import check_workers, fork_available, run_tasks
 from planner.daily.record import DayPlan
 from planner.daily.vrp.model import DayProblem, DayState
 from planner.daily.vrp.partition import Districts, plan_districts
@@ -37,7 +45,7 @@ from planner.daily.vrp.solve import (
     prepare_day,
     search_day,
 )
-from planner.daily.vrp.timeline import Timeline
+from planner.daily.vrp.timeline import Act, Timeline
 
 logger = logging.getLogger(__name__)
 
@@ -69,21 +77,28 @@ def solve_by_district(
     )
     crew_of = {c.vol.id: c for c in day.crews}
     task_of = {t.id: t for t in day.modelled}
-    timeline_of: dict[str, Timeline] = {}
     notes = [
         f"planned in {len(parts)} districts of about {options.district_volunteers} volunteers "
         f"({parts.moved} moved to follow the work), each solved on its own: {parts.describe()}"
     ]
-    for k in range(len(parts)):
-        crews = [crew_of[v] for v in parts.volunteers[k] if v in crew_of]
-        tasks = [task_of[t] for t in parts.tasks[k]]
-        _, timelines, note = search_day(problem, crews, tasks, options)
-        timeline_of.update((tl.crew.vol.id, tl) for tl in timelines)
+    jobs = {
+        "problem": problem,
+        "options": options,
+        "crews": [[crew_of[v] for v in vols if v in crew_of] for vols in parts.volunteers],
+        "tasks": [[task_of[t] for t in ids] for ids in parts.tasks],
+    }
+    timeline_of: dict[str, Timeline] = {}
+    for k, (searched, note) in _search_districts(jobs, options.workers):
+        for vol_id, fair_s, acts in searched:
+            crew = replace(crew_of[vol_id], fair_s=fair_s)
+            timeline_of[vol_id] = Timeline(
+                crew,
+                np.asarray(problem.matrices.durations[crew.vol.mode], dtype=float),
+                acts,
+                sum(e.seekers for e in crew.carried),
+            )
         if note:
             notes.append(f"district {k + 1}: {note}")
-        logger.info(
-            "district %d/%d: %d volunteers, %d tasks", k + 1, len(parts), len(crews), len(tasks)
-        )
     t1 = time.perf_counter()
     notes.append(hand_over(problem, day, timeline_of, options))
     t2 = time.perf_counter()
@@ -105,6 +120,43 @@ def solve_by_district(
         time.perf_counter() - t2,
     )
     return plan
+
+
+Searched = tuple[list[tuple[str, int | None, list[Act]]], str]
+"""A district's searched days (each volunteer's id, fair day (s) and activities in order) and
+how its search stopped: small and picklable, unlike timelines (which hold a matrix)."""
+
+
+def _search_districts(jobs: dict[str, Any], workers: int | None) -> list[tuple[int, Searched]]:
+    """Every district's search, largest first so that parallel processes finish together,
+    returned in district order (so notes and the plan do not depend on `workers`)."""
+    size = [(len(t), len(c)) for c, t in zip(jobs["crews"], jobs["tasks"], strict=True)]
+    order = sorted(range(len(size)), key=lambda k: (-size[k][0], -size[k][1], k))
+    processes = 1
+    if len(order) > 1 and fork_available():
+        processes = min(check_workers(workers), len(order))
+    out: dict[int, Searched] = {}
+    for k, searched in zip(
+        order, run_tasks(_search_district, jobs, order, processes=processes), strict=True
+    ):
+        out[k] = searched
+        crews, tasks = jobs["crews"][k], jobs["tasks"][k]
+        logger.info(
+            "district %d/%d searched: %d volunteers, %d tasks",
+            k + 1,
+            len(order),
+            len(crews),
+            len(tasks),
+        )
+    return sorted(out.items())
+
+
+def _search_district(jobs: dict[str, Any], k: int) -> Searched:
+    """District `k`'s search (in this process or a forked worker, which has `jobs`)."""
+    crews, timelines, note = search_day(
+        jobs["problem"], jobs["crews"][k], jobs["tasks"][k], jobs["options"]
+    )
+    return [(c.vol.id, c.fair_s, tl.acts) for c, tl in zip(crews, timelines, strict=True)], note
 
 
 def hand_over(

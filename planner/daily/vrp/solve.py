@@ -54,6 +54,7 @@ from pyvrp.stop import (
 )
 
 from geo import TravelMode
+from geo.engine.parallel import check_workers
 from geo.timeofday import format_hhmm
 from planner.daily.record import DayPlan, DroppedTask, VolunteerRoute
 from planner.daily.vrp.build import Crew, build_model
@@ -102,6 +103,10 @@ class SolveOptions:
     district_volunteers
         About how many volunteers a district holds (the city's available volunteers divided
         by this, rounded, is the number of districts; at least one).
+    workers
+        Processes that search districts at the same time (``None``: every available CPU;
+        1: one after the other in this process). The plan is the same whatever the number:
+        each district's search depends only on its own volunteers, tasks and the seed.
     """
 
     iterations: int = 2000
@@ -114,6 +119,7 @@ class SolveOptions:
     leg_s: int = 600
     districts_above: int = 150
     district_volunteers: int = 80
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         bad = []
@@ -133,6 +139,10 @@ class SolveOptions:
             bad.append(f"`leg_s` ({self.leg_s}) must be >= 0")
         if self.districts_above < 0 or self.district_volunteers < 1:
             bad.append("`districts_above` must be >= 0 and `district_volunteers` >= 1")
+        try:
+            check_workers(self.workers)
+        except ValueError as exc:
+            bad.append(str(exc))
         if bad:
             raise ValueError("; ".join(bad))
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +17,7 @@ from _routes_checker import check_plan
 
 from geo import Industry, TravelMode
 from geo.timeofday import parse_hhmm
+from planner.daily.export import plan_json
 from planner.daily.vrp import (
     CostMatrices,
     DayProblem,
@@ -22,6 +26,7 @@ from planner.daily.vrp import (
     TimeWindow,
     Visit,
     Volunteer,
+    districts,
 )
 from planner.daily.vrp.districts import hand_over, plan_districts, solve_by_district
 from planner.daily.vrp.solve import finish_day, prepare_day, search_day
@@ -209,3 +214,43 @@ def test_by_district_hands_over_and_reasons_are_checked_city_wide() -> None:
     assert "room" not in far.reason
     again = solve_by_district(problem, point_of, {"P0": 0, "P1": 1}, options=opts)
     assert again.to_dict() == plan.to_dict()
+
+
+def test_districts_searched_in_parallel_give_the_serial_plan(tmp_path, monkeypatch) -> None:
+    """Four districts searched by two processes (this one and a forked worker) give the
+    plan of the searches one after the other, byte for byte; the worker really worked."""
+    xs = np.array([0.0, 3000.0, 6000.0, 9000.0, *np.linspace(-500, 9500, 24)])
+    lunch = Lunch(TimeWindow(parse_hhmm("11:30"), parse_hhmm("13:30")), 2700, (0, 1, 2, 3))
+    vols = [
+        vol(f"v{p}{k}", p, {F, T}, lunch=lunch, max_tasks=4) for p in range(4) for k in range(2)
+    ]
+    point_of = {v.id: f"P{v.start_node}" for v in vols}
+    tasks = [visit(f"t{j:02d}", 4 + j, F if j % 2 else T) for j in range(24)]
+    problem = DayProblem(tasks, vols, line_matrices(xs))
+    nodes = {f"P{p}": p for p in range(4)}
+    search = districts._search_district
+
+    def traced(jobs, k):
+        (tmp_path / f"{k}.pid").write_text(str(os.getpid()))
+        return search(jobs, k)
+
+    monkeypatch.setattr(districts, "_search_district", traced)
+    base = SolveOptions(iterations=200, no_improvement=100, seed=4, district_volunteers=2)
+    runs = {}
+    for workers in (2, 1):
+        opts = dataclasses.replace(base, workers=workers)
+        runs[workers] = solve_by_district(problem, point_of, nodes, options=opts)
+        pids = {p.read_text() for p in tmp_path.glob("*.pid")}
+        assert len(list(tmp_path.glob("*.pid"))) == 4  # four districts
+        assert (len(pids) == 2) == (workers == 2)
+        for p in tmp_path.glob("*.pid"):
+            p.unlink()
+    check_plan(problem, runs[2])
+    assert runs[2].notes[0].startswith("planned in 4 districts")
+    assert plan_json(runs[2]) == plan_json(runs[1])
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, "2", True])
+def test_workers_must_be_a_whole_number(workers) -> None:
+    with pytest.raises(ValueError, match="`workers` must be a whole number >= 1"):
+        SolveOptions(workers=workers)
