@@ -347,7 +347,11 @@ def _map_loads(pages: list[Path], city: Any, target: Path) -> dict[str, Any]:
     from maps._base import bounds_of
 
     html = [p for p in pages if p.suffix == ".html"]
-    chosen = [p for p in html if p.parent == target] + [p for p in html if p.parent != target][:1]
+    # The planner's pages sit in maps/, the volunteers' one level below: all of the first,
+    # one busy volunteer's page (an empty day's page is a stub).
+    top = min((p.parent for p in html), key=lambda d: len(d.parts), default=target)
+    busy = [p for p in html if p.parent != top and p.stat().st_size > 50_000]
+    chosen = [p for p in html if p.parent == top] + busy[:1]
     bounds = bounds_of([city.layer("candidate_sites")])
     blank = write_blank_map(target / "bench-blank.html", bounds)
     try:
