@@ -36,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._checks import idle_could_take
 from benchmarks._common import OUT_DIR, peak_rss_mb, reset_peak_rss, write_json
 
 PLAN_S, PLAN_RSS_MB, ROUTES_SOLVER_S, MAP_MB = 180.0, 8192.0, 120.0, 15.0
@@ -159,7 +160,7 @@ def _routes(
         "idle": fig["volunteers"] - fig["with_tasks"],
         "idle_reasons": _kinds(r.reason for r in run.plan.routes if r.is_empty),
         "left_out_reasons": _kinds(d.reason for d in run.plan.dropped),
-        "left_out_while_an_idle_volunteer_could_take_it": _idle_could_take(run.plan, run.problem),
+        "left_out_while_an_idle_volunteer_could_take_it": idle_could_take(run.plan, run.problem),
         "utilisation": fig["utilisation"],
         "notes": list(run.plan.notes),
     }
@@ -213,7 +214,7 @@ def _district_loss(args: argparse.Namespace) -> dict[str, Any]:
             "solver_s": run.timings["solver_s"],
             "wall_s": round(time.perf_counter() - t0, 1),
             "idle": fig["volunteers"] - fig["with_tasks"],
-            "left_out_while_an_idle_volunteer_could_take_it": _idle_could_take(
+            "left_out_while_an_idle_volunteer_could_take_it": idle_could_take(
                 run.plan, run.problem
             ),
             "notes": [n for n in run.plan.notes if n.startswith(("planned in", "hand-over"))],
@@ -287,33 +288,6 @@ def _geometry_ratio(run: Any, engine: Any) -> dict[str, Any]:
             "identical_lines": same,
         }
     return out
-
-
-def _idle_could_take(plan: Any, problem: Any) -> int:
-    """Independent check (as ``bench_day.py``): left-out visits that a volunteer without any
-    task knows, reaches from their start inside the opening hours, and finishes back home
-    before the shift ends (lunch aside)."""
-    from planner.daily.vrp import Visit
-
-    vols = {v.id: v for v in problem.volunteers}
-    idle = [vols[r.volunteer_id] for r in plan.routes if r.is_empty and r.stops]
-    tasks = {t.id: t for t in problem.tasks}
-    count = 0
-    for d in plan.dropped:
-        t = tasks[d.task_id]
-        if not isinstance(t, Visit):
-            continue
-        for v in idle:
-            if t.industry not in v.industries:
-                continue
-            dur = problem.matrices.durations[v.mode]
-            w = t.windows[0]
-            start = max(v.shift.start_s + dur[v.start_node, t.node], w.start_s)
-            end = start + t.service_s
-            if end <= w.end_s and end + dur[t.node, v.end_node] <= v.shift.end_s:
-                count += 1
-                break
-    return count
 
 
 def _maps(steps: Steps, city: Any, target: Path) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._checks import idle_could_take
 from benchmarks._common import write_json
 from geo.democity import ensure_demo_city
 from geo.engine import Engine
@@ -31,33 +32,8 @@ from planner.city import load_city
 from planner.daily.costs import day_matrices
 from planner.daily.record import DayPlan
 from planner.daily.run import day_tasks, plan_city_day
-from planner.daily.vrp import DayProblem, SolveOptions, Visit, solve_day
+from planner.daily.vrp import DayProblem, SolveOptions, solve_day
 from planner.points.plan import make_plan
-
-
-def _idle_could_take(plan: DayPlan, problem: DayProblem) -> int:
-    """Independent check (not the planner's own): left-out visits that a volunteer without
-    any task knows, reaches from their start inside the opening hours, and finishes back home
-    before the shift ends (lunch aside)."""
-    vols = {v.id: v for v in problem.volunteers}
-    idle = [vols[r.volunteer_id] for r in plan.routes if r.is_empty and r.stops]
-    tasks = {t.id: t for t in problem.tasks}
-    count = 0
-    for d in plan.dropped:
-        t = tasks[d.task_id]
-        if not isinstance(t, Visit):
-            continue
-        for v in idle:
-            if t.industry not in v.industries:
-                continue
-            dur = problem.matrices.durations[v.mode]
-            w = t.windows[0]
-            start = max(v.shift.start_s + dur[v.start_node, t.node], w.start_s)
-            end = start + t.service_s
-            if end <= w.end_s and end + dur[t.node, v.end_node] <= v.shift.end_s:
-                count += 1
-                break
-    return count
 
 
 def _figures(plan: DayPlan, seconds: float, problem: DayProblem) -> dict[str, Any]:
@@ -65,7 +41,7 @@ def _figures(plan: DayPlan, seconds: float, problem: DayProblem) -> dict[str, An
     idle = [r for r in plan.routes if r.is_empty]
     return {
         **fig,
-        "left_out_while_an_idle_volunteer_could_take_it": _idle_could_take(plan, problem),
+        "left_out_while_an_idle_volunteer_could_take_it": idle_could_take(plan, problem),
         "solve_s": round(seconds, 2),
         "stopped_by": next((n for n in plan.notes if n.startswith("search stopped")), ""),
         "without_tasks_have_reasons": all(r.reason for r in idle),
