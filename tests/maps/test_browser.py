@@ -576,8 +576,9 @@ def test_plan_loop_section_shows_the_loop_report(pages, site):
     assert set(published["rows"]) == {"C1", "C2"}  # C3 below 5, TM its complement
     assert page.evaluate("() => document.querySelector('.dm-crowd details').open")
     page.locator(".dm-loop summary").first.click()
-    # One top-left panel open at a time: opening the loop folds the crowd panel.
-    assert not page.evaluate("() => document.querySelector('.dm-crowd details').open")
+    # One top-left panel open at a time: opening the loop folds the crowd panel (from the
+    # <details> `toggle` event, which the browser fires as a task after the click returns).
+    page.wait_for_function("() => !document.querySelector('.dm-crowd details').open")
     panel = page.locator(".dm-loop").inner_text()
     assert "64 registrations, 100.0% answered" in panel
     assert "2 service points not shown (12 people): fewer than 5 registrations" in panel
