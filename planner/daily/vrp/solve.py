@@ -39,12 +39,14 @@ import itertools
 import logging
 import math
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 import pyvrp
+from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import (
     MaxIterations,
     MaxRuntime,
@@ -296,13 +298,25 @@ def _search(
     ]
     if opts.no_improvement is not None:
         criteria.append(NoImprovement(opts.no_improvement))
-    result = pyvrp.solve(
-        built.data,
-        stop=MultipleCriteria(criteria),
-        seed=opts.seed,
-        collect_stats=False,
-        initial_solution=built.initial,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        # PyVRP warns when a penalty reaches its bound, i.e. the search spent a while in
+        # infeasible solutions (tight windows, escorts). That is a remark about the search,
+        # not the plan, whose feasibility is checked below: logged, not shown to users.
+        warnings.simplefilter("always", PenaltyBoundWarning)
+        result = pyvrp.solve(
+            built.data,
+            stop=MultipleCriteria(criteria),
+            seed=opts.seed,
+            collect_stats=False,
+            initial_solution=built.initial,
+        )
+    for w in caught:
+        if issubclass(w.category, PenaltyBoundWarning):
+            logger.info(
+                "PyVRP: a penalty reached its bound during the search (%d tasks)", len(tasks)
+            )
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if not result.is_feasible():
         msg = (
             f"no feasible plan found in {result.num_iterations} iterations: required tasks, "

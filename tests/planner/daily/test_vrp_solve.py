@@ -298,3 +298,32 @@ def test_day_without_tasks_keeps_everyone_at_the_start() -> None:
     plan = solve_day(problem, options=FAST)
     assert [s.kind for s in plan.route("v").stops] == [StopKind.START]
     assert plan.dropped == () and plan.objective == 0
+
+
+def test_penalty_bound_warning_is_logged_not_shown(monkeypatch, caplog, recwarn) -> None:
+    """PyVRP's PenaltyBoundWarning speaks of the search, not the plan: it goes to the log;
+    any other warning still reaches the caller."""
+    import logging
+    import warnings
+
+    import pyvrp
+    from pyvrp.exceptions import PenaltyBoundWarning
+
+    from planner.daily.vrp import solve as solve_module
+
+    real = pyvrp.solve
+
+    def noisy(*args, **kwargs):
+        warnings.warn("penalty at its maximum", PenaltyBoundWarning, stacklevel=1)
+        warnings.warn("something else", UserWarning, stacklevel=1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solve_module.pyvrp, "solve", noisy)
+    mats = grid_matrices(6, seed=5)
+    problem = DayProblem([visit("t0", 1, None)], [vol("v", 0, set())], mats)
+    with caplog.at_level(logging.INFO, logger="planner.daily.vrp.solve"):
+        plan = solve_day(problem, options=FAST)
+    assert plan.planned_task_ids == {"t0"}
+    assert "penalty reached its bound" in caplog.text
+    kinds = [w.category for w in recwarn.list]
+    assert PenaltyBoundWarning not in kinds and UserWarning in kinds
