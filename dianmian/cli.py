@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the CLI imports the pipeline lazily, so start-up stays fast
     from planner.city import City
     from planner.daily.vrp import SolveOptions
     from planner.points.plan import Plan
+    from planner.points.written import WrittenPlan
     from planner.store import Store
 
 app = typer.Typer(
@@ -264,11 +265,18 @@ def routes(
     seconds: Annotated[
         float, typer.Option(help="Wall-clock safety net of the solver (s); reported when hit.")
     ] = 120.0,
+    replan: Annotated[
+        bool,
+        typer.Option(help="Site the service points again instead of using the written plan.gpkg."),
+    ] = False,
     out_dir: OutOpt = DEFAULT_OUT,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Plan the volunteers' routes of one day and write OUT/<scenario>/routes/<date>/."""
+    """Plan the volunteers' routes of one day and write OUT/<scenario>/routes/<date>/.
+
+    The service points are those of the plan written by `dianmian plan` (sited anew only
+    with --replan, or when no plan was written yet)."""
     _setup_logging(quiet=quiet, verbose=verbose)
     reporter = Reporter(quiet=quiet)
     from planner.daily.vrp import SolveOptions
@@ -277,7 +285,9 @@ def routes(
         iterations=iterations, no_improvement=max(1, iterations // 2), seconds=seconds, seed=seed
     )
     with _domain_errors():
-        _run_routes(scenario, out_dir, reporter, date=date, state=state, options=options)
+        _run_routes(
+            scenario, out_dir, reporter, date=date, state=state, options=options, replan=replan
+        )
 
 
 def _run_routes(
@@ -289,11 +299,14 @@ def _run_routes(
     state: Path | None,
     options: SolveOptions | None,
     city: City | None = None,
-    plan: Plan | None = None,
+    plan: Plan | WrittenPlan | None = None,
     engine: Engine | None = None,
+    replan: bool = False,
 ) -> list[Path]:
     """Plan one day's routes; `city`, `plan` and `engine` are reused when given (the plan
-    then already includes the demand reported through the API)."""
+    then already includes the demand reported through the API). Without a `plan`, the
+    service points of the plan written in the output folder are used (the points a bureau
+    has set up), unless `replan` or there is none: then the siting runs first."""
     import datetime as dt
 
     from geo.engine import Engine
@@ -302,6 +315,7 @@ def _run_routes(
     from planner.daily.run import parse_date, routes_for_day
     from planner.loop import booked_escorts
     from planner.points.plan import make_plan
+    from planner.points.written import read_written_plan
 
     day = parse_date(date or dt.date.today().isoformat())
     if city is None:
@@ -314,6 +328,13 @@ def _run_routes(
     engine = engine or Engine(city.network, max_snap_m=city.scenario.planning.max_snap_m)
     if plan is None:
         apply_demand_updates(city, demand)
+        plan = None if replan else read_written_plan(target)
+        if plan is not None:
+            where = f"version {plan.version}" if plan.version else str(plan.source)
+            reporter.print(
+                f"Service points of the written plan ({where}); `--replan` sites them again"
+            )
+    if plan is None:
         with reporter.step("Siting service points") as progress:
             plan = make_plan(city, engine=engine, progress=progress)
     with reporter.step(f"Routes for {day}") as progress:

@@ -71,6 +71,7 @@ __all__ = [
 if TYPE_CHECKING:
     from planner.city import City
     from planner.points.plan import Plan
+    from planner.points.written import WrittenPlan
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class RoutesRun:
 
 def _plan(
     city: City,
-    plan: Plan,
+    plan: Plan | WrittenPlan,
     date: str | dt.date,
     *,
     options: SolveOptions | None,
@@ -159,7 +160,7 @@ def _plan(
 
 def plan_city_day(
     city: City,
-    plan: Plan,
+    plan: Plan | WrittenPlan,
     date: str | dt.date,
     *,
     options: SolveOptions | None = None,
@@ -243,7 +244,7 @@ def routes_dir(out_root: str | Path, scenario: str, date: str | dt.date) -> Path
 
 def routes_for_day(
     city: City,
-    plan: Plan,
+    plan: Plan | WrittenPlan,
     date: str | dt.date,
     *,
     out_root: str | Path = "out",

@@ -275,3 +275,51 @@ def test_a_smaller_privacy_k_plans_and_maps(scenario, tmp_path):
     assert "Cells with fewer than 2 seekers" in (out / "small" / "maps" / "plan.html").read_text()
     panel = _loop_panel(out / "small" / "maps" / "plan.html")
     assert "<div class='headline'>3 registrations, " in panel
+
+
+def test_routes_use_the_written_plan_unless_replan(town, tmp_path, monkeypatch):
+    """After `dianmian plan`, `routes` takes the service points of plan.gpkg (no siting run);
+    `--replan` sites them again, and with the same inputs the day is the same, byte for
+    byte."""
+    import planner.points.plan as plan_module
+    from geo.scenario import Scenario
+
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["plan", str(town), "--out", str(out), "-q"]).exit_code == 0
+    day = out / Scenario.load(town).name / "routes" / "2026-11-24"
+    args = ["routes", str(town), "--date", "2026-11-24", "--iterations", "300", "--out", str(out)]
+    real = plan_module.make_plan
+
+    def no_siting(*_a, **_k):
+        raise AssertionError("routes sited the points again")
+
+    monkeypatch.setattr(plan_module, "make_plan", no_siting)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Service points of the written plan" in result.output
+    written = (day / "plan.json").read_bytes()
+    calls = []
+
+    def counted(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(plan_module, "make_plan", counted)
+    result = runner.invoke(app, [*args, "--replan"])
+    assert result.exit_code == 0, result.output
+    assert calls == [1]
+    assert (day / "plan.json").read_bytes() == written
+
+
+def test_routes_name_a_broken_written_plan(town, tmp_path):
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["plan", str(town), "--out", str(out), "-q"]).exit_code == 0
+    from geo.scenario import Scenario
+    from planner.publish import version_folder
+
+    folder, _version = version_folder(out / Scenario.load(town).name)
+    (folder / "plan.gpkg").write_bytes(b"not a geopackage")
+    args = ["routes", str(town), "--date", "2026-11-24", "--iterations", "100", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "plan.gpkg" in result.output and "run `dianmian plan` again" in result.output
