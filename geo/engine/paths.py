@@ -80,15 +80,8 @@ def route(base: ModeBase, origin: SnappedPoints, destination: SnappedPoints) -> 
     chain.reverse()
     real = np.asarray(chain[1:-1], dtype=np.int64)
     pieces, edges, length = _street_pieces(base, origin, destination, real)
-    pieces = [np.array([[origin.x[0], origin.y[0]]]), *pieces]
-    pieces.append(np.array([[destination.x[0], destination.y[0]]]))
     length += float(origin.distance_m[0] + destination.distance_m[0])
-    coords = np.concatenate(pieces)
-    keep = np.ones(len(coords), dtype=bool)
-    keep[1:] = np.any(np.diff(coords, axis=0) != 0, axis=1)
-    coords = coords[keep]
-    if len(coords) == 1:
-        coords = np.vstack([coords, coords])
+    coords = _joined(origin, destination, pieces)
     return Route(
         time_s=float(dist[d_node]),
         length_m=length,
@@ -97,6 +90,33 @@ def route(base: ModeBase, origin: SnappedPoints, destination: SnappedPoints) -> 
         line=shapely.LineString(coords),
         crs=base.network.crs,
     )
+
+
+def street_coords(
+    base: ModeBase, origin: SnappedPoints, destination: SnappedPoints, real: np.ndarray
+) -> np.ndarray:
+    """Coordinates (the network's metric CRS) of the way from the single point `origin`
+    through the real nodes `real` (in order, as a search found them) to `destination`:
+    the access legs, the partial first and last streets and the full ones between, with
+    repeated vertices removed (at least two points). :func:`route` draws its line so."""
+    pieces, _edges, _length = _street_pieces(base, origin, destination, real)
+    return _joined(origin, destination, pieces)
+
+
+def _joined(
+    origin: SnappedPoints, destination: SnappedPoints, pieces: list[np.ndarray]
+) -> np.ndarray:
+    coords = np.concatenate(
+        [
+            np.array([[origin.x[0], origin.y[0]]]),
+            *pieces,
+            np.array([[destination.x[0], destination.y[0]]]),
+        ]
+    )
+    keep = np.ones(len(coords), dtype=bool)
+    keep[1:] = np.any(np.diff(coords, axis=0) != 0, axis=1)
+    coords = coords[keep]
+    return coords if len(coords) > 1 else np.vstack([coords, coords])
 
 
 def _street_pieces(

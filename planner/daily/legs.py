@@ -6,8 +6,9 @@ day's 3,618 legs. Here the graph with every location of the day added as a virtu
 node and a virtual *arriving* node is built once per mode, and each origin gets one Dijkstra
 search (SciPy), bounded by the longest leg asked from it (by the day's matrix), that serves
 all legs leaving it.
-The street pieces are then assembled like :func:`geo.engine.paths.route` does (partial first
-and last edges, full edges in between) and projected to longitude/latitude in one call.
+The street pieces are then assembled by :func:`geo.engine.paths.street_coords`, as
+:func:`geo.engine.paths.route` does (partial first and last edges, full edges in between),
+and projected to longitude/latitude in one call.
 
 A leg whose ends lie on the same street edge (the direct way along the edge may be the
 fastest) or that the bounded search does not reach is left to ``TravelTimes.path``.
@@ -21,9 +22,9 @@ from collections.abc import Iterable
 import numpy as np
 import pyproj
 from scipy.sparse.csgraph import dijkstra
-from shapely.ops import substring
 
 from geo.engine import TravelTimes
+from geo.engine.paths import street_coords
 from geo.engine.snap import SnappedPoints, arriving_arcs, leaving_arcs
 
 logger = logging.getLogger(__name__)
@@ -103,49 +104,8 @@ class LegSearch:
         return np.asarray(chain[-2:0:-1], dtype=np.int64)  # real nodes, in order
 
     def _coords(self, a: int, b: int, real: np.ndarray) -> np.ndarray:
-        base, sn = self.base, self.snapped
-        e_o, f_o = int(sn.edge[a]), float(sn.fraction[a])
-        e_d, f_d = int(sn.edge[b]), float(sn.fraction[b])
-        f_first = self._end_fraction(e_o, f_o, int(real[0]), leaving=True)
-        pieces = [np.array([[sn.x[a], sn.y[a]]]), self._part(e_o, f_o, f_first)]
-        if real.size > 1:
-            pos = base.arcs.lookup(real[:-1], real[1:], base.n_nodes)
-            for p in pos.tolist():
-                line = np.asarray(base.lines[int(base.arc_edge[p])].coords)
-                pieces.append(line[::-1] if base.arc_reverse[p] else line)
-        f_last = self._end_fraction(e_d, f_d, int(real[-1]), leaving=False)
-        pieces.append(self._part(e_d, f_last, f_d))
-        pieces.append(np.array([[sn.x[b], sn.y[b]]]))
-        coords = np.concatenate(pieces)
-        keep = np.ones(len(coords), dtype=bool)
-        keep[1:] = np.any(np.diff(coords, axis=0) != 0, axis=1)
-        coords = coords[keep]
-        return coords if len(coords) > 1 else np.vstack([coords, coords])
-
-    def _end_fraction(self, e: int, f: float, node: int, *, leaving: bool) -> float:
-        """0 or 1: the end of edge `e` through which the leg left or entered it (a self-loop
-        takes the cheaper way, as the search did)."""
-        net, base = self.base.network, self.base
-        if net.edge_u[e] != net.edge_v[e]:
-            return 1.0 if node == net.edge_v[e] else 0.0
-        via_v = (1 - f) * base.t_fwd[e] if leaving else (1 - f) * base.t_bwd[e]
-        via_u = f * base.t_bwd[e] if leaving else f * base.t_fwd[e]
-        return 1.0 if via_v <= via_u else 0.0
-
-    def _part(self, e: int, f_from: float, f_to: float) -> np.ndarray:
-        line = self.base.lines[e]
-        total = line.length
-        lo, hi = sorted((f_from, f_to))
-        if total == 0 or hi == lo:
-            pt = line.interpolate(f_from * total)
-            return np.array([[pt.x, pt.y]])
-        part = substring(line, lo * total, hi * total)
-        coords = (
-            np.asarray(part.coords)
-            if part.geom_type == "LineString"
-            else np.asarray([part.coords[0]])
-        )
-        return coords if f_to >= f_from else coords[::-1]
+        sn = self.snapped
+        return street_coords(self.base, sn.take([a]), sn.take([b]), real)
 
     def _project(self, legs: dict[tuple[int, int], np.ndarray]) -> dict[tuple[int, int], Line]:
         if not legs:
