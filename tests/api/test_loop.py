@@ -4,11 +4,7 @@ writes survive restarts on SQLite and PostgreSQL; homes never leave the server."
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,7 +15,7 @@ from api.settings import Settings
 from planner.loop import case_point
 from planner.store import Store, add_key, sqlite_url
 
-from .test_store import _Cluster, _pg_bin
+from .test_store import _Cluster, running_cluster
 
 DAY = dt.date(2026, 3, 2)
 HOMES = [(115.5035, 21.5042), (115.5101, 21.5063), (115.5122, 21.5101), (115.5071, 21.5131)]
@@ -190,19 +186,8 @@ def test_unknown_cases_are_404(tmp_path, network, city):
 
 @pytest.fixture(scope="module")
 def loop_postgres() -> Iterator[_Cluster]:
-    if _pg_bin("initdb") is None or _pg_bin("pg_ctl") is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("PostgreSQL binaries (initdb, pg_ctl) missing in CI")
-        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not installed")
-    folder = Path(tempfile.mkdtemp(prefix="dianmian-pg-loop-"))
-    cluster = _Cluster(folder)
-    cluster.init()
-    cluster.start()
-    try:
+    with running_cluster("dianmian-pg-loop-") as cluster:
         yield cluster
-    finally:
-        cluster.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.slow

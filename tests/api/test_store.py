@@ -7,6 +7,7 @@ but fails in CI (``CI=true``), so CI can never silently lose it.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -172,15 +173,16 @@ class _Cluster:
         return f"postgresql://dianmian@127.0.0.1:{self.port}/postgres"
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[_Cluster]:
+@contextlib.contextmanager
+def running_cluster(prefix: str) -> Iterator[_Cluster]:
+    """A throw-away PostgreSQL cluster, started; skipped without the binaries (failed on CI)."""
     if _pg_bin("initdb") is None or _pg_bin("pg_ctl") is None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("PostgreSQL binaries (initdb, pg_ctl) missing in CI: make install-postgres")
         pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not installed: make install-postgres")
     # Not under pytest's tmp folder: that is private to the test user, and the server may
     # run as `postgres`.
-    folder = Path(tempfile.mkdtemp(prefix="dianmian-pg-"))
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     cluster = _Cluster(folder)
     cluster.init()
     cluster.start()
@@ -189,6 +191,12 @@ def postgres() -> Iterator[_Cluster]:
     finally:
         cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[_Cluster]:
+    with running_cluster("dianmian-pg-") as cluster:
+        yield cluster
 
 
 @pytest.mark.slow
